@@ -1,24 +1,35 @@
-"""RG-inspired neural networks for Chern numbers of disordered p+ip lattices (PRB 105, 205139)."""
+"""RG-inspired neural networks for Chern numbers of disordered p+ip lattices (PRB 105, 205139).
 
+Top-level names load lazily, so ``python -m rgtopo`` can configure thread pools
+before NumPy, Numba or TensorFlow are imported.
+"""
+
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-
-from .bott import BottResult, chern_numbers
-from .lattice import LatticeError, as_lattice_batch, bdg_hamiltonian, clean_lattice
-from .phase_diagram import boundary_distance, clean_chern_number
 
 try:
     __version__ = version("rgtopo")
 except PackageNotFoundError:
     __version__ = "0+unknown"
 
-__all__ = [
-    "BottResult",
-    "LatticeError",
-    "__version__",
-    "as_lattice_batch",
-    "bdg_hamiltonian",
-    "boundary_distance",
-    "chern_numbers",
-    "clean_chern_number",
-    "clean_lattice",
-]
+_EXPORTS = {
+    "BottResult": "bott",
+    "chern_numbers": "bott",
+    "LatticeError": "errors",
+    "as_lattice_batch": "lattice",
+    "bdg_hamiltonian": "lattice",
+    "clean_lattice": "lattice",
+    "boundary_distance": "phase_diagram",
+    "clean_chern_number": "phase_diagram",
+    "sample_lattices": "sampling",
+    "predict_chern": "models",
+    "load_model": "models",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'rgtopo' has no attribute {name!r}")

@@ -17,12 +17,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .errors import LatticeError
+
 CHANNELS = ("mu", "t_minus", "Delta")
 T_PLUS = 1.0
-
-
-class LatticeError(ValueError):
-    """An array that is not a valid lattice or batch of lattices."""
 
 
 def as_lattice_batch(lattices, *, name: str = "lattices") -> np.ndarray:

@@ -36,13 +36,9 @@ def boundary_distance(mu, t_minus):
     The boundaries in that plane are the lines mu/2 = +-1 and mu/2 = +-t_minus
     (the quantity x(mu, t_minus) of Eq. (A1)).
     """
-    half_mu = np.asarray(mu, dtype=float) / 2.0
-    t_minus = np.asarray(t_minus, dtype=float)
-    return np.minimum.reduce(
-        [
-            np.abs(half_mu - 1.0),
-            np.abs(half_mu + 1.0),
-            np.abs(half_mu - t_minus) / np.sqrt(2.0),
-            np.abs(half_mu + t_minus) / np.sqrt(2.0),
-        ]
+    half_mu, t_minus = np.broadcast_arrays(
+        np.asarray(mu, dtype=float) / 2.0, np.asarray(t_minus, dtype=float)
     )
+    vertical = np.minimum(np.abs(half_mu - 1.0), np.abs(half_mu + 1.0))
+    diagonal = np.minimum(np.abs(half_mu - t_minus), np.abs(half_mu + t_minus)) / np.sqrt(2.0)
+    return np.minimum(vertical, diagonal)
