@@ -66,7 +66,7 @@ def _sparse_rows(a):
 
 @numba.njit(cache=True)
 def _occupied_states(a):
-    """Negative-energy eigenvectors (Majorana basis, 2N^2 x N^2) and min |E|."""
+    """Negative-energy eigenvectors as rows (N^2 x 2N^2, Majorana basis) and min |E|."""
     n = a.shape[0]
     m = n // 2
     counts, cols, vals = _sparse_rows(a)
@@ -76,15 +76,13 @@ def _occupied_states(a):
             for q in range(counts[r]):
                 h2[cols[r, p], cols[r, q]] += vals[r, p] * vals[r, q]
     e2, q_vec = np.linalg.eigh(h2)
-    aq = np.zeros((n, n))
-    for r in range(n):
-        for p in range(counts[r]):
-            aq[r, :] += vals[r, p] * q_vec[cols[r, p], :]
+    q_rows = np.ascontiguousarray(q_vec.T)
     scale = max(e2[n - 1], 1e-300)
     tol = _CLUSTER_RTOL * scale
     e_floor = 1e-6 * np.sqrt(scale)
-    w = np.zeros((n, m), dtype=np.complex128)
-    col = 0
+    w_rows = np.zeros((m, n), dtype=np.complex128)
+    aq = np.empty(n)
+    row = 0
     start = 0
     while start < n:
         stop = start + 1
@@ -93,19 +91,35 @@ def _occupied_states(a):
         size = stop - start
         energy = np.sqrt(max(e2[start], 0.0))
         if size == 2 and energy > e_floor:
+            _sparse_matvec(counts, cols, vals, q_rows[start], aq)
+            re, im = 1.0 / np.sqrt(2.0), -1.0 / (np.sqrt(2.0) * energy)
             for r in range(n):
-                w[r, col] = (q_vec[r, start] - 1j * aq[r, start] / energy) / np.sqrt(2.0)
-            col += 1
+                w_rows[row, r] = complex(re * q_rows[start, r], im * aq[r])
+            row += 1
         else:
-            qc = np.ascontiguousarray(q_vec[:, start:stop])
-            bc = qc.T @ np.ascontiguousarray(aq[:, start:stop])
+            qc = q_rows[start:stop]
+            aqc = np.empty((size, n))
+            for k in range(size):
+                _sparse_matvec(counts, cols, vals, qc[k], aqc[k])
+            bc = qc @ aqc.T
             hc = 0.5j * (bc - bc.T)
             _, vc = np.linalg.eigh(hc)
             half = size // 2
-            w[:, col : col + half] = qc.astype(np.complex128) @ np.ascontiguousarray(vc[:, :half])
-            col += half
+            w_rows[row : row + half] = np.ascontiguousarray(vc[:, :half].T) @ qc.astype(
+                np.complex128
+            )
+            row += half
         start = stop
-    return w, np.sqrt(max(e2[0], 0.0))
+    return w_rows, np.sqrt(max(e2[0], 0.0))
+
+
+@numba.njit(cache=True)
+def _sparse_matvec(counts, cols, vals, x, out):
+    for r in range(counts.size):
+        acc = 0.0
+        for p in range(counts[r]):
+            acc += vals[r, p] * x[cols[r, p]]
+        out[r] = acc
 
 
 @numba.njit(cache=True)
@@ -113,21 +127,21 @@ def _bott_one(lattice):
     n_side = lattice.shape[0]
     m = n_side * n_side
     a = _majorana_matrix(lattice)
-    w, gap = _occupied_states(a)
-    phase_x = np.empty(2 * m, dtype=np.complex128)
-    phase_y = np.empty(2 * m, dtype=np.complex128)
+    w_rows, gap = _occupied_states(a)
+    # Both projected position operators from one product W^dagger [Dx W, Dy W].
+    dw = np.empty((2 * m, 2 * m), dtype=np.complex128)
     for k in range(m):
-        x = k // n_side + 1
-        y = k % n_side + 1
-        phase_x[k] = np.exp(2j * np.pi * x / n_side)
-        phase_y[k] = np.exp(2j * np.pi * y / n_side)
-        phase_x[k + m] = phase_x[k]
-        phase_y[k + m] = phase_y[k]
-    wh = np.ascontiguousarray(w.conj().T)
-    u = (wh * phase_x) @ w
-    v = (wh * phase_y) @ w
-    prod = (v @ u) @ (v.conj().T @ u.conj().T)
-    lam = np.linalg.eigvals(prod)
+        phase_x = np.exp(2j * np.pi * (k // n_side + 1) / n_side)
+        phase_y = np.exp(2j * np.pi * (k % n_side + 1) / n_side)
+        for r in (k, k + m):
+            for c in range(m):
+                dw[r, c] = phase_x * w_rows[c, r]
+                dw[r, m + c] = phase_y * w_rows[c, r]
+    uv = np.conj(w_rows) @ dw
+    u = np.ascontiguousarray(uv[:, :m])
+    v = np.ascontiguousarray(uv[:, m:])
+    uv_h = np.ascontiguousarray((u @ v).conj().T)
+    lam = np.linalg.eigvals((v @ u) @ uv_h)
     raw = 0.0
     for k in range(m):
         raw += np.angle(lam[k])
