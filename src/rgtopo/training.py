@@ -1,0 +1,358 @@
+"""The three training stages of Appendices A and B, resumable epoch by epoch.
+
+Every stage runs ``model.fit`` one epoch at a time and, after each epoch,
+atomically writes to its *state directory*: the whole model with optimizer
+state (``checkpoint.keras``), ``state.json`` (epoch, learning rate, plateau
+counters) and the history CSV so far. Started again after a kill, a stage
+reloads that state and continues with the next epoch. The state directory is
+not a Snakemake output, so Snakemake does not delete it before a rerun.
+
+Data stream from HDF5 shards batch by batch (``LatticeBatches``), so
+paper-scale sets need not fit in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import h5py
+import keras
+import numpy as np
+
+from .datasets import open_shard
+from .errors import ShardError, SpecError
+from .lattice import average_pool
+from .models import (
+    base_network,
+    compile_model,
+    compound_network,
+    load_model,
+    rg_network,
+)
+
+TARGETS = ("chern", "pooled")
+
+
+def configure(threads: int, seed: int) -> None:
+    """Thread pools and seeds; call before building any model."""
+    import tensorflow as tf
+
+    threads = max(int(threads), 1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+    except RuntimeError:
+        pass  # already initialized in this process: keep the first setting
+    keras.utils.set_random_seed(int(seed))
+
+
+def device_summary() -> str:
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return f"{len(gpus)} GPU(s): {[g.name for g in gpus]}" if gpus else "CPU only"
+
+
+class LatticeBatches(keras.utils.PyDataset):
+    """Batches (lattices, target) read from HDF5 shards on demand.
+
+    target 'chern': the Bott labels; 'pooled': the 2x2 average-pooled lattice
+    (decimation initialization). Batch order is reshuffled every epoch with a
+    seeded generator; samples inside a shard are already i.i.d.
+    """
+
+    def __init__(self, shards: Sequence, batch_size: int, target: str, *, shuffle_seed=None):
+        super().__init__()
+        if target not in TARGETS:
+            raise SpecError(f"unknown target {target!r}; known: {TARGETS}")
+        if int(batch_size) < 1:
+            raise SpecError(f"batch_size must be >= 1, got {batch_size}")
+        self.paths = [Path(p) for p in shards]
+        if not self.paths:
+            raise ShardError("no shard files given")
+        self.batch_size = int(batch_size)
+        self.target = target
+        self._files: dict[int, h5py.File] = {}
+        self.index = []
+        for i, path in enumerate(self.paths):
+            with open_shard(path) as f:
+                if target == "chern" and not f.attrs["labeled"]:
+                    raise ShardError(f"{path}: shard has no Chern labels")
+                count = int(f.attrs["count"])
+                self.size = int(f.attrs["size"])
+            self.index += [(i, s) for s in range(0, count, self.batch_size)]
+        self._rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
+        self.order = np.arange(len(self.index))
+        self.on_epoch_end()
+
+    def __len__(self):
+        return len(self.index)
+
+    def _file(self, i):
+        if i not in self._files:
+            self._files[i] = h5py.File(self.paths[i], "r")
+        return self._files[i]
+
+    def __getitem__(self, k):
+        i, start = self.index[self.order[k]]
+        f = self._file(i)
+        x = f["lattices"][start : start + self.batch_size].astype(np.float32)
+        if self.target == "chern":
+            y = f["chern"][start : start + self.batch_size].astype(np.float32)[:, None]
+        else:
+            y = average_pool(x).astype(np.float32)
+        return x, y
+
+    def on_epoch_end(self):
+        if self._rng is not None:
+            self._rng.shuffle(self.order)
+
+    def arrays(self):
+        """All lattices and targets in file order (for small sets and tests)."""
+        parts = [self[k] for k in np.argsort(self.order)]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+class PlateauSchedule:
+    """ReduceLROnPlateau with the paper's stop rule, as plain state that survives restarts.
+
+    The learning rate drops by ``factor`` when the monitored loss has not
+    improved for ``patience`` epochs; training stops when the next rate would
+    fall below ``floor``.
+    """
+
+    def __init__(self, patience: int, factor: float, floor: float):
+        self.patience, self.factor, self.floor = int(patience), float(factor), float(floor)
+
+    def step(self, state: dict, loss: float, lr: float) -> tuple[float, bool, bool]:
+        """Update state; return (new learning rate, improved, stop)."""
+        improved = loss < state.get("best_loss", math.inf)
+        if improved:
+            state["best_loss"], state["wait"] = float(loss), 0
+            return lr, True, False
+        state["wait"] = state.get("wait", 0) + 1
+        if state["wait"] < self.patience:
+            return lr, False, False
+        state["wait"] = 0
+        new_lr = lr * self.factor
+        if new_lr < self.floor * (1 - 1e-9):
+            return lr, False, True
+        return new_lr, False, False
+
+
+def _save_model(model: keras.Model, path: Path) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _write_json(path: Path, data: Mapping) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def _write_history(path: Path, rows: list[dict]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(tmp, path)
+
+
+def fit_resumable(
+    build: Callable[[], keras.Model],
+    train: LatticeBatches,
+    *,
+    epochs: int,
+    state_dir,
+    validation: LatticeBatches | None = None,
+    schedule: PlateauSchedule | None = None,
+    on_epoch: Callable[[keras.Model, int], dict] | None = None,
+    log: Callable[[str], None] = print,
+    verbose: int = 0,
+) -> tuple[keras.Model, list[dict]]:
+    """Train epoch by epoch with a full checkpoint after each; resume from state_dir.
+
+    on_epoch(model, epoch) returns extra columns for the history row; it is
+    also called once before training (epoch 0). With a schedule, the best
+    model by validation loss is kept as ``best.keras`` in state_dir.
+    Returns the final model and the history rows.
+    """
+    state_dir = Path(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ckpt, state_file = state_dir / "checkpoint.keras", state_dir / "state.json"
+    history_file = state_dir / "history.csv"
+    if ckpt.is_file() and state_file.is_file():
+        model = load_model(ckpt, compile=True)
+        state = json.loads(state_file.read_text())
+        rows = state["history"]
+        log(f"resuming from epoch {state['epoch']} ({ckpt})")
+    else:
+        model, state, rows = build(), {"epoch": 0, "stopped": False}, []
+        row = {"epoch": 0, "wall_s": 0.0}
+        if on_epoch is not None:
+            row.update(on_epoch(model, 0))
+        rows.append(row)
+        log(f"epoch 0 (before training): {_fmt(row)}")
+    t_start = time.perf_counter() - rows[-1].get("wall_s", 0.0)
+    while state["epoch"] < epochs and not state["stopped"]:
+        epoch = state["epoch"] + 1
+        lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+        fit = model.fit(train, epochs=1, validation_data=validation, verbose=verbose)
+        row = {"epoch": epoch, "learning_rate": lr}
+        row.update({k: float(v[-1]) for k, v in fit.history.items()})
+        if schedule is not None:
+            new_lr, improved, stop = schedule.step(state, row["val_loss"], lr)
+            if improved:
+                _save_model(model, state_dir / "best.keras")
+            model.optimizer.learning_rate.assign(new_lr)
+            state["stopped"] = stop
+        if on_epoch is not None:
+            row.update(on_epoch(model, epoch))
+        row["wall_s"] = time.perf_counter() - t_start
+        rows.append(row)
+        state["epoch"], state["history"] = epoch, rows
+        _save_model(model, ckpt)
+        _write_history(history_file, rows)
+        _write_json(state_file, state)
+        log(f"epoch {epoch}/{epochs}: {_fmt(row)}")
+    if state["stopped"]:
+        log(f"learning rate would fall below the floor: stopped after epoch {state['epoch']}")
+    return model, rows
+
+
+def _fmt(row: Mapping) -> str:
+    return ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch")
+
+
+def _optim(stage: Mapping) -> dict:
+    return dict(
+        learning_rate=float(stage["learning_rate"]),
+        momentum=float(stage["momentum"]),
+        nesterov=bool(stage["nesterov"]),
+    )
+
+
+def train_base(params: Mapping, train_shards, validation_shards, *, model_out, history_out,
+               state_dir, log=print) -> dict:
+    """Stage 1: the 4x4 base network on Bott labels, plateau schedule, best weights kept."""
+    batch = int(params["batch_size"])
+    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]))
+    val = LatticeBatches(validation_shards, batch, "chern")
+    if train.size != 4:
+        raise SpecError(f"base network trains on 4x4 lattices, got {train.size}x{train.size}")
+    schedule = PlateauSchedule(params["patience"], params["lr_factor"], params["lr_floor"])
+
+    def build():
+        return compile_model(base_network(int(params["width"])), **_optim(params), chern=True)
+
+    _, rows = fit_resumable(build, train, epochs=int(params["max_epochs"]), state_dir=state_dir,
+                            validation=val, schedule=schedule, log=log)
+    best = Path(state_dir) / "best.keras"
+    shutil.copyfile(best if best.is_file() else Path(state_dir) / "checkpoint.keras", model_out)
+    _write_history(Path(history_out), rows)
+    return rows[-1]
+
+
+def decimation_fidelity(rg: keras.Model, shards_by_size: Mapping[int, Sequence], batch: int) -> dict:
+    """Mean |RG(x) - avgpool(x)| per channel on lattices of the Chern-training distribution."""
+    out = {}
+    for size, shards in shards_by_size.items():
+        data = LatticeBatches(shards, batch, "pooled")
+        err, n = np.zeros(3), 0
+        for k in range(len(data)):
+            x, y = data[k]
+            err += np.abs(np.asarray(rg(x, training=False)) - y).sum(axis=(0, 1, 2))
+            n += y.shape[0] * y.shape[1] * y.shape[2]
+        for c, name in enumerate(("mu", "t_minus", "Delta")):
+            out[f"mae_{name}_{size}x{size}"] = float(err[c] / max(n, 1))
+    return out
+
+
+def init_decimation(params: Mapping, train_shards, check_shards: Mapping[int, Sequence], *,
+                    model_out, history_out, metrics_out, state_dir, log=print) -> dict:
+    """Stage 2: train the RG network to act as 2x2 average pooling on the wide uniform set."""
+    batch = int(params["batch_size"])
+    train = LatticeBatches(train_shards, batch, "pooled", shuffle_seed=int(params["seed"]))
+
+    def build():
+        rg = rg_network(int(params["width"]), padding=params["padding"])
+        return compile_model(rg, **_optim(params), chern=False)
+
+    model, rows = fit_resumable(build, train, epochs=int(params["epochs"]),
+                                state_dir=state_dir, log=log)
+    _save_model(model, Path(model_out))
+    _write_history(Path(history_out), rows)
+    fidelity = decimation_fidelity(model, check_shards, batch)
+    fidelity["final_training_loss"] = rows[-1].get("loss")
+    _write_json(Path(metrics_out), fidelity)
+    log(f"decimation fidelity: {fidelity}")
+    return fidelity
+
+
+def _compound_eval(base, rg, sets: Mapping[int, LatticeBatches]) -> dict:
+    out = {}
+    for size, data in sets.items():
+        net = compile_model(compound_network(base, rg, size), 0.0, 0.0, False, chern=True)
+        loss, acc = net.evaluate(data, verbose=0)
+        out[f"loss_{size}x{size}"], out[f"accuracy_{size}x{size}"] = float(loss), float(acc)
+    return out
+
+
+def train_rg(params: Mapping, base_model, init_model, train_shards,
+             test_shards: Mapping[int, Sequence], *, epochs_dir, history_out, selected_out,
+             state_dir, select_size: int, log=print) -> dict:
+    """Stage 3: the compound network on 8x8 labels, base frozen, one RG checkpoint per epoch.
+
+    init_model None trains from a random start (the uninitialized ablation).
+    After every epoch the RG network is saved and evaluated on every test set
+    (RG applied k times); the epoch with the best ``select_size`` accuracy is
+    copied to ``selected_out``.
+    """
+    batch = int(params["batch_size"])
+    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]))
+    sets = {int(s): LatticeBatches(p, batch, "chern") for s, p in test_shards.items()}
+    if int(select_size) not in sets:
+        raise SpecError(f"selection size {select_size} has no test set")
+    state_dir = Path(state_dir)
+    epoch_dir = state_dir / "epochs"
+    epoch_dir.mkdir(parents=True, exist_ok=True)
+
+    def build():
+        base = load_model(base_model)
+        if init_model is None:
+            rg = rg_network(int(params["width"]), padding=params["padding"])
+        else:
+            rg = load_model(init_model)
+        return compile_model(compound_network(base, rg, train.size), **_optim(params), chern=True)
+
+    def on_epoch(model, epoch):
+        rg, base = model.get_layer("rg_network"), model.get_layer("base_network")
+        _save_model(rg, epoch_dir / f"epoch_{epoch:03d}.keras")
+        return _compound_eval(base, rg, sets)
+
+    _, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
+                            on_epoch=on_epoch, log=log)
+    epochs_dir = Path(epochs_dir)
+    epochs_dir.mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        name = f"epoch_{int(row['epoch']):03d}.keras"
+        shutil.copyfile(epoch_dir / name, epochs_dir / name)
+    key = f"accuracy_{select_size}x{select_size}"
+    best = max(rows, key=lambda r: (r[key], -r["epoch"]))
+    for row in rows:
+        row["selected"] = int(row is best)
+    _write_history(Path(history_out), rows)
+    shutil.copyfile(epoch_dir / f"epoch_{int(best['epoch']):03d}.keras", selected_out)
+    log(f"selected epoch {best['epoch']} ({key} = {best[key]:.4f})")
+    return best
