@@ -40,7 +40,7 @@ def _set_threads(threads: int, *, blas_single: bool) -> None:
 def _cmd_sample(a):
     from .datasets import sample_shard
 
-    sample_shard(a.spec, a.shard, a.shard_size, a.out)
+    sample_shard(a.spec, a.shard, a.shard_size, a.out, count=a.count)
     _log(f"sampled shard {a.shard} ({a.shard_size} lattices) -> {a.out}")
 
 
@@ -52,6 +52,90 @@ def _cmd_label(a):
     _log(f"labeled {a.inp} -> {a.out} in {time.perf_counter() - t0:.1f} s")
 
 
+def _training(a):
+    from . import training
+
+    training.configure(a.threads, a.params["seed"])
+    _log(f"TensorFlow devices: {training.device_summary()}; threads={a.threads}")
+    return training
+
+
+def _cmd_train_base(a):
+    _training(a).train_base(a.params, a.train, a.validation, model_out=a.model_out,
+                            history_out=a.history_out, state_dir=a.state_dir, log=_log)
+
+
+def _cmd_init_decimation(a):
+    check = {int(n): paths for n, paths in a.params["check_shards"].items()}
+    _training(a).init_decimation(a.params, a.train, check, model_out=a.model_out,
+                                 history_out=a.history_out, metrics_out=a.metrics_out,
+                                 state_dir=a.state_dir, log=_log)
+
+
+def _cmd_train_rg(a):
+    tests = {int(n): paths for n, paths in a.params["test_shards"].items()}
+    _training(a).train_rg(a.params, a.base, a.init, a.train, tests, epochs_dir=a.epochs_dir,
+                          history_out=a.history_out, selected_out=a.selected_out,
+                          state_dir=a.state_dir, select_size=a.params["select_size"], log=_log)
+
+
+def _cmd_evaluate(a):
+    from .evaluation import evaluate, write_metrics
+
+    _training(a)
+    tests = {int(n): paths for n, paths in a.params["test_shards"].items()}
+    table = evaluate(a.base, tests, a.main_history, a.selected, a.uninitialized_history,
+                     batch_size=a.params["batch_size"])
+    write_metrics(table, a.csv_out, a.json_out)
+    _log("\n" + table.to_string(index=False))
+
+
+def _cmd_timing(a):
+    from .figures import measure_timing
+    from .models import load_model
+
+    _training(a)
+    p = a.params
+    table = measure_timing(load_model(a.base), load_model(a.rg), p["bott_sizes"],
+                           p["network_sizes"], min_seconds=p["min_seconds"],
+                           network_batch=p["network_batch"], seed=p["seed"], threads=a.threads)
+    table.to_csv(a.out, index=False)
+    _log("\n" + table.to_string(index=False))
+
+
+def _cmd_figure(a):
+    import pandas as pd
+
+    from . import figures
+
+    p, name, inp = a.params, a.name, a.inputs
+    if name in ("fig2", "fig7", "fig8"):
+        _training(a)
+    if name == "fig1b":
+        figures.fig1b(pd.read_csv(inp[0]), a.out)
+    elif name == "fig2":
+        figures.fig2(inp[1:], inp[0], p["grid"], p["delta0"], a.threads, a.out)
+    elif name == "fig3":
+        figures.fig3(pd.read_csv(inp[0]), a.out)
+    elif name == "fig4":
+        figures.fig4(inp, p["alpha"], p["bins"], a.out)
+    elif name == "fig5":
+        figures.fig5(pd.read_csv(inp[0]), a.out)
+    elif name == "fig6":
+        figures.fig6({r: pd.read_csv(f) for r, f in zip(p["runs"], inp)}, a.out)
+    elif name == "fig7":
+        figures.fig7(inp[0], p["grid"], p["steps"], p["delta0"], p["lattice_size"], a.out)
+    elif name == "fig8":
+        figures.fig8(inp[0], p["size"], p["site"], p["mu0"], p["t_minus0"], p["delta0"],
+                     p["strengths"], a.out)
+    elif name == "table1":
+        figures.table1(pd.read_csv(inp[0]), a.out, p["config_name"])
+    _log(f"{name} -> {a.out}.*")
+
+
+FIGURES = ("fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "table1")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rgtopo", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -60,6 +144,7 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--spec", type=_json, required=True, help="dataset spec (JSON)")
     s.add_argument("--shard", type=int, required=True)
     s.add_argument("--shard-size", type=int, required=True)
+    s.add_argument("--count", type=int, default=None, help="total lattices in the dataset")
     s.add_argument("--out", required=True)
     s.set_defaults(func=_cmd_sample, threads=1, blas_single=True)
 
@@ -70,6 +155,29 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--chunk", type=int, default=None, help="lattices per progress line")
     s.set_defaults(func=_cmd_label, blas_single=True)
 
+    def stage(name, func, help_, **paths):
+        s = sub.add_parser(name, help=help_)
+        s.add_argument("--params", type=_json, required=True, help="stage parameters (JSON)")
+        s.add_argument("--threads", type=int, default=1)
+        for flag, nargs in paths.items():
+            s.add_argument(f"--{flag.replace('_', '-')}", dest=flag, required=True,
+                           nargs=nargs or None)
+        s.set_defaults(func=func, blas_single=False)
+        return s
+
+    stage("train-base", _cmd_train_base, "stage 1: train the 4x4 base network",
+          train="+", validation="+", model_out=0, history_out=0, state_dir=0)
+    stage("init-decimation", _cmd_init_decimation, "stage 2: RG network -> 2x2 average pooling",
+          train="+", model_out=0, history_out=0, metrics_out=0, state_dir=0)
+    s = stage("train-rg", _cmd_train_rg, "stage 3: RG network on 8x8 Chern labels",
+              base=0, train="+", epochs_dir=0, history_out=0, selected_out=0, state_dir=0)
+    s.add_argument("--init", default=None, help="decimation-initialized RG (omit: random start)")
+    stage("evaluate", _cmd_evaluate, "accuracies of every network against the paper",
+          base=0, selected=0, main_history=0, uninitialized_history=0, csv_out=0, json_out=0)
+    stage("timing", _cmd_timing, "seconds per lattice: Bott labeler and compound network",
+          base=0, rg=0, out=0)
+    s = stage("figure", _cmd_figure, "draw one figure from result files", inputs="+", out=0)
+    s.add_argument("name", choices=FIGURES)
     return p
 
 

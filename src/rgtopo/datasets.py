@@ -26,7 +26,7 @@ import numpy as np
 
 from . import __version__
 from .bott import chern_numbers
-from .errors import ShardError
+from .errors import ShardError, SpecError
 from .sampling import sample_lattices
 
 FORMAT = "rgtopo-shard"
@@ -106,10 +106,23 @@ def read_shard(path, *, labeled: bool = False) -> dict:
     return out
 
 
-def sample_shard(spec: Mapping, shard: int, shard_size: int, path) -> None:
-    """Draw shard number ``shard`` (samples shard*shard_size ...) and write it unlabeled."""
+def shard_count(count: int, shard_size: int) -> int:
+    """Number of shards holding ``count`` lattices, ``shard_size`` per shard (last one shorter)."""
+    if int(shard_size) < 1 or int(count) < 1:
+        raise SpecError(f"need count >= 1 and shard_size >= 1, got {count}, {shard_size}")
+    return -(-int(count) // int(shard_size))
+
+
+def sample_shard(spec: Mapping, shard: int, shard_size: int, path, count: int | None = None) -> None:
+    """Draw shard number ``shard`` (samples shard*shard_size ...) and write it unlabeled.
+
+    count: total lattices of the dataset; the last shard holds the remainder.
+    """
     first = int(shard) * int(shard_size)
-    lattices = sample_lattices(spec, first, int(shard_size)).astype(LATTICE_DTYPE)
+    size = int(shard_size) if count is None else min(int(shard_size), int(count) - first)
+    if size < 1:
+        raise SpecError(f"shard {shard} is beyond the dataset ({count} lattices)")
+    lattices = sample_lattices(spec, first, size).astype(LATTICE_DTYPE)
     write_shard(path, lattices, spec, first)
 
 

@@ -178,6 +178,7 @@ def fit_resumable(
     validation: LatticeBatches | None = None,
     schedule: PlateauSchedule | None = None,
     on_epoch: Callable[[keras.Model, int], dict] | None = None,
+    fingerprint: Mapping | None = None,
     log: Callable[[str], None] = print,
     verbose: int = 0,
 ) -> tuple[keras.Model, list[dict]]:
@@ -186,19 +187,27 @@ def fit_resumable(
     on_epoch(model, epoch) returns extra columns for the history row; it is
     also called once before training (epoch 0). With a schedule, the best
     model by validation loss is kept as ``best.keras`` in state_dir.
-    Returns the final model and the history rows.
+    A saved state whose ``fingerprint`` (the stage's parameters) differs from
+    this call's is set aside, not resumed. Returns the final model and history.
     """
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     ckpt, state_file = state_dir / "checkpoint.keras", state_dir / "state.json"
     history_file = state_dir / "history.csv"
+    fingerprint = json.loads(json.dumps(fingerprint or {}, sort_keys=True, default=str))
+    if state_file.is_file() and json.loads(state_file.read_text()).get("fingerprint") != fingerprint:
+        stale = state_dir.with_name(f"{state_dir.name}.stale-{int(time.time())}")
+        state_dir.rename(stale)
+        state_dir.mkdir(parents=True)
+        log(f"parameters changed: previous training state moved to {stale}")
     if ckpt.is_file() and state_file.is_file():
         model = load_model(ckpt, compile=True)
         state = json.loads(state_file.read_text())
         rows = state["history"]
         log(f"resuming from epoch {state['epoch']} ({ckpt})")
     else:
-        model, state, rows = build(), {"epoch": 0, "stopped": False}, []
+        model, rows = build(), []
+        state = {"epoch": 0, "stopped": False, "fingerprint": fingerprint}
         row = {"epoch": 0, "wall_s": 0.0}
         if on_epoch is not None:
             row.update(on_epoch(model, 0))
@@ -257,7 +266,8 @@ def train_base(params: Mapping, train_shards, validation_shards, *, model_out, h
         return compile_model(base_network(int(params["width"])), **_optim(params), chern=True)
 
     _, rows = fit_resumable(build, train, epochs=int(params["max_epochs"]), state_dir=state_dir,
-                            validation=val, schedule=schedule, log=log)
+                            validation=val, schedule=schedule, log=log,
+                            fingerprint={"params": params, "train": train_shards})
     best = Path(state_dir) / "best.keras"
     shutil.copyfile(best if best.is_file() else Path(state_dir) / "checkpoint.keras", model_out)
     _write_history(Path(history_out), rows)
@@ -289,8 +299,8 @@ def init_decimation(params: Mapping, train_shards, check_shards: Mapping[int, Se
         rg = rg_network(int(params["width"]), padding=params["padding"])
         return compile_model(rg, **_optim(params), chern=False)
 
-    model, rows = fit_resumable(build, train, epochs=int(params["epochs"]),
-                                state_dir=state_dir, log=log)
+    model, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
+                                log=log, fingerprint={"params": params, "train": train_shards})
     _save_model(model, Path(model_out))
     _write_history(Path(history_out), rows)
     fidelity = decimation_fidelity(model, check_shards, batch)
@@ -341,8 +351,10 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
         _save_model(rg, epoch_dir / f"epoch_{epoch:03d}.keras")
         return _compound_eval(base, rg, sets)
 
+    fingerprint = {"params": params, "base": str(base_model), "init": str(init_model),
+                   "train": train_shards}
     _, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
-                            on_epoch=on_epoch, log=log)
+                            on_epoch=on_epoch, log=log, fingerprint=fingerprint)
     epochs_dir = Path(epochs_dir)
     epochs_dir.mkdir(parents=True, exist_ok=True)
     for row in rows:

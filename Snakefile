@@ -1,0 +1,34 @@
+"""Reproduction of Margalit, Lesser, Pereg-Barnea, Oreg, PRB 105, 205139 (2022).
+
+sample shards -> Bott-label shards -> base network -> decimation initialization
+-> RG training (epoch checkpoints) -> evaluation -> figures and table.
+"""
+
+from snakemake.utils import min_version
+
+min_version("8.10")
+
+
+# The default config applies only when no --configfile is given, so a preset such as
+# config/test.yaml replaces it instead of being merged into it.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/training.smk"
+include: "workflow/rules/evaluation.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.figures.input,
+        "results/metrics/accuracy.csv",
+        "results/metrics/decimation_periodic.json",

@@ -1,0 +1,378 @@
+"""Every figure and table of the paper, from result files.
+
+Each ``figN`` function reads results (shards, histories, metrics, saved
+models), writes ``<stem>.png``, ``<stem>.pdf`` and the plotted values as
+``<stem>.csv``, and returns the values as a DataFrame.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import scipy.io  # noqa: E402
+from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+
+from .bott import chern_numbers  # noqa: E402
+from .datasets import read_shard  # noqa: E402
+from .lattice import clean_lattice  # noqa: E402
+from .phase_diagram import clean_chern_number  # noqa: E402
+
+CHERN_VALUES = np.arange(-2, 3)
+CHERN_CMAP = ListedColormap(["#542788", "#998ec3", "#f7f7f7", "#f1a340", "#b35806"])
+CHERN_NORM = BoundaryNorm(np.arange(-2.5, 3.5), CHERN_CMAP.N)
+XI_LABEL = r"$\mu / 2t^+$"
+ETA_LABEL = r"$t^- / t^+$"
+
+
+def save(fig, stem, table: pd.DataFrame | None = None) -> None:
+    """Write stem.png, stem.pdf (and stem.csv) and close the figure."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(stem.with_suffix(".png"), dpi=150, bbox_inches="tight")
+    fig.savefig(stem.with_suffix(".pdf"), bbox_inches="tight")
+    plt.close(fig)
+    if table is not None:
+        table.to_csv(stem.with_suffix(".csv"), index=False)
+
+
+def draw_phase_boundaries(ax, **kw) -> None:
+    """The clean phase boundaries mu/2 = +-1 and mu/2 = +-t_minus in the (xi, eta) plane."""
+    style = {"color": "k", "lw": 1.0, **kw}
+    for xi in (-1, 1):
+        ax.axvline(xi, **style)
+    line = np.array([-2.0, 2.0])
+    ax.plot(line, line, **style)
+    ax.plot(line, -line, **style)
+    ax.set_xlim(-2, 2)
+    ax.set_ylim(-2, 2)
+
+
+# ----------------------------------------------------------------------- Fig. 1(b)
+def measure_timing(base, rg, bott_sizes: Sequence[int], network_sizes: Sequence[int], *,
+                   min_seconds: float, network_batch: int, seed: int, threads: int) -> pd.DataFrame:
+    """Seconds per lattice of the Bott labeler and of the compound network, same machine."""
+    from .models import predict_chern
+
+    rng = np.random.default_rng(seed)
+
+    def lattices(n, count):
+        lat = np.empty((count, n, n, 3))
+        lat[..., 0] = rng.uniform(-4, 4, (count, 1, 1))
+        lat[..., 1] = rng.uniform(-2, 2, (count, 1, 1))
+        lat[..., 2] = 0.15
+        return lat
+
+    def per_lattice(fn, batch):
+        fn(batch)  # warm up (compilation, graph tracing)
+        done, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < min_seconds or done == 0:
+            fn(batch)
+            done += len(batch)
+        return (time.perf_counter() - t0) / done
+
+    rows = []
+    for n in bott_sizes:
+        batch = lattices(n, max(1, min(2 * threads, 4096 // n**2)))
+        t = per_lattice(lambda b: chern_numbers(b, threads=threads), batch)
+        rows.append({"method": "bott", "size": n, "seconds_per_lattice": t})
+    for n in network_sizes:
+        batch = lattices(n, max(1, min(network_batch, network_batch * 256 // n**2)))
+        t = per_lattice(lambda b: predict_chern(b, base, rg, batch_size=len(b)), batch)
+        rows.append({"method": "network", "size": n, "seconds_per_lattice": t})
+    return pd.DataFrame(rows)
+
+
+def fit_power_law(sizes, times) -> tuple[float, float]:
+    """(exponent, prefactor) of the least-squares fit times = prefactor * size^exponent."""
+    slope, icept = np.polyfit(np.log(sizes), np.log(times), 1)
+    return float(slope), float(np.exp(icept))
+
+
+def fig1b(timing: pd.DataFrame, stem) -> pd.DataFrame:
+    """Time per lattice against linear size N, normalized to the 4x4 Bott time, log-log."""
+    ref = timing.query("method == 'bott' and size == 4")["seconds_per_lattice"].iloc[0]
+    table = timing.assign(normalized_time=timing["seconds_per_lattice"] / ref)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for method, label, marker in (("bott", "Bott index", "o"), ("network", "RG + base network", "s")):
+        sub = table[table["method"] == method]
+        expo, pref = fit_power_law(sub["size"], sub["normalized_time"])
+        ax.loglog(sub["size"], sub["normalized_time"], marker, label=f"{label}: $\\propto N^{{{expo:.2f}}}$")
+        grid = np.geomspace(sub["size"].min(), sub["size"].max(), 50)
+        ax.loglog(grid, pref * grid**expo, "--", color=ax.lines[-1].get_color(), lw=1)
+    ax.set_xlabel("linear lattice size $N$")
+    ax.set_ylabel("time per lattice / Bott time at $4\\times4$")
+    ax.set_xscale("log", base=2)
+    ax.legend(title="fitted power laws")
+    ax.set_title("Fig. 1(b): run time scaling")
+    save(fig, stem, table)
+    return table
+
+
+# ----------------------------------------------------------------------- Fig. 2
+def reference_realization(path) -> dict:
+    """One of the authors' 4x4 disorder realizations and its 400x400 Bott labels."""
+    d = scipy.io.loadmat(path)
+    disorder = np.stack([d["mu_dis"].ravel(), d["t_minus_dis"].ravel(), d["Delta_dis"].ravel()], -1)
+    return {
+        "xi": d["xvec"].ravel(), "eta": d["yvec"].ravel(), "disorder": disorder.reshape(4, 4, 3),
+        "labels": np.rint(d["Bott_vec"].ravel()).astype(int).reshape(d["xvec"].size, -1),
+    }
+
+
+def realization_grid(ref: Mapping, grid: int, delta0: float) -> tuple[np.ndarray, pd.DataFrame]:
+    """Lattices on a grid x grid subset of the reference points, and the points' table."""
+    n_ref = ref["xi"].size
+    idx = np.unique(np.rint(np.linspace(0, n_ref - 1, min(grid, n_ref))).astype(int))
+    i, j = (a.ravel() for a in np.meshgrid(idx, idx, indexing="ij"))
+    lat = np.broadcast_to(ref["disorder"], (i.size, 4, 4, 3)).copy()
+    lat[..., 0] += 2 * ref["xi"][i][:, None, None]
+    lat[..., 1] += ref["eta"][j][:, None, None]
+    lat[..., 2] += delta0
+    points = pd.DataFrame({"xi": ref["xi"][i], "eta": ref["eta"][j],
+                           "reference_bott": ref["labels"][i, j]})
+    return lat, points
+
+
+def fig2(reference_files: Sequence, base_model, grid: int, delta0: float, threads: int, stem):
+    """Clean phase diagram (a) and, per realization, Bott (b, d, f) against network (c, e, g)."""
+    from .models import load_model, predict_chern
+
+    base = load_model(base_model)
+    tables = []
+    fig, axes = plt.subplots(3, 3, figsize=(11, 10.5), constrained_layout=True)
+    xi = np.linspace(-2, 2, 400)
+    clean = clean_chern_number(2 * xi[None, :], xi[:, None])
+    axes[0, 0].imshow(clean, origin="lower", extent=(-2, 2, -2, 2), cmap=CHERN_CMAP,
+                      norm=CHERN_NORM, aspect="auto")
+    axes[0, 0].set_title("(a) clean")
+    for ax in axes[1:, 0]:
+        ax.axis("off")
+    letters = iter("bcdefg")
+    for k, path in enumerate(reference_files, start=1):
+        ref = reference_realization(path)
+        lat, points = realization_grid(ref, grid, delta0)
+        points["bott"] = chern_numbers(lat, threads=threads).chern
+        points["network"] = np.rint(predict_chern(lat, base)).astype(int)
+        points["realization"] = k
+        agree = float(np.mean(points["bott"] == points["network"]))
+        n = int(round(np.sqrt(len(points))))
+        for col, (key, name) in enumerate((("bott", "Bott index"), ("network", "base network")), 1):
+            ax = axes[k - 1, col]
+            img = points[key].to_numpy().reshape(n, n).T
+            ax.imshow(img, origin="lower", extent=(-2, 2, -2, 2), cmap=CHERN_CMAP,
+                      norm=CHERN_NORM, aspect="auto", interpolation="nearest")
+            extra = f", agreement {100 * agree:.2f}%" if key == "network" else ""
+            ax.set_title(f"({next(letters)}) realization {k}: {name}{extra}", fontsize=9)
+        tables.append(points)
+    for ax in axes.ravel():
+        if ax.has_data():
+            ax.set_xlabel(XI_LABEL)
+            ax.set_ylabel(ETA_LABEL)
+    cbar = fig.colorbar(plt.cm.ScalarMappable(norm=CHERN_NORM, cmap=CHERN_CMAP), ax=axes[1:, 0],
+                        ticks=CHERN_VALUES, shrink=0.6, location="left")
+    cbar.set_label("Chern number $\\mathcal{C}$")
+    table = pd.concat(tables, ignore_index=True)
+    save(fig, stem, table)
+    return table
+
+
+# ----------------------------------------------------------------------- Figs. 3, 5, 6
+def _mark_selected(ax, history, column):
+    sel = history.loc[history["selected"] == 1]
+    if len(sel):
+        ax.axvline(sel["epoch"].iloc[0], color="0.5", ls=":", lw=1)
+        ax.plot(sel["epoch"], 100 * sel[column], "k*", ms=12,
+                label=f"selected epoch {int(sel['epoch'].iloc[0])}")
+
+
+def fig3(history: pd.DataFrame, stem) -> pd.DataFrame:
+    """RG training: accuracy against epoch at 8x8 and 16x16 (RG applied twice)."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.plot(history["epoch"], 100 * history["accuracy_8x8"], "o-", label="$8\\times8$")
+    ax.plot(history["epoch"], 100 * history["accuracy_16x16"], "s-", label="$16\\times16$")
+    _mark_selected(ax, history, "accuracy_16x16")
+    ax.set_xlabel("epoch (0: decimation-initialized, before Chern training)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend()
+    ax.set_title("Fig. 3: RG network accuracy during training")
+    table = history[["epoch", "accuracy_8x8", "accuracy_16x16", "selected"]]
+    save(fig, stem, table)
+    return table
+
+
+def fig5(history: pd.DataFrame, stem) -> pd.DataFrame:
+    """RG training: loss of Eq. (A2) against epoch at 8x8 and 16x16."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.plot(history["epoch"], history["loss_8x8"], "o-", label="$8\\times8$ test")
+    ax.plot(history["epoch"], history["loss_16x16"], "s-", label="$16\\times16$ test")
+    if "loss" in history:
+        ax.plot(history["epoch"], history["loss"], "^--", label="$8\\times8$ training", alpha=0.7)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss $|e| + e^2$ per lattice")
+    ax.legend()
+    ax.set_title("Fig. 5: RG network loss during training")
+    cols = [c for c in ("epoch", "loss", "loss_8x8", "loss_16x16") if c in history]
+    table = history[cols]
+    save(fig, stem, table)
+    return table
+
+
+def fig6(histories: Mapping[str, pd.DataFrame], stem) -> pd.DataFrame:
+    """Accuracy against epoch for every RG run (initialized, uninitialized, zero padding)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    tables = []
+    for run, hist in histories.items():
+        for ax, size in zip(axes, (8, 16)):
+            ax.plot(hist["epoch"], 100 * hist[f"accuracy_{size}x{size}"], "o-", ms=3,
+                    label=run.replace("_", " "))
+        tables.append(hist[["epoch", "accuracy_8x8", "accuracy_16x16", "selected"]].assign(run=run))
+    for ax, size in zip(axes, (8, 16)):
+        ax.set_title(f"${size}\\times{size}$ test lattices")
+        ax.set_xlabel("epoch")
+        ax.legend()
+    axes[0].set_ylabel("test accuracy (%)")
+    fig.suptitle("Fig. 6: RG training runs compared")
+    table = pd.concat(tables, ignore_index=True)
+    save(fig, stem, table)
+    return table
+
+
+# ----------------------------------------------------------------------- Fig. 4
+def fig4(train_shards: Sequence, alpha: float, bins: int, stem) -> pd.DataFrame:
+    """Histogram of the training set's mean (mu/2, t_minus): biased toward the boundaries."""
+    means = np.concatenate([read_shard(p)["lattices"].mean(axis=(1, 2)) for p in train_shards])
+    counts, xe, ye = np.histogram2d(means[:, 0] / 2, means[:, 1], bins=bins,
+                                    range=[[-2, 2], [-2, 2]])
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    img = ax.pcolormesh(xe, ye, counts.T, cmap="viridis", shading="flat")
+    draw_phase_boundaries(ax, color="w", lw=0.8)
+    fig.colorbar(img, ax=ax, label="training lattices per bin")
+    ax.set_xlabel(XI_LABEL)
+    ax.set_ylabel(ETA_LABEL)
+    ax.set_title(f"Fig. 4: boundary-biased training means ($\\alpha$ = {alpha}, "
+                 f"{len(means)} lattices)", fontsize=9)
+    xc, yc = np.meshgrid(0.5 * (xe[1:] + xe[:-1]), 0.5 * (ye[1:] + ye[:-1]), indexing="ij")
+    table = pd.DataFrame({"xi": xc.ravel(), "eta": yc.ravel(), "count": counts.ravel().astype(int)})
+    save(fig, stem, table)
+    return table
+
+
+# ----------------------------------------------------------------------- Fig. 7
+def points_mapping(rg, grid: int, steps: int, delta0: float, lattice_size: int) -> pd.DataFrame:
+    """Where clean lattices land in (mu/2, t_minus) after 1..steps RG applications.
+
+    A periodic RG network maps a uniform lattice to a uniform one (translation
+    equivariance), so each step is applied to a small uniform lattice built
+    from the previous step's site average; ``nonuniformity`` records the
+    largest deviation of any output site from that average.
+    """
+    from .models import apply_rg
+
+    xi, eta = (a.ravel() for a in np.meshgrid(np.linspace(-2, 2, grid), np.linspace(-2, 2, grid),
+                                              indexing="ij"))
+    values = np.stack([2 * xi, eta, np.full_like(xi, delta0)], -1)
+    rows = [pd.DataFrame({"point": np.arange(xi.size), "step": 0, "xi": xi, "eta": eta,
+                          "nonuniformity": 0.0})]
+    for step in range(1, steps + 1):
+        lat = np.broadcast_to(values[:, None, None, :], (len(values), lattice_size, lattice_size, 3))
+        out = apply_rg(rg, lat, 1)
+        values = out.mean(axis=(1, 2)).astype(np.float64)
+        dev = np.abs(out - values[:, None, None, :]).max(axis=(1, 2, 3))
+        rows.append(pd.DataFrame({"point": np.arange(xi.size), "step": step, "xi": values[:, 0] / 2,
+                                  "eta": values[:, 1], "nonuniformity": dev}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def fig7(rg_model, grid: int, steps: int, delta0: float, lattice_size: int, stem) -> pd.DataFrame:
+    """Fig. 7: the clean grid and its images after 1, 2, 3 RG applications."""
+    from .models import load_model
+
+    table = points_mapping(load_model(rg_model), grid, steps, delta0, lattice_size)
+    fig, axes = plt.subplots(1, steps + 1, figsize=(3.6 * (steps + 1), 3.8), sharey=True)
+    for step, ax in enumerate(axes):
+        sub = table[table["step"] == step]
+        chern = clean_chern_number(2 * sub["xi"].to_numpy(), sub["eta"].to_numpy())
+        ax.scatter(sub["xi"], sub["eta"], c=chern, cmap=CHERN_CMAP, norm=CHERN_NORM, s=1,
+                   edgecolors="none")
+        draw_phase_boundaries(ax)
+        ax.set_title("clean grid" if step == 0 else f"after RG $\\times${step}")
+        ax.set_xlabel(XI_LABEL)
+    axes[0].set_ylabel(ETA_LABEL)
+    fig.suptitle(f"Fig. 7: RG points mapping ({grid}$\\times${grid} clean lattices; "
+                 "colour: clean Chern number at the landing point)")
+    save(fig, stem, table)
+    return table
+
+
+# ----------------------------------------------------------------------- Fig. 8
+def impurity_response(rg, size: int, site: Sequence[int], mu0: float, t_minus0: float,
+                      delta0: float, strengths: Sequence[float]) -> pd.DataFrame:
+    """RG output minus the clean values for a single mu impurity of each strength."""
+    from .models import apply_rg
+
+    lat = np.stack([clean_lattice(size, mu0, t_minus0, delta0) for _ in strengths])
+    lat[:, site[0], site[1], 0] += np.asarray(strengths)
+    out = apply_rg(rg, lat, 1) - np.array([mu0, t_minus0, delta0])
+    b, x, y, c = np.meshgrid(np.arange(len(strengths)), np.arange(out.shape[1]),
+                             np.arange(out.shape[2]), np.arange(3), indexing="ij")
+    return pd.DataFrame({"delta_mu": np.asarray(strengths)[b.ravel()], "x": x.ravel(),
+                         "y": y.ravel(), "channel": np.array(["mu", "t_minus", "Delta"])[c.ravel()],
+                         "difference": out.ravel()})
+
+
+def fig8(rg_model, size, site, mu0, t_minus0, delta0, strengths, stem) -> pd.DataFrame:
+    """Fig. 8: 4x4 difference maps of mu, t_minus, Delta after the RG network."""
+    from .models import load_model
+
+    table = impurity_response(load_model(rg_model), size, site, mu0, t_minus0, delta0, strengths)
+    channels = ("mu", "t_minus", "Delta")
+    symbols = (r"$\delta\mu$", r"$\delta t^-$", r"$\delta\Delta$")
+    fig, axes = plt.subplots(len(strengths), 3, figsize=(9, 2.6 * len(strengths)),
+                             constrained_layout=True, squeeze=False)
+    half = size // 2
+    for r, dmu in enumerate(strengths):
+        for c, (ch, sym) in enumerate(zip(channels, symbols)):
+            sub = table[(table["delta_mu"] == dmu) & (table["channel"] == ch)]
+            img = sub["difference"].to_numpy().reshape(half, half)
+            lim = max(np.abs(img).max(), 1e-6)
+            ax = axes[r, c]
+            im = ax.imshow(img.T, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim)
+            ax.plot(site[0] / 2 - 0.25, site[1] / 2 - 0.25, "kx")
+            ax.set_title(f"{sym} after RG, impurity {dmu:g}", fontsize=9)
+            ax.set_xlabel("x")
+            ax.set_ylabel("y")
+            fig.colorbar(im, ax=ax, shrink=0.8)
+    fig.suptitle(f"Fig. 8: single $\\mu$ impurity at site {tuple(site)} (0-based) of a clean "
+                 f"{size}$\\times${size} lattice ($\\mu_0$={mu0}, $t^-_0$={t_minus0}, "
+                 f"$\\Delta_0$={delta0})")
+    save(fig, stem, table)
+    return table
+
+
+# ----------------------------------------------------------------------- Table 1
+def table1(metrics: pd.DataFrame, stem, config_name: str) -> pd.DataFrame:
+    """Every headline number beside this run's value, as Markdown and CSV."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    table = metrics[["key", "description", "paper_percent", "measured_percent", "epoch",
+                     "test_lattices"]]
+    table.to_csv(stem.with_suffix(".csv"), index=False)
+    lines = [f"# Table 1: headline accuracies (config: {config_name})", "",
+             "| quantity | paper (%) | this run (%) | epoch | test lattices |",
+             "|---|---:|---:|---:|---:|"]
+    for r in table.itertuples():
+        paper = "n/a" if pd.isna(r.paper_percent) else f"{r.paper_percent:.2f}"
+        epoch = "" if pd.isna(r.epoch) else int(r.epoch)
+        lines.append(f"| {r.description} | {paper} | {r.measured_percent:.2f} | {epoch} | "
+                     f"{int(r.test_lattices)} |")
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    return table

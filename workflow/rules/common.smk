@@ -1,0 +1,104 @@
+"""Helpers shared by the rules: config checks, dataset specs and shard paths."""
+
+import json
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+RGTOPO = f"{sys.executable} -m rgtopo"
+DATASETS = config["datasets"]
+RUNS = config["rg_training"]["runs"]
+FIGURES = ["fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8"]
+
+
+def _config_error(key, problem):
+    raise WorkflowError(f"config error at '{key}': {problem}")
+
+
+def check_config():
+    """Checks the schema cannot express; each names the offending key."""
+    for name, ds in DATASETS.items():
+        if int(name.rsplit("_", 1)[1]) != ds["size"]:
+            _config_error(f"datasets.{name}.size", f"{ds['size']} does not match the name")
+        if name.startswith("decimation") != (ds["distribution"] == "wide_uniform"):
+            _config_error(f"datasets.{name}.distribution",
+                          "decimation_* sets must be wide_uniform and no other set may be")
+        if name.startswith("test") and ds["distribution"] != "uniform":
+            _config_error(f"datasets.{name}.distribution", "test sets are uniform in the paper")
+        if name.startswith(("train", "validation")) and ds["distribution"] != "boundary_biased":
+            _config_error(f"datasets.{name}.distribution", "training sets are boundary_biased")
+        size, k = ds["size"], ds["size"] // 4
+        if size % 4 or k & (k - 1):
+            _config_error(f"datasets.{name}.size",
+                          f"{size}: lattices must be 4 * 2^k so the RG network halves them to 4")
+    for key in ("mu_range", "t_minus_range", "delta_range", "decimation_range"):
+        low, high = config["sampling"][key]
+        if not low < high:
+            _config_error(f"sampling.{key}", f"need low < high, got [{low}, {high}]")
+    rg = config["rg_training"]
+    for size in {*rg["eval_sizes"], rg["select_size"], *config["decimation"]["check_sizes"]}:
+        if f"test_{size}" not in DATASETS:
+            _config_error("rg_training.eval_sizes", f"no dataset test_{size} for size {size}")
+    if rg["select_size"] not in rg["eval_sizes"]:
+        _config_error("rg_training.select_size", "must be one of rg_training.eval_sizes")
+    if RUNS["main"]["init"] != "decimation" or RUNS["uninitialized"]["init"] != "random":
+        _config_error("rg_training.runs", "'main' needs init: decimation, 'uninitialized' random")
+    if not (reference_dir() / "data_1.mat").is_file():
+        _config_error("reference_dir", f"{reference_dir()} holds no data_1.mat")
+    site = config["figures"]["impurity"]["site"]
+    if max(site) >= config["figures"]["impurity"]["size"]:
+        _config_error("figures.impurity.site", f"{site} lies outside the lattice")
+    for key in ("impurity", "points_mapping"):
+        size = config["figures"][key]["size" if key == "impurity" else "lattice_size"]
+        if size % 2:
+            _config_error(f"figures.{key}", f"RG input size must be even, got {size}")
+
+
+def reference_dir():
+    path = Path(config["reference_dir"])
+    return path if path.is_absolute() else Path(workflow.basedir) / path
+
+
+def n_shards(name):
+    return -(-DATASETS[name]["count"] // config["shard_size"])
+
+
+def shards(name, labeled=True):
+    root = "results/data" if labeled else "results/raw"
+    return [f"{root}/{name}/shard_{i:04d}.h5" for i in range(n_shards(name))]
+
+
+def test_sets():
+    return sorted(int(n.split("_")[1]) for n in DATASETS if n.startswith("test_"))
+
+
+def dataset_spec(name):
+    """Everything the sampler needs for one dataset, as one JSON-able dict."""
+    s = config["sampling"]
+    ds = DATASETS[name]
+    return {
+        "distribution": ds["distribution"],
+        "size": ds["size"],
+        "seed": config["seed"],
+        "stream": name,
+        "mu_range": s["mu_range"],
+        "t_minus_range": s["t_minus_range"],
+        "delta_range": s["delta_range"],
+        "alpha": s["alpha"],
+        "density_grid": s["density_grid"],
+        "disorder": s["disorder"],
+        "mu_disorder_scaling": s["mu_disorder_scaling"],
+        "value_range": s["decimation_range"],
+    }
+
+
+def as_json(value):
+    return json.dumps(value, sort_keys=True)
+
+
+check_config()

@@ -1,0 +1,64 @@
+"""Stage 5: accuracies of every network against the paper's numbers, and run times."""
+
+
+rule evaluate:
+    input:
+        base="results/models/base_network.keras",
+        selected="results/rg/main/selected.keras",
+        main_history="results/rg/main/history.csv",
+        uninitialized_history="results/rg/uninitialized/history.csv",
+        tests=[shards(f"test_{n}") for n in test_sets()],
+    output:
+        csv="results/metrics/accuracy.csv",
+        json="results/metrics/accuracy.json",
+    params:
+        params=as_json(
+            {
+                "batch_size": config["evaluation"]["batch_size"],
+                "seed": config["seed"],
+                "test_shards": {n: shards(f"test_{n}") for n in test_sets()},
+            }
+        ),
+        rgtopo=RGTOPO,
+    log:
+        "logs/evaluate.log",
+    benchmark:
+        "results/benchmarks/evaluate.tsv"
+    threads: config["training"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=config["resources"]["train_mem_mb"],
+        runtime=config["resources"]["train_runtime_min"],
+    shell:
+        "{params.rgtopo} evaluate --params {params.params:q} --threads {threads}"
+        " --base {input.base} --selected {input.selected}"
+        " --main-history {input.main_history}"
+        " --uninitialized-history {input.uninitialized_history}"
+        " --csv-out {output.csv} --json-out {output.json} 2> {log}"
+
+
+rule measure_timing:
+    input:
+        base="results/models/base_network.keras",
+        rg="results/rg/main/selected.keras",
+    output:
+        "results/timing/timing.csv",
+    params:
+        params=as_json(config["figures"]["timing"] | {"seed": config["seed"]}),
+        rgtopo=RGTOPO,
+    log:
+        "logs/measure_timing.log",
+    threads: config["training"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=config["resources"]["train_mem_mb"],
+        runtime=config["resources"]["train_runtime_min"],
+    shell:
+        "{params.rgtopo} timing --params {params.params:q} --threads {threads}"
+        " --base {input.base} --rg {input.rg} --out {output} 2> {log}"
+
+
+rule evaluation:
+    input:
+        rules.evaluate.output,
+        rules.measure_timing.output,

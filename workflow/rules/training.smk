@@ -1,0 +1,144 @@
+"""Stages 2-4: base network, decimation initialization, RG training with epoch checkpoints.
+
+Resumable state lives in results/training/<stage>/state, which is not an output:
+Snakemake deletes outputs before a job runs, so a rerun after a kill or a
+SLURM time-out finds the state there and continues from the last epoch.
+"""
+
+
+def optimizer(section):
+    keys = ("batch_size", "learning_rate", "momentum", "nesterov")
+    return {k: config[section][k] for k in keys} | {"seed": config["seed"]}
+
+
+TRAIN_RESOURCES = dict(
+    gpu=1,
+    mem_mb=config["resources"]["train_mem_mb"],
+    runtime=config["resources"]["train_runtime_min"],
+)
+
+
+rule train_base:
+    input:
+        train=shards("train_4"),
+        validation=shards("validation_4"),
+    output:
+        model="results/models/base_network.keras",
+        history="results/training/base_network/history.csv",
+    params:
+        params=as_json(config["base_network"] | optimizer("base_network")),
+        state="results/training/base_network/state",
+        rgtopo=RGTOPO,
+    log:
+        "logs/train_base.log",
+    benchmark:
+        "results/benchmarks/train_base.tsv"
+    threads: config["training"]["threads"]
+    resources:
+        **TRAIN_RESOURCES,
+    shell:
+        "{params.rgtopo} train-base --params {params.params:q} --threads {threads}"
+        " --train {input.train} --validation {input.validation} --model-out {output.model}"
+        " --history-out {output.history} --state-dir {params.state} 2> {log}"
+
+
+rule init_decimation:
+    input:
+        train=shards("decimation_8", labeled=False),
+        check=[shards(f"test_{n}") for n in config["decimation"]["check_sizes"]],
+    output:
+        model="results/models/rg_decimation_{padding}.keras",
+        history="results/training/decimation_{padding}/history.csv",
+        metrics="results/metrics/decimation_{padding}.json",
+    params:
+        params=lambda wc: as_json(
+            optimizer("decimation")
+            | {
+                "epochs": config["decimation"]["epochs"],
+                "width": config["rg_network"]["width"],
+                "padding": wc.padding,
+                "check_shards": {
+                    n: shards(f"test_{n}") for n in config["decimation"]["check_sizes"]
+                },
+            }
+        ),
+        state="results/training/decimation_{padding}/state",
+        rgtopo=RGTOPO,
+    wildcard_constraints:
+        padding="periodic|zero",
+    log:
+        "logs/init_decimation_{padding}.log",
+    benchmark:
+        "results/benchmarks/init_decimation_{padding}.tsv"
+    threads: config["training"]["threads"]
+    resources:
+        **TRAIN_RESOURCES,
+    shell:
+        "{params.rgtopo} init-decimation --params {params.params:q} --threads {threads}"
+        " --train {input.train} --model-out {output.model} --history-out {output.history}"
+        " --metrics-out {output.metrics} --state-dir {params.state} 2> {log}"
+
+
+def rg_init(wc):
+    run = RUNS[wc.run]
+    if run["init"] == "random":
+        return []
+    return f"results/models/rg_decimation_{run['padding']}.keras"
+
+
+rule train_rg:
+    input:
+        base="results/models/base_network.keras",
+        init=rg_init,
+        train=shards("train_8"),
+        tests=[shards(f"test_{n}") for n in config["rg_training"]["eval_sizes"]],
+    output:
+        epochs=directory("results/rg/{run}/epochs"),
+        history="results/rg/{run}/history.csv",
+        selected="results/rg/{run}/selected.keras",
+    params:
+        params=lambda wc: as_json(
+            optimizer("rg_training")
+            | {
+                "epochs": config["rg_training"]["epochs"],
+                "width": config["rg_network"]["width"],
+                "padding": RUNS[wc.run]["padding"],
+                "select_size": config["rg_training"]["select_size"],
+                "test_shards": {
+                    n: shards(f"test_{n}") for n in config["rg_training"]["eval_sizes"]
+                },
+            }
+        ),
+        init=lambda wc, input: f"--init {input.init}" if input.init else "",
+        state="results/rg/{run}/state",
+        rgtopo=RGTOPO,
+    log:
+        "logs/train_rg_{run}.log",
+    benchmark:
+        "results/benchmarks/train_rg_{run}.tsv"
+    threads: config["training"]["threads"]
+    resources:
+        **TRAIN_RESOURCES,
+    shell:
+        "{params.rgtopo} train-rg --params {params.params:q} --threads {threads}"
+        " --base {input.base} {params.init} --train {input.train}"
+        " --epochs-dir {output.epochs} --history-out {output.history}"
+        " --selected-out {output.selected} --state-dir {params.state} 2> {log}"
+
+
+rule base:
+    input:
+        rules.train_base.output,
+
+
+rule decimation:
+    input:
+        expand(
+            "results/models/rg_decimation_{padding}.keras",
+            padding=sorted({r["padding"] for r in RUNS.values() if r["init"] == "decimation"}),
+        ),
+
+
+rule rg:
+    input:
+        expand("results/rg/{run}/selected.keras", run=RUNS),
