@@ -26,7 +26,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .errors import LatticeError, ShardError
+from .errors import LatticeError, ShardError, SpecError
 
 PACKAGE = "rgtopo"
 BASE_SIZE = 4
@@ -139,11 +139,24 @@ def compound_network(base: keras.Model, rg: keras.Model, size: int) -> keras.Mod
     return keras.Model(inp, base(x), name=f"compound_{size}")
 
 
+OPTIMIZERS = ("sgd", "adam")
+
+
 def compile_model(model: keras.Model, learning_rate: float, momentum: float, nesterov: bool,
-                  *, chern: bool) -> keras.Model:
-    """SGD with (Nesterov) momentum and the loss of Eq. (A2), as in the paper."""
+                  *, chern: bool, optimizer: str = "sgd") -> keras.Model:
+    """The loss of Eq. (A2) with SGD and (Nesterov) momentum as in the paper.
+
+    optimizer 'adam' (momentum and nesterov ignored) is offered for small CPU
+    runs, where SGD at the paper's rates converges too slowly.
+    """
+    if optimizer == "sgd":
+        opt = keras.optimizers.SGD(learning_rate, momentum=momentum, nesterov=nesterov)
+    elif optimizer == "adam":
+        opt = keras.optimizers.Adam(learning_rate)
+    else:
+        raise SpecError(f"unknown optimizer {optimizer!r}; known: {', '.join(OPTIMIZERS)}")
     model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate, momentum=momentum, nesterov=nesterov),
+        optimizer=opt,
         loss=abs_square_loss,
         metrics=[chern_accuracy] if chern else None,
         jit_compile=False,

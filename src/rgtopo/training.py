@@ -249,6 +249,7 @@ def _optim(stage: Mapping) -> dict:
         learning_rate=float(stage["learning_rate"]),
         momentum=float(stage["momentum"]),
         nesterov=bool(stage["nesterov"]),
+        optimizer=str(stage.get("optimizer", "sgd")),
     )
 
 

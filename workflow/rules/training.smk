@@ -7,7 +7,7 @@ SLURM time-out finds the state there and continues from the last epoch.
 
 
 def optimizer(section):
-    keys = ("batch_size", "learning_rate", "momentum", "nesterov")
+    keys = ("optimizer", "batch_size", "learning_rate", "momentum", "nesterov")
     return {k: config[section][k] for k in keys} | {"seed": config["seed"]}
 
 

@@ -1,0 +1,111 @@
+"""Network shapes, periodic padding, translation equivariance, saving and bad inputs."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import rgtopo  # noqa: E402
+from rgtopo.errors import LatticeError, ShardError  # noqa: E402
+from rgtopo.models import (  # noqa: E402
+    LatticePad,
+    abs_square_loss,
+    apply_rg,
+    base_network,
+    chern_accuracy,
+    compound_network,
+    load_model,
+    predict_chern,
+    rg_network,
+    rg_steps,
+)
+
+
+@pytest.fixture(scope="module")
+def nets():
+    keras.utils.set_random_seed(3)
+    return base_network(8), rg_network(4)
+
+
+@pytest.mark.parametrize("n", [8, 16, 32])
+def test_rg_halves_any_lattice_and_compound_gives_one_number(nets, rng, n):
+    base, rg = nets
+    x = rng.normal(size=(3, n, n, 3)).astype("float32")
+    assert rg(x).shape == (3, n // 2, n // 2, 3)
+    assert apply_rg(rg, x, rg_steps(n)).shape == (3, 4, 4, 3)
+    compound = compound_network(base, rg, n)
+    assert compound(x).shape == (3, 1)
+    np.testing.assert_allclose(predict_chern(x, base, rg), np.asarray(compound(x))[:, 0],
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_periodic_padding_equals_numpy_wrap(rng):
+    x = rng.normal(size=(2, 5, 6, 3)).astype("float32")
+    padded = np.asarray(LatticePad(2, "periodic")(x))
+    np.testing.assert_array_equal(padded, np.pad(x, [(0, 0), (2, 2), (2, 2), (0, 0)], mode="wrap"))
+    zero = np.asarray(LatticePad(1, "zero")(x))
+    np.testing.assert_array_equal(zero, np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)]))
+
+
+@pytest.mark.parametrize("axis", [1, 2])
+def test_rg_of_a_lattice_rolled_by_two_sites_is_the_rolled_output(nets, rng, axis):
+    _, rg = nets
+    x = rng.normal(size=(2, 16, 16, 3)).astype("float32")
+    out = np.asarray(rg(x))
+    rolled = np.asarray(rg(np.roll(x, 2, axis=axis)))
+    np.testing.assert_allclose(rolled, np.roll(out, 1, axis=axis), rtol=1e-5, atol=1e-6)
+
+
+def test_zero_padding_breaks_translation_symmetry(rng):
+    keras.utils.set_random_seed(4)
+    rg = rg_network(4, padding="zero")
+    x = rng.normal(size=(1, 8, 8, 3)).astype("float32")
+    assert not np.allclose(np.asarray(rg(np.roll(x, 2, axis=1))), np.roll(np.asarray(rg(x)), 1, 1))
+
+
+def test_loss_is_abs_plus_square_summed_over_sites_and_channels():
+    y_true = np.zeros((2, 4, 4, 3), "float32")
+    y_pred = np.full((2, 4, 4, 3), 0.5, "float32")
+    np.testing.assert_allclose(np.asarray(abs_square_loss(y_true, y_pred)), [36.0, 36.0])
+    scalar = abs_square_loss(np.array([[1.0], [0.0]]), np.array([[3.0], [0.0]]))
+    np.testing.assert_allclose(np.asarray(scalar), [6.0, 0.0])
+    acc = chern_accuracy(np.array([[1.0], [0.0], [-1.0]]), np.array([[0.6], [0.49], [0.2]]))
+    np.testing.assert_array_equal(np.asarray(acc), [1.0, 1.0, 0.0])
+
+
+def test_saved_models_load_back_without_custom_objects(nets, tmp_path, rng):
+    base, rg = nets
+    x = rng.normal(size=(4, 8, 8, 3)).astype("float32")
+    rg.save(tmp_path / "rg.keras")
+    base.save(tmp_path / "base.keras")
+    rg2, base2 = rgtopo.load_model(tmp_path / "rg.keras"), load_model(tmp_path / "base.keras")
+    np.testing.assert_allclose(predict_chern(x, base2, rg2), predict_chern(x, base, rg), rtol=1e-6)
+    again = keras.saving.load_model(tmp_path / "rg.keras")
+    np.testing.assert_allclose(np.asarray(again(x)), np.asarray(rg(x)), rtol=1e-6)
+
+
+def test_parameter_counts_at_paper_width():
+    assert base_network(256).count_params() == 4_728_065
+    assert rg_network(256).count_params() > 9_000_000
+
+
+def test_bad_inputs_raise_clear_errors(nets, tmp_path):
+    base, rg = nets
+    with pytest.raises(LatticeError, match="4 \\* 2\\^k"):
+        predict_chern(np.zeros((1, 6, 6, 3)), base, rg)
+    with pytest.raises(LatticeError, match="need an RG network"):
+        predict_chern(np.zeros((1, 8, 8, 3)), base)
+    with pytest.raises(LatticeError, match="even lattice size"):
+        apply_rg(rg, np.zeros((1, 7, 7, 3)), 1)
+    with pytest.raises(LatticeError, match="4 \\* 2\\^k"):
+        compound_network(base, rg, 12)
+    with pytest.raises(ShardError, match="no such saved model"):
+        load_model(tmp_path / "missing.keras")
+    (tmp_path / "junk.keras").write_text("junk")
+    with pytest.raises(ShardError, match="not a loadable"):
+        load_model(tmp_path / "junk.keras")
+    with pytest.raises(LatticeError, match="NaN"):
+        predict_chern(np.full((1, 4, 4, 3), np.nan), base)

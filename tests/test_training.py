@@ -1,0 +1,168 @@
+"""Each training stage on tiny generated data: it learns, it resumes, it rejects bad input."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import json  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from conftest import physics_spec  # noqa: E402
+from rgtopo import training  # noqa: E402
+from rgtopo.datasets import label_shard, sample_shard  # noqa: E402
+from rgtopo.errors import ShardError, SpecError  # noqa: E402
+from rgtopo.lattice import average_pool  # noqa: E402
+from rgtopo.models import load_model, rg_network  # noqa: E402
+
+OPT = {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True, "batch_size": 64, "seed": 1}
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    """Small labeled sets: 4x4 train/validation, wide 8x8, 8x8 train, 8x8 and 16x16 test."""
+    d = tmp_path_factory.mktemp("shards")
+    made = {}
+    for name, dist, size, count in [
+        ("train_4", "boundary_biased", 4, 1500), ("validation_4", "boundary_biased", 4, 300),
+        ("decimation_8", "wide_uniform", 8, 1200), ("train_8", "boundary_biased", 8, 400),
+        ("test_8", "uniform", 8, 100), ("test_16", "uniform", 16, 16),
+    ]:
+        raw = d / f"{name}_raw.h5"
+        sample_shard(physics_spec(distribution=dist, size=size, stream=name), 0, count, raw)
+        if dist == "wide_uniform":
+            made[name] = raw
+        else:
+            label_shard(raw, d / f"{name}.h5", threads=2)
+            made[name] = d / f"{name}.h5"
+    training.configure(2, 1)
+    return made
+
+
+def test_batches_stream_lattices_and_targets(shards):
+    data = training.LatticeBatches([shards["train_8"]], 64, "chern", shuffle_seed=0)
+    assert len(data) == 7
+    x, y = data[0]
+    assert x.shape[1:] == (8, 8, 3) and y.shape[1:] == (1,) and x.dtype == np.float32
+    pooled = training.LatticeBatches([shards["decimation_8"]], 100, "pooled")
+    x, y = pooled[3]
+    np.testing.assert_allclose(y, average_pool(x), rtol=1e-6)
+    with pytest.raises(ShardError, match="no Chern labels"):
+        training.LatticeBatches([shards["decimation_8"]], 10, "chern")
+    with pytest.raises(SpecError, match="unknown target"):
+        training.LatticeBatches([shards["train_8"]], 10, "energy")
+
+
+def test_plateau_schedule_drops_rate_then_stops():
+    sched, state = training.PlateauSchedule(patience=2, factor=0.1, floor=1e-3), {}
+    assert sched.step(state, 1.0, 0.1) == (0.1, True, False)
+    assert sched.step(state, 1.5, 0.1) == (0.1, False, False)
+    lr, improved, stop = sched.step(state, 1.2, 0.1)
+    assert lr == pytest.approx(0.01) and not improved and not stop
+    sched.step(state, 2.0, 0.01)
+    lr, _, stop = sched.step(state, 2.0, 0.01)
+    assert lr == pytest.approx(0.001) and not stop
+    sched.step(state, 2.0, 0.001)
+    assert sched.step(state, 2.0, 0.001)[2] is True
+
+
+def test_base_training_improves_loss_and_keeps_best(shards, tmp_path):
+    params = {**OPT, "width": 8, "patience": 2, "lr_factor": 0.1, "lr_floor": 1e-4,
+              "max_epochs": 4}
+    last = training.train_base(params, [shards["train_4"]], [shards["validation_4"]],
+                               model_out=tmp_path / "base.keras",
+                               history_out=tmp_path / "h.csv", state_dir=tmp_path / "state")
+    hist = pd.read_csv(tmp_path / "h.csv")
+    assert hist["epoch"].tolist() == [0, 1, 2, 3, 4]
+    assert hist["loss"].iloc[-1] < hist["loss"].iloc[1]
+    assert last["epoch"] == 4
+    assert load_model(tmp_path / "base.keras").input_shape == (None, 4, 4, 3)
+    with pytest.raises(SpecError, match="4x4"):
+        training.train_base(params, [shards["train_8"]], [shards["train_8"]],
+                            model_out=tmp_path / "b.keras", history_out=tmp_path / "x.csv",
+                            state_dir=tmp_path / "s2")
+
+
+def test_decimation_initialization_approaches_average_pooling(shards, tmp_path):
+    params = {**OPT, "learning_rate": 0.001, "optimizer": "adam", "width": 8,
+              "padding": "periodic", "epochs": 6}
+    check = {8: [shards["test_8"]], 16: [shards["test_16"]]}
+    fid = training.init_decimation(params, [shards["decimation_8"]], check,
+                                   model_out=tmp_path / "init.keras", history_out=tmp_path / "h.csv",
+                                   metrics_out=tmp_path / "m.json", state_dir=tmp_path / "state")
+    random_fid = training.decimation_fidelity(rg_network(8), check, 64)
+    for key in ("mae_mu_8x8", "mae_t_minus_8x8", "mae_mu_16x16"):
+        assert fid[key] < 0.5 * random_fid[key], (key, fid[key], random_fid[key])
+    assert json.loads((tmp_path / "m.json").read_text())["mae_mu_8x8"] == fid["mae_mu_8x8"]
+    hist = pd.read_csv(tmp_path / "h.csv")
+    assert hist["loss"].iloc[-1] < 0.7 * hist["loss"].iloc[1]
+
+
+@pytest.fixture(scope="module")
+def base_model(shards, tmp_path_factory):
+    d = tmp_path_factory.mktemp("base")
+    params = {**OPT, "width": 8, "patience": 5, "lr_factor": 0.1, "lr_floor": 1e-4,
+              "max_epochs": 3}
+    training.train_base(params, [shards["train_4"]], [shards["validation_4"]],
+                        model_out=d / "base.keras", history_out=d / "h.csv", state_dir=d / "s")
+    return d / "base.keras"
+
+
+def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, tmp_path):
+    params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 3}
+    best = training.train_rg(params, base_model, None, [shards["train_8"]],
+                             {8: [shards["test_8"]], 16: [shards["test_16"]]},
+                             epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
+                             selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "state",
+                             select_size=16)
+    hist = pd.read_csv(tmp_path / "h.csv")
+    assert sorted(p.name for p in (tmp_path / "epochs").iterdir()) == [
+        f"epoch_{e:03d}.keras" for e in range(4)]
+    assert hist["loss"].iloc[-1] < hist["loss"].iloc[1]
+    sel = hist.loc[hist["selected"] == 1]
+    assert len(sel) == 1 and sel["accuracy_16x16"].iloc[0] == hist["accuracy_16x16"].max()
+    assert best["epoch"] == sel["epoch"].iloc[0]
+    with pytest.raises(SpecError, match="selection size 32"):
+        training.train_rg(params, base_model, None, [shards["train_8"]], {8: [shards["test_8"]]},
+                          epochs_dir=tmp_path / "e2", history_out=tmp_path / "h2.csv",
+                          selected_out=tmp_path / "s2.keras", state_dir=tmp_path / "st2",
+                          select_size=32)
+    with pytest.raises(ShardError, match="no such saved model"):
+        training.train_rg(params, tmp_path / "missing.keras", None, [shards["train_8"]],
+                          {16: [shards["test_16"]]}, epochs_dir=tmp_path / "e3",
+                          history_out=tmp_path / "h3.csv", selected_out=tmp_path / "s3.keras",
+                          state_dir=tmp_path / "st3", select_size=16)
+
+
+def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
+    data = training.LatticeBatches([shards["decimation_8"]], 128, "pooled", shuffle_seed=0)
+    from rgtopo.models import compile_model
+
+    build = lambda: compile_model(rg_network(4), 0.001, 0.9, True, chern=False)  # noqa: E731
+    calls = []
+
+    def crash_at_two(model, epoch):
+        calls.append(epoch)
+        if epoch == 2:
+            raise KeyboardInterrupt("killed")
+        return {}
+
+    with pytest.raises(KeyboardInterrupt):
+        training.fit_resumable(build, data, epochs=4, state_dir=tmp_path, on_epoch=crash_at_two,
+                               fingerprint={"a": 1})
+    assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 1
+    logs, resumed = [], []
+    model, rows = training.fit_resumable(
+        build, data, epochs=4, state_dir=tmp_path, fingerprint={"a": 1}, log=logs.append,
+        on_epoch=lambda m, e: resumed.append(e) or {})
+    assert "resuming from epoch 1" in logs[0]
+    assert resumed == [2, 3, 4]
+    assert [r["epoch"] for r in rows] == [0, 1, 2, 3, 4]
+    assert pd.read_csv(tmp_path / "history.csv")["epoch"].tolist() == [0, 1, 2, 3, 4]
+    # other parameters: the old state is set aside, not resumed
+    logs = []
+    training.fit_resumable(build, data, epochs=1, state_dir=tmp_path, fingerprint={"a": 2},
+                           log=logs.append)
+    assert "parameters changed" in logs[0]
