@@ -129,12 +129,16 @@ def sample_shard(spec: Mapping, shard: int, shard_size: int, path, count: int | 
 def label_shard(src, dst, *, threads: int | None = None, chunk: int | None = None, log=None) -> None:
     """Bott-label every lattice of shard ``src`` (as stored, float32) and write ``dst``.
 
-    ``chunk`` lattices are labeled at a time so progress can be reported on long shards.
+    A progress line is logged every ``chunk`` 4x4-lattice equivalents: the
+    cost of one lattice grows as (N / 4)^4 at least, so large lattices report
+    after proportionally fewer of them.
     """
     data = read_shard(src)
     spec = json.loads(data["attrs"]["spec"])
     lattices = data["lattices"]
+    n = lattices.shape[1] if lattices.ndim == 4 else 4
     chunk = int(chunk or len(lattices) or 1)
+    chunk = max(int(threads or 1), chunk * 4**4 // max(n, 4) ** 4)
     parts = []
     for start in range(0, len(lattices), chunk):
         parts.append(chern_numbers(lattices[start : start + chunk], threads=threads))

@@ -7,10 +7,15 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-
 validate(config, schema="../schemas/config.schema.yaml")
 
-RGTOPO = f"{sys.executable} -m rgtopo"
+def _uses_conda():
+    methods = getattr(workflow.deployment_settings, "deployment_method", None) or ()
+    return any(str(m).lower().endswith("conda") for m in methods)
+
+
+# The package's command line: the env's python under --sdm conda, else this interpreter.
+RGTOPO = "python -m rgtopo" if _uses_conda() else f"{sys.executable} -m rgtopo"
 DATASETS = config["datasets"]
 RUNS = config["rg_training"]["runs"]
 FIGURES = ["fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8"]
@@ -24,30 +29,56 @@ def check_config():
     """Checks the schema cannot express; each names the offending key."""
     for name, ds in DATASETS.items():
         if int(name.rsplit("_", 1)[1]) != ds["size"]:
-            _config_error(f"datasets.{name}.size", f"{ds['size']} does not match the name")
+            _config_error(
+                f"datasets.{name}.size", f"{ds['size']} does not match the name"
+            )
         if name.startswith("decimation") != (ds["distribution"] == "wide_uniform"):
-            _config_error(f"datasets.{name}.distribution",
-                          "decimation_* sets must be wide_uniform and no other set may be")
+            _config_error(
+                f"datasets.{name}.distribution",
+                "decimation_* sets must be wide_uniform and no other set may be",
+            )
         if name.startswith("test") and ds["distribution"] != "uniform":
-            _config_error(f"datasets.{name}.distribution", "test sets are uniform in the paper")
-        if name.startswith(("train", "validation")) and ds["distribution"] != "boundary_biased":
-            _config_error(f"datasets.{name}.distribution", "training sets are boundary_biased")
+            _config_error(
+                f"datasets.{name}.distribution", "test sets are uniform in the paper"
+            )
+        if (
+            name.startswith(("train", "validation"))
+            and ds["distribution"] != "boundary_biased"
+        ):
+            _config_error(
+                f"datasets.{name}.distribution", "training sets are boundary_biased"
+            )
         size, k = ds["size"], ds["size"] // 4
         if size % 4 or k & (k - 1):
-            _config_error(f"datasets.{name}.size",
-                          f"{size}: lattices must be 4 * 2^k so the RG network halves them to 4")
+            _config_error(
+                f"datasets.{name}.size",
+                f"{size}: lattices must be 4 * 2^k so the RG network halves them to 4",
+            )
     for key in ("mu_range", "t_minus_range", "delta_range", "decimation_range"):
         low, high = config["sampling"][key]
         if not low < high:
             _config_error(f"sampling.{key}", f"need low < high, got [{low}, {high}]")
     rg = config["rg_training"]
-    for size in {*rg["eval_sizes"], rg["select_size"], *config["decimation"]["check_sizes"]}:
+    for size in {
+        *rg["eval_sizes"],
+        rg["select_size"],
+        *config["decimation"]["check_sizes"],
+    }:
         if f"test_{size}" not in DATASETS:
-            _config_error("rg_training.eval_sizes", f"no dataset test_{size} for size {size}")
+            _config_error(
+                "rg_training.eval_sizes", f"no dataset test_{size} for size {size}"
+            )
     if rg["select_size"] not in rg["eval_sizes"]:
-        _config_error("rg_training.select_size", "must be one of rg_training.eval_sizes")
-    if RUNS["main"]["init"] != "decimation" or RUNS["uninitialized"]["init"] != "random":
-        _config_error("rg_training.runs", "'main' needs init: decimation, 'uninitialized' random")
+        _config_error(
+            "rg_training.select_size", "must be one of rg_training.eval_sizes"
+        )
+    if (
+        RUNS["main"]["init"] != "decimation"
+        or RUNS["uninitialized"]["init"] != "random"
+    ):
+        _config_error(
+            "rg_training.runs", "'main' needs init: decimation, 'uninitialized' random"
+        )
     if not (reference_dir() / "data_1.mat").is_file():
         _config_error("reference_dir", f"{reference_dir()} holds no data_1.mat")
     site = config["figures"]["impurity"]["site"]
@@ -99,6 +130,47 @@ def dataset_spec(name):
 
 def as_json(value):
     return json.dumps(value, sort_keys=True)
+
+
+def optimizer(section):
+    keys = ("optimizer", "batch_size", "learning_rate", "momentum", "nesterov")
+    return {k: config[section][k] for k in keys} | {"seed": config["seed"]}
+
+
+TRAIN_RESOURCES = dict(
+    gpu=1,
+    mem_mb=config["resources"]["train_mem_mb"],
+    runtime=config["resources"]["train_runtime_min"],
+)
+
+
+def rg_init(wc):
+    run = RUNS[wc.run]
+    if run["init"] == "random":
+        return []
+    return f"results/models/rg_decimation_{run['padding']}.keras"
+
+
+FIG_PARAMS = {"seed": config["seed"]}
+
+
+def figure_outputs(name, caption, category="Figures"):
+    return {
+        "png": report(
+            f"results/figures/{name}.png",
+            caption=f"../report/{caption}",
+            category=category,
+            labels={"figure": name},
+        ),
+        "pdf": f"results/figures/{name}.pdf",
+        "csv": f"results/figures/{name}.csv",
+    }
+
+
+FIGURE_SHELL = (
+    "{params.rgtopo} figure {params.name} --params {params.params:q} --threads {threads}"
+    " --inputs {input} --out {params.stem} 2> {log}"
+)
 
 
 check_config()

@@ -9,17 +9,19 @@ wildcard_constraints:
 rule sample_shard:
     output:
         temp("results/raw/{dataset}/shard_{shard}.h5"),
+    log:
+        "logs/sample/{dataset}/shard_{shard}.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["default_mem_mb"],
+        runtime=30,
     params:
         spec=lambda wc: as_json(dataset_spec(wc.dataset)),
         shard_size=config["shard_size"],
         total=lambda wc: DATASETS[wc.dataset]["count"],
         rgtopo=RGTOPO,
-    log:
-        "logs/sample/{dataset}/shard_{shard}.log",
-    threads: 1
-    resources:
-        mem_mb=config["resources"]["default_mem_mb"],
-        runtime=30,
     shell:
         "{params.rgtopo} sample --spec {params.spec:q} --shard {wildcards.shard}"
         " --shard-size {params.shard_size} --count {params.total} --out {output} 2> {log}"
@@ -30,17 +32,19 @@ rule label_shard:
         "results/raw/{dataset}/shard_{shard}.h5",
     output:
         "results/data/{dataset}/shard_{shard}.h5",
-    params:
-        chunk=config["labeling"]["progress_every"],
-        rgtopo=RGTOPO,
     log:
         "logs/label/{dataset}/shard_{shard}.log",
     benchmark:
         "results/benchmarks/label/{dataset}/shard_{shard}.tsv"
+    conda:
+        "../envs/rgtopo.yaml"
     threads: config["labeling"]["threads"]
     resources:
         mem_mb=config["resources"]["default_mem_mb"],
         runtime=config["resources"]["label_runtime_min"],
+    params:
+        chunk=config["labeling"]["progress_every"],
+        rgtopo=RGTOPO,
     shell:
         "{params.rgtopo} label --in {input} --out {output} --threads {threads}"
         " --chunk {params.chunk} 2> {log}"

@@ -11,6 +11,17 @@ rule evaluate:
     output:
         csv="results/metrics/accuracy.csv",
         json="results/metrics/accuracy.json",
+    log:
+        "logs/evaluate.log",
+    benchmark:
+        "results/benchmarks/evaluate.tsv"
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=config["resources"]["train_mem_mb"],
+        runtime=config["resources"]["train_runtime_min"],
     params:
         params=as_json(
             {
@@ -20,15 +31,6 @@ rule evaluate:
             }
         ),
         rgtopo=RGTOPO,
-    log:
-        "logs/evaluate.log",
-    benchmark:
-        "results/benchmarks/evaluate.tsv"
-    threads: config["training"]["threads"]
-    resources:
-        gpu=1,
-        mem_mb=config["resources"]["train_mem_mb"],
-        runtime=config["resources"]["train_runtime_min"],
     shell:
         "{params.rgtopo} evaluate --params {params.params:q} --threads {threads}"
         " --base {input.base} --selected {input.selected}"
@@ -43,16 +45,18 @@ rule measure_timing:
         rg="results/rg/main/selected.keras",
     output:
         "results/timing/timing.csv",
-    params:
-        params=as_json(config["figures"]["timing"] | {"seed": config["seed"]}),
-        rgtopo=RGTOPO,
     log:
         "logs/measure_timing.log",
+    conda:
+        "../envs/rgtopo.yaml"
     threads: config["training"]["threads"]
     resources:
         gpu=1,
         mem_mb=config["resources"]["train_mem_mb"],
         runtime=config["resources"]["train_runtime_min"],
+    params:
+        params=as_json(config["figures"]["timing"] | {"seed": config["seed"]}),
+        rgtopo=RGTOPO,
     shell:
         "{params.rgtopo} timing --params {params.params:q} --threads {threads}"
         " --base {input.base} --rg {input.rg} --out {output} 2> {log}"

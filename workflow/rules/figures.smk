@@ -4,41 +4,22 @@ Re-make them alone with the figures profile:
     snakemake --profile workflow/profiles/figures
 """
 
-FIG_PARAMS = {"seed": config["seed"]}
-
-
-def figure_outputs(name, caption, category="Figures"):
-    return {
-        "png": report(
-            f"results/figures/{name}.png",
-            caption=f"../report/{caption}",
-            category=category,
-            labels={"figure": name},
-        ),
-        "pdf": f"results/figures/{name}.pdf",
-        "csv": f"results/figures/{name}.csv",
-    }
-
-
-FIGURE_SHELL = (
-    "{params.rgtopo} figure {params.name} --params {params.params:q} --threads {threads}"
-    " --inputs {input} --out {params.stem} 2> {log}"
-)
-
 
 rule fig1b:
     input:
         "results/timing/timing.csv",
     output:
         **figure_outputs("fig1b", "fig1b.rst"),
+    log:
+        "logs/figures/fig1b.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: 1
     params:
         name="fig1b",
         params=as_json(FIG_PARAMS),
-        stem="results/figures/fig1b",
+        stem=lambda wc, output: Path(output[0]).with_suffix(""),
         rgtopo=RGTOPO,
-    log:
-        "logs/figures/fig1b.log",
-    threads: 1
     shell:
         FIGURE_SHELL
 
@@ -49,6 +30,11 @@ rule fig2:
         [reference_dir() / f"data_{k}.mat" for k in (1, 2, 3)],
     output:
         **figure_outputs("fig2", "fig2.rst"),
+    log:
+        "logs/figures/fig2.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: config["labeling"]["threads"]
     params:
         name="fig2",
         params=as_json(
@@ -58,11 +44,8 @@ rule fig2:
                 "delta0": config["figures"]["delta0"],
             }
         ),
-        stem="results/figures/fig2",
+        stem=lambda wc, output: Path(output[0]).with_suffix(""),
         rgtopo=RGTOPO,
-    log:
-        "logs/figures/fig2.log",
-    threads: config["labeling"]["threads"]
     shell:
         FIGURE_SHELL
 
@@ -72,14 +55,16 @@ rule fig3:
         "results/rg/main/history.csv",
     output:
         **figure_outputs("fig3", "fig3.rst"),
+    log:
+        "logs/figures/fig3.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: 1
     params:
         name="fig3",
         params=as_json(FIG_PARAMS),
-        stem="results/figures/fig3",
+        stem=lambda wc, output: Path(output[0]).with_suffix(""),
         rgtopo=RGTOPO,
-    log:
-        "logs/figures/fig3.log",
-    threads: 1
     shell:
         FIGURE_SHELL
 
@@ -89,17 +74,22 @@ rule fig4:
         shards("train_4"),
     output:
         **figure_outputs("fig4", "fig4.rst"),
+    log:
+        "logs/figures/fig4.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: 1
     params:
         name="fig4",
         params=as_json(
             FIG_PARAMS
-            | {"alpha": config["sampling"]["alpha"], "bins": config["figures"]["fig4_bins"]}
+            | {
+                "alpha": config["sampling"]["alpha"],
+                "bins": config["figures"]["fig4_bins"],
+            }
         ),
-        stem="results/figures/fig4",
+        stem=lambda wc, output: Path(output[0]).with_suffix(""),
         rgtopo=RGTOPO,
-    log:
-        "logs/figures/fig4.log",
-    threads: 1
     shell:
         FIGURE_SHELL
 
@@ -109,14 +99,16 @@ rule fig5:
         "results/rg/main/history.csv",
     output:
         **figure_outputs("fig5", "fig5.rst"),
+    log:
+        "logs/figures/fig5.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: 1
     params:
         name="fig5",
         params=as_json(FIG_PARAMS),
-        stem="results/figures/fig5",
+        stem=lambda wc, output: Path(output[0]).with_suffix(""),
         rgtopo=RGTOPO,
-    log:
-        "logs/figures/fig5.log",
-    threads: 1
     shell:
         FIGURE_SHELL
 
@@ -126,14 +118,16 @@ rule fig6:
         expand("results/rg/{run}/history.csv", run=RUNS),
     output:
         **figure_outputs("fig6", "fig6.rst"),
+    log:
+        "logs/figures/fig6.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: 1
     params:
         name="fig6",
         params=as_json(FIG_PARAMS | {"runs": list(RUNS)}),
-        stem="results/figures/fig6",
+        stem=lambda wc, output: Path(output[0]).with_suffix(""),
         rgtopo=RGTOPO,
-    log:
-        "logs/figures/fig6.log",
-    threads: 1
     shell:
         FIGURE_SHELL
 
@@ -143,6 +137,11 @@ rule fig7:
         "results/rg/main/selected.keras",
     output:
         **figure_outputs("fig7", "fig7.rst"),
+    log:
+        "logs/figures/fig7.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: config["training"]["threads"]
     params:
         name="fig7",
         params=as_json(
@@ -150,11 +149,8 @@ rule fig7:
             | config["figures"]["points_mapping"]
             | {"delta0": config["figures"]["delta0"]}
         ),
-        stem="results/figures/fig7",
+        stem=lambda wc, output: Path(output[0]).with_suffix(""),
         rgtopo=RGTOPO,
-    log:
-        "logs/figures/fig7.log",
-    threads: config["training"]["threads"]
     shell:
         FIGURE_SHELL
 
@@ -164,14 +160,16 @@ rule fig8:
         "results/rg/main/selected.keras",
     output:
         **figure_outputs("fig8", "fig8.rst"),
+    log:
+        "logs/figures/fig8.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: config["training"]["threads"]
     params:
         name="fig8",
         params=as_json(FIG_PARAMS | config["figures"]["impurity"]),
-        stem="results/figures/fig8",
+        stem=lambda wc, output: Path(output[0]).with_suffix(""),
         rgtopo=RGTOPO,
-    log:
-        "logs/figures/fig8.log",
-    threads: config["training"]["threads"]
     shell:
         FIGURE_SHELL
 
@@ -187,20 +185,28 @@ rule table1:
             category="Tables",
             labels={"table": "table1"},
         ),
-    params:
-        name="table1",
-        params=as_json(FIG_PARAMS | {"config_name": ",".join(map(str, workflow.configfiles))}),
-        stem="results/figures/table1",
-        rgtopo=RGTOPO,
     log:
         "logs/figures/table1.log",
+    conda:
+        "../envs/rgtopo.yaml"
     threads: 1
+    params:
+        name="table1",
+        params=as_json(
+            FIG_PARAMS | {"config_name": ",".join(map(str, workflow.configfiles))}
+        ),
+        stem=lambda wc, output: Path(output[0]).with_suffix(""),
+        rgtopo=RGTOPO,
     shell:
         FIGURE_SHELL
 
 
 rule figures:
     input:
-        [f"results/figures/{name}.{ext}" for name in FIGURES for ext in ("png", "pdf", "csv")],
+        [
+            f"results/figures/{name}.{ext}"
+            for name in FIGURES
+            for ext in ("png", "pdf", "csv")
+        ],
         "results/figures/table1.md",
         "results/figures/table1.csv",

@@ -6,18 +6,6 @@ SLURM time-out finds the state there and continues from the last epoch.
 """
 
 
-def optimizer(section):
-    keys = ("optimizer", "batch_size", "learning_rate", "momentum", "nesterov")
-    return {k: config[section][k] for k in keys} | {"seed": config["seed"]}
-
-
-TRAIN_RESOURCES = dict(
-    gpu=1,
-    mem_mb=config["resources"]["train_mem_mb"],
-    runtime=config["resources"]["train_runtime_min"],
-)
-
-
 rule train_base:
     input:
         train=shards("train_4"),
@@ -25,17 +13,19 @@ rule train_base:
     output:
         model="results/models/base_network.keras",
         history="results/training/base_network/history.csv",
-    params:
-        params=as_json(config["base_network"] | optimizer("base_network")),
-        state="results/training/base_network/state",
-        rgtopo=RGTOPO,
     log:
         "logs/train_base.log",
     benchmark:
         "results/benchmarks/train_base.tsv"
+    conda:
+        "../envs/rgtopo.yaml"
     threads: config["training"]["threads"]
     resources:
         **TRAIN_RESOURCES,
+    params:
+        params=as_json(config["base_network"] | optimizer("base_network")),
+        state="results/training/base_network/state",
+        rgtopo=RGTOPO,
     shell:
         "{params.rgtopo} train-base --params {params.params:q} --threads {threads}"
         " --train {input.train} --validation {input.validation} --model-out {output.model}"
@@ -50,6 +40,17 @@ rule init_decimation:
         model="results/models/rg_decimation_{padding}.keras",
         history="results/training/decimation_{padding}/history.csv",
         metrics="results/metrics/decimation_{padding}.json",
+    log:
+        "logs/init_decimation_{padding}.log",
+    benchmark:
+        "results/benchmarks/init_decimation_{padding}.tsv"
+    wildcard_constraints:
+        padding="periodic|zero",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        **TRAIN_RESOURCES,
     params:
         params=lambda wc: as_json(
             optimizer("decimation")
@@ -64,26 +65,10 @@ rule init_decimation:
         ),
         state="results/training/decimation_{padding}/state",
         rgtopo=RGTOPO,
-    wildcard_constraints:
-        padding="periodic|zero",
-    log:
-        "logs/init_decimation_{padding}.log",
-    benchmark:
-        "results/benchmarks/init_decimation_{padding}.tsv"
-    threads: config["training"]["threads"]
-    resources:
-        **TRAIN_RESOURCES,
     shell:
         "{params.rgtopo} init-decimation --params {params.params:q} --threads {threads}"
         " --train {input.train} --model-out {output.model} --history-out {output.history}"
         " --metrics-out {output.metrics} --state-dir {params.state} 2> {log}"
-
-
-def rg_init(wc):
-    run = RUNS[wc.run]
-    if run["init"] == "random":
-        return []
-    return f"results/models/rg_decimation_{run['padding']}.keras"
 
 
 rule train_rg:
@@ -96,6 +81,15 @@ rule train_rg:
         epochs=directory("results/rg/{run}/epochs"),
         history="results/rg/{run}/history.csv",
         selected="results/rg/{run}/selected.keras",
+    log:
+        "logs/train_rg_{run}.log",
+    benchmark:
+        "results/benchmarks/train_rg_{run}.tsv"
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        **TRAIN_RESOURCES,
     params:
         params=lambda wc: as_json(
             optimizer("rg_training")
@@ -112,13 +106,6 @@ rule train_rg:
         init=lambda wc, input: f"--init {input.init}" if input.init else "",
         state="results/rg/{run}/state",
         rgtopo=RGTOPO,
-    log:
-        "logs/train_rg_{run}.log",
-    benchmark:
-        "results/benchmarks/train_rg_{run}.tsv"
-    threads: config["training"]["threads"]
-    resources:
-        **TRAIN_RESOURCES,
     shell:
         "{params.rgtopo} train-rg --params {params.params:q} --threads {threads}"
         " --base {input.base} {params.init} --train {input.train}"
@@ -135,7 +122,9 @@ rule decimation:
     input:
         expand(
             "results/models/rg_decimation_{padding}.keras",
-            padding=sorted({r["padding"] for r in RUNS.values() if r["init"] == "decimation"}),
+            padding=sorted(
+                {r["padding"] for r in RUNS.values() if r["init"] == "decimation"}
+            ),
         ),
 
 

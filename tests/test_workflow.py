@@ -1,0 +1,209 @@
+"""The Snakemake workflow: dry runs, config rejection, the test-config DAG end to end,
+figures from results, the report, resuming a killed RG training, lint and format."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO
+
+pytestmark = pytest.mark.workflow
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def smk(*args, cwd, check=True, timeout=1200):
+    proc = subprocess.run([*SNAKEMAKE, "--directory", str(cwd), *args], cwd=REPO, env=ENV,
+                          capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode:
+        raise AssertionError(f"snakemake {args} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def job_stats(output: str) -> dict:
+    """{rule: count} from Snakemake's 'Job stats' table."""
+    table = output.split("Job stats:")[-1].split("\n\n")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
+
+
+def load(name):
+    return yaml.safe_load((REPO / "config" / name).read_text())
+
+
+def expected_jobs(cfg):
+    shards = {n: -(-d["count"] // cfg["shard_size"]) for n, d in cfg["datasets"].items()}
+    runs = cfg["rg_training"]["runs"]
+    paddings = {r["padding"] for r in runs.values() if r["init"] == "decimation"}
+    figures = {f: 1 for f in ("fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8")}
+    return {
+        "sample_shard": sum(shards.values()),
+        "label_shard": sum(v for n, v in shards.items() if not n.startswith("decimation")),
+        "train_base": 1, "init_decimation": len(paddings), "train_rg": len(runs),
+        "evaluate": 1, "measure_timing": 1, "table1": 1, "all": 1, **figures,
+    }
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "test.yaml", "paper.yaml"])
+def test_dry_run_lists_the_expected_jobs(tmp_path, name):
+    out = smk("-n", "--configfile", str(REPO / "config" / name), cwd=tmp_path).stdout
+    assert job_stats(out) == expected_jobs(load(name))
+    assert not (tmp_path / "results").exists()
+
+
+def test_default_config_applies_without_configfile(tmp_path):
+    out = smk("-n", cwd=tmp_path).stdout
+    assert job_stats(out) == expected_jobs(load("config.yaml"))
+
+
+@pytest.mark.parametrize(
+    "edit, key",
+    [
+        (lambda c: c.update(colour="blue"), "colour"),
+        (lambda c: c["base_network"].update(width="wide"), "width"),
+        (lambda c: c["datasets"]["train_8"].update(count=-5), "count"),
+        (lambda c: c["datasets"].update(test_12={"distribution": "uniform", "size": 12,
+                                                  "count": 10}), "datasets.test_12.size"),
+        (lambda c: c["datasets"]["test_8"].update(size=9), "datasets.test_8.size"),
+        (lambda c: c["rg_training"].update(select_size=32), "rg_training.eval_sizes"),
+        (lambda c: c["sampling"].update(mu_range=[4, -4]), "sampling.mu_range"),
+        (lambda c: c.update(reference_dir="/nonexistent"), "reference_dir"),
+    ],
+)
+def test_bad_config_is_rejected_before_any_job(tmp_path, edit, key):
+    cfg = load("test.yaml")
+    edit(cfg)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk("--cores", "1", "--configfile", str(path), cwd=tmp_path, check=False)
+    assert proc.returncode != 0
+    assert key in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """The whole test-config DAG, run once for the tests below."""
+    d = tmp_path_factory.mktemp("e2e")
+    smk("--cores", "2", "--configfile", str(REPO / "config" / "test.yaml"), cwd=d)
+    return d
+
+
+FIGURES = ["fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8"]
+
+
+def test_every_figure_and_table_is_written(run_dir):
+    for name in FIGURES:
+        for ext in ("png", "pdf", "csv"):
+            path = run_dir / "results" / "figures" / f"{name}.{ext}"
+            assert path.stat().st_size > 500 if ext != "csv" else path.stat().st_size > 20, path
+        assert (run_dir / "results/figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    table = (run_dir / "results/figures/table1.md").read_text()
+    assert "95.60" in table and "| selected RG epoch (best 16x16), 16x16 |" in table
+
+
+def test_figure_csvs_match_their_sources(run_dir, reference_dir):
+    res = run_dir / "results"
+    fig2 = pd.read_csv(res / "figures/fig2.csv")
+    assert set(fig2["realization"]) == {1, 2, 3}
+    np.testing.assert_array_equal(fig2["bott"], fig2["reference_bott"])
+    history = pd.read_csv(res / "rg/main/history.csv")
+    fig3 = pd.read_csv(res / "figures/fig3.csv")
+    np.testing.assert_allclose(fig3["accuracy_16x16"], history["accuracy_16x16"])
+    np.testing.assert_allclose(pd.read_csv(res / "figures/fig5.csv")["loss_8x8"],
+                               history["loss_8x8"])
+    assert pd.read_csv(res / "figures/fig4.csv")["count"].sum() == 1500
+    metrics = pd.read_csv(res / "metrics/accuracy.csv")
+    table = pd.read_csv(res / "figures/table1.csv")
+    np.testing.assert_allclose(table["measured_percent"], metrics["measured_percent"])
+    sel = history.loc[history["selected"] == 1].iloc[0]
+    row = metrics.set_index("key").loc["selected_epoch_16x16"]
+    assert row["measured_percent"] == pytest.approx(100 * sel["accuracy_16x16"], abs=0.01)
+    assert history["epoch"].tolist() == list(range(4))
+    assert len(list((res / "rg/main/epochs").glob("epoch_*.keras"))) == 4
+    fig7 = pd.read_csv(res / "figures/fig7.csv")
+    assert sorted(fig7["step"].unique()) == [0, 1, 2, 3] and len(fig7) == 4 * 16 * 16
+    fig8 = pd.read_csv(res / "figures/fig8.csv")
+    assert len(fig8) == 2 * 4 * 4 * 3
+    timing = pd.read_csv(res / "timing/timing.csv")
+    assert set(timing["method"]) == {"bott", "network"}
+    assert (timing["seconds_per_lattice"] > 0).all()
+
+
+def test_deleting_one_figure_remakes_only_that_figure(run_dir):
+    (run_dir / "results/figures/fig3.png").unlink()
+    out = smk("--cores", "1", "--configfile", str(REPO / "config/test.yaml"), "figures",
+              cwd=run_dir).stdout
+    assert job_stats(out) == {"fig3": 1, "figures": 1}
+    assert (run_dir / "results/figures/fig3.png").is_file()
+
+
+def test_figures_profile_remakes_all_figures_without_upstream_jobs(run_dir):
+    out = smk("--profile", str(REPO / "workflow/profiles/figures"), "--configfile",
+              str(REPO / "config/test.yaml"), "figures", cwd=run_dir).stdout
+    stats = job_stats(out)
+    assert set(stats) == {*FIGURES, "table1", "figures"}
+
+
+def test_report_builds(run_dir):
+    smk("--configfile", str(REPO / "config/test.yaml"), "--report",
+        str(run_dir / "report.html"), cwd=run_dir)
+    html = (run_dir / "report.html").read_text(errors="ignore")
+    assert len(html) > 10_000 and "fig7" in html
+
+
+def test_killed_rg_training_resumes_from_last_epoch(run_dir):
+    cfg = load("test.yaml")
+    cfg["rg_training"]["epochs"] = 12
+    path = run_dir / "longer.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    args = [*SNAKEMAKE, "--directory", str(run_dir), "--cores", "2", "--configfile", str(path),
+            "--rerun-incomplete", "results/rg/main/selected.keras"]
+    state = run_dir / "results/rg/main/state/state.json"
+    proc = subprocess.Popen(args, cwd=REPO, env=ENV, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    killed_at = None
+    deadline = time.time() + 600
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            epoch = json.loads(state.read_text())["epoch"]
+            fp = json.loads(state.read_text())["fingerprint"]["params"]["epochs"]
+        except (OSError, ValueError, KeyError):
+            epoch, fp = 0, None
+        if fp == 12 and epoch >= 2:
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed_at = epoch
+            break
+        time.sleep(0.1)
+    proc.wait()
+    assert killed_at is not None, "training finished or never started before it could be killed"
+    assert not (run_dir / "results/rg/main/selected.keras").exists()
+    out = subprocess.run(args, cwd=REPO, env=ENV, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    log = (run_dir / "logs/train_rg_main.log").read_text()
+    resumed = int(re.search(r"resuming from epoch (\d+)", log)[1])
+    assert resumed >= killed_at
+    history = pd.read_csv(run_dir / "results/rg/main/history.csv")
+    assert history["epoch"].tolist() == list(range(13))
+    assert len(list((run_dir / "results/rg/main/epochs").glob("epoch_*.keras"))) == 13
+
+
+def test_lint_and_format_are_clean(tmp_path):
+    lint = smk("--lint", "--configfile", str(REPO / "config/test.yaml"), cwd=tmp_path, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert "Congratulations, your workflow is in a good condition!" in lint.stdout + lint.stderr
+    snakefmt = shutil.which("snakefmt") or str(Path(sys.executable).parent / "snakefmt")
+    files = [REPO / "Snakefile", *sorted((REPO / "workflow/rules").glob("*.smk"))]
+    fmt = subprocess.run([snakefmt, "--check", *map(str, files)], capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
