@@ -28,6 +28,8 @@ from .phase_diagram import clean_chern_number  # noqa: E402
 CHERN_VALUES = np.arange(-2, 3)
 CHERN_CMAP = ListedColormap(["#542788", "#998ec3", "#f7f7f7", "#f1a340", "#b35806"])
 CHERN_NORM = BoundaryNorm(np.arange(-2.5, 3.5), CHERN_CMAP.N)
+# The same colours with the trivial phase in grey, for points on a white background.
+CHERN_POINTS_CMAP = ListedColormap(["#542788", "#998ec3", "#bdbdbd", "#f1a340", "#b35806"])
 XI_LABEL = r"$\mu / 2t^+$"
 ETA_LABEL = r"$t^- / t^+$"
 
@@ -297,18 +299,24 @@ def fig7(rg_model, grid: int, steps: int, delta0: float, lattice_size: int, stem
     from .models import load_model
 
     table = points_mapping(load_model(rg_model), grid, steps, delta0, lattice_size)
+    start = table[table["step"] == 0].set_index("point")
+    table["start_chern"] = table["point"].map(
+        pd.Series(clean_chern_number(2 * start["xi"].to_numpy(), start["eta"].to_numpy()),
+                  index=start.index))
+    table["landing_chern"] = clean_chern_number(2 * table["xi"].to_numpy(), table["eta"].to_numpy())
     fig, axes = plt.subplots(1, steps + 1, figsize=(3.6 * (steps + 1), 3.8), sharey=True)
     for step, ax in enumerate(axes):
         sub = table[table["step"] == step]
-        chern = clean_chern_number(2 * sub["xi"].to_numpy(), sub["eta"].to_numpy())
-        ax.scatter(sub["xi"], sub["eta"], c=chern, cmap=CHERN_CMAP, norm=CHERN_NORM, s=1,
-                   edgecolors="none")
+        kept = np.mean(sub["start_chern"] == sub["landing_chern"])
+        ax.scatter(sub["xi"], sub["eta"], c=sub["start_chern"], cmap=CHERN_POINTS_CMAP,
+                   norm=CHERN_NORM, s=1.5, edgecolors="none")
         draw_phase_boundaries(ax)
-        ax.set_title("clean grid" if step == 0 else f"after RG $\\times${step}")
+        ax.set_title("clean grid" if step == 0 else
+                     f"after RG $\\times${step}: {100 * kept:.1f}% in their phase", fontsize=9)
         ax.set_xlabel(XI_LABEL)
     axes[0].set_ylabel(ETA_LABEL)
     fig.suptitle(f"Fig. 7: RG points mapping ({grid}$\\times${grid} clean lattices; "
-                 "colour: clean Chern number at the landing point)")
+                 "colour: Chern number of the starting point)")
     save(fig, stem, table)
     return table
 
@@ -319,18 +327,28 @@ def impurity_response(rg, size: int, site: Sequence[int], mu0: float, t_minus0: 
     """RG output minus the clean values for a single mu impurity of each strength."""
     from .models import apply_rg
 
-    lat = np.stack([clean_lattice(size, mu0, t_minus0, delta0) for _ in strengths])
+    clean = clean_lattice(size, mu0, t_minus0, delta0)
+    lat = np.stack([clean for _ in strengths])
     lat[:, site[0], site[1], 0] += np.asarray(strengths)
-    out = apply_rg(rg, lat, 1) - np.array([mu0, t_minus0, delta0])
+    out = apply_rg(rg, lat, 1)
+    clean_out = apply_rg(rg, clean[None], 1)
     b, x, y, c = np.meshgrid(np.arange(len(strengths)), np.arange(out.shape[1]),
                              np.arange(out.shape[2]), np.arange(3), indexing="ij")
-    return pd.DataFrame({"delta_mu": np.asarray(strengths)[b.ravel()], "x": x.ravel(),
-                         "y": y.ravel(), "channel": np.array(["mu", "t_minus", "Delta"])[c.ravel()],
-                         "difference": out.ravel()})
+    return pd.DataFrame({
+        "delta_mu": np.asarray(strengths)[b.ravel()], "x": x.ravel(), "y": y.ravel(),
+        "channel": np.array(["mu", "t_minus", "Delta"])[c.ravel()],
+        "difference": (out - np.array([mu0, t_minus0, delta0])).ravel(),
+        "impurity_response": (out - clean_out).ravel(),
+    })
 
 
 def fig8(rg_model, size, site, mu0, t_minus0, delta0, strengths, stem) -> pd.DataFrame:
-    """Fig. 8: 4x4 difference maps of mu, t_minus, Delta after the RG network."""
+    """Fig. 8: 4x4 difference maps of mu, t_minus, Delta after the RG network.
+
+    The clean row shows RG(clean) minus the clean values (how far the network is
+    from leaving a clean lattice unchanged); impurity rows show RG(impure) minus
+    RG(clean), the part due to the impurity alone. Both are in the CSV.
+    """
     from .models import load_model
 
     table = impurity_response(load_model(rg_model), size, site, mu0, t_minus0, delta0, strengths)
@@ -342,12 +360,17 @@ def fig8(rg_model, size, site, mu0, t_minus0, delta0, strengths, stem) -> pd.Dat
     for r, dmu in enumerate(strengths):
         for c, (ch, sym) in enumerate(zip(channels, symbols)):
             sub = table[(table["delta_mu"] == dmu) & (table["channel"] == ch)]
-            img = sub["difference"].to_numpy().reshape(half, half)
+            column = "difference" if dmu == 0 else "impurity_response"
+            img = sub[column].to_numpy().reshape(half, half)
             lim = max(np.abs(img).max(), 1e-6)
             ax = axes[r, c]
             im = ax.imshow(img.T, origin="lower", cmap="RdBu_r", vmin=-lim, vmax=lim)
-            ax.plot(site[0] / 2 - 0.25, site[1] / 2 - 0.25, "kx")
-            ax.set_title(f"{sym} after RG, impurity {dmu:g}", fontsize=9)
+            ax.plot(site[0] / 2, site[1] / 2, "kx")
+            if dmu == 0:
+                ax.text(half / 2 - 0.5, -0.2, f"mean {img.mean():+.3f}", ha="center", fontsize=9,
+                        bbox={"fc": "w", "alpha": 0.8})
+            what = "RG(clean) $-$ clean" if dmu == 0 else f"$\\delta\\mu$={dmu:g}: RG $-$ RG(clean)"
+            ax.set_title(f"{sym}, {what}", fontsize=9)
             ax.set_xlabel("x")
             ax.set_ylabel("y")
             fig.colorbar(im, ax=ax, shrink=0.8)

@@ -178,13 +178,15 @@ def fit_resumable(
     validation: LatticeBatches | None = None,
     schedule: PlateauSchedule | None = None,
     on_epoch: Callable[[keras.Model, int], dict] | None = None,
+    lr_decay: float = 1.0,
     fingerprint: Mapping | None = None,
     log: Callable[[str], None] = print,
     verbose: int = 0,
 ) -> tuple[keras.Model, list[dict]]:
     """Train epoch by epoch with a full checkpoint after each; resume from state_dir.
 
-    on_epoch(model, epoch) returns extra columns for the history row; it is
+    lr_decay multiplies the learning rate after every epoch (1: constant, as
+    in the paper). on_epoch(model, epoch) returns extra columns for the history row; it is
     also called once before training (epoch 0). With a schedule, the best
     model by validation loss is kept as ``best.keras`` in state_dir.
     A saved state whose ``fingerprint`` (the stage's parameters) differs from
@@ -226,6 +228,8 @@ def fit_resumable(
                 _save_model(model, state_dir / "best.keras")
             model.optimizer.learning_rate.assign(new_lr)
             state["stopped"] = stop
+        elif lr_decay != 1.0:
+            model.optimizer.learning_rate.assign(lr * lr_decay)
         if on_epoch is not None:
             row.update(on_epoch(model, epoch))
         row["wall_s"] = time.perf_counter() - t_start
@@ -301,7 +305,8 @@ def init_decimation(params: Mapping, train_shards, check_shards: Mapping[int, Se
         return compile_model(rg, **_optim(params), chern=False)
 
     model, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
-                                log=log, fingerprint={"params": params, "train": train_shards})
+                                lr_decay=float(params.get("lr_decay", 1.0)), log=log,
+                                fingerprint={"params": params, "train": train_shards})
     _save_model(model, Path(model_out))
     _write_history(Path(history_out), rows)
     fidelity = decimation_fidelity(model, check_shards, batch)

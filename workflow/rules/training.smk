@@ -56,6 +56,7 @@ rule init_decimation:
             optimizer("decimation")
             | {
                 "epochs": config["decimation"]["epochs"],
+                "lr_decay": config["decimation"]["lr_decay"],
                 "width": config["rg_network"]["width"],
                 "padding": wc.padding,
                 "check_shards": {
