@@ -23,6 +23,7 @@ def slurm_env(tmp_path_factory):
     d = tmp_path_factory.mktemp("slurm")
     start = subprocess.run(["bash", str(CLUSTER), "start", str(d)], capture_output=True, text=True)
     if start.returncode:
+        subprocess.run(["bash", str(CLUSTER), "stop", str(d)], check=False)
         pytest.fail(f"could not start SLURM:\n{start.stderr[-3000:]}", pytrace=False)
     env = {**os.environ, "SLURM_CONF": str(d / "slurm.conf"), "TF_CPP_MIN_LOG_LEVEL": "2"}
     yield env
@@ -39,13 +40,12 @@ def jobs(env) -> dict:
 def test_profile_submits_training_with_a_gpu_and_the_rest_without(slurm_env, tmp_path):
     targets = ["results/models/base_network.keras", "results/models/rg_decimation_periodic.keras"]
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+        [sys.executable, "-m", "snakemake", *targets, "--snakefile", str(REPO / "Snakefile"),
          "--directory", str(tmp_path), "--profile", str(REPO / "workflow/profiles/slurm"),
          "--configfile", str(REPO / "config/test.yaml"), "--jobs", "4",
          "--slurm-status-command", "squeue", "--slurm-no-account",
          "--slurm-init-seconds-before-status-checks", "2", "--latency-wait", "5",
-         "--default-resources", "slurm_partition=debug", "mem_mb=900", "runtime=30",
-         *targets],
+         "--default-resources", "slurm_partition=debug", "mem_mb=900", "runtime=30"],
         cwd=REPO, env=slurm_env, capture_output=True, text=True, timeout=1800,
     )
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]

@@ -27,6 +27,7 @@ SlurmctldHost=$host
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
+AuthInfo=socket=$dir/munge/munge.socket
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 MailProg=/bin/true
@@ -52,10 +53,20 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
     echo "Name=gpu File=/dev/null" > "$dir/gres.conf"
     export SLURM_CONF="$dir/slurm.conf"
-    if ! pgrep -x munged >/dev/null; then
-        mkdir -p /run/munge
-        munged --force --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" >&2
+    # Job steps (srun inside a job) run with SLURM_* variables stripped by Snakemake's
+    # jobstep executor, so they need the configuration at the default path.
+    if [ -e /etc/slurm/slurm.conf ] && [ ! -L /etc/slurm/slurm.conf ]; then
+        echo "/etc/slurm/slurm.conf is a real file; refusing to replace it" >&2
+        exit 1
     fi
+    mkdir -p /etc/slurm
+    ln -sfn "$SLURM_CONF" /etc/slurm/slurm.conf
+    # A munged of our own (own key, socket, pid file), isolated from any system one.
+    dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
+    chmod 600 "$dir/munge/munge.key"
+    munged --force --key-file="$dir/munge/munge.key" --socket="$dir/munge/munge.socket" \
+        --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" \
+        --seed-file="$dir/munge/munged.seed" >&2
     slurmctld -f "$SLURM_CONF" >&2
     slurmd -f "$SLURM_CONF" >&2
     for _ in $(seq 60); do
@@ -70,6 +81,9 @@ CONF
 }
 
 stop() {
+    if [ "$(readlink /etc/slurm/slurm.conf 2>/dev/null)" = "$dir/slurm.conf" ]; then
+        rm -f /etc/slurm/slurm.conf
+    fi
     for pidfile in "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/munge/munged.pid"; do
         [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
     done
