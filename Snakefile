@@ -13,7 +13,7 @@ min_version("8.10")
 # config/test.yaml replaces it instead of being merged into it.
 if not workflow.overwrite_configfiles:
 
-    configfile: "config/config.yaml"
+    configfile: f"{workflow.basedir}/config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"

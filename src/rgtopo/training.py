@@ -148,6 +148,7 @@ class PlateauSchedule:
 
 
 def _save_model(model: keras.Model, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras")
     model.save(tmp)
     os.replace(tmp, path)
@@ -342,7 +343,6 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
         raise SpecError(f"selection size {select_size} has no test set")
     state_dir = Path(state_dir)
     epoch_dir = state_dir / "epochs"
-    epoch_dir.mkdir(parents=True, exist_ok=True)
 
     def build():
         base = load_model(base_model)

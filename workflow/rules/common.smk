@@ -9,6 +9,7 @@ from snakemake.utils import validate
 
 validate(config, schema="../schemas/config.schema.yaml")
 
+
 def _uses_conda():
     methods = getattr(workflow.deployment_settings, "deployment_method", None) or ()
     return any(str(m).lower().endswith("conda") for m in methods)
