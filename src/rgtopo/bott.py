@@ -17,7 +17,6 @@ authors' 2N^2 one.
 
 from __future__ import annotations
 
-import os
 from typing import NamedTuple
 
 import numba
@@ -181,9 +180,8 @@ def bott_index_reference(lattice) -> float:
     2N^2 product. Slow; kept as an independent check and benchmark baseline.
     """
     ham = bdg_hamiltonian(lattice)
-    n_side = ham.shape[0] // 2
-    n_side = int(round(np.sqrt(n_side)))
     n = ham.shape[0]
+    n_side = int(round(np.sqrt(n // 2)))
     _, psi = np.linalg.eigh(ham)
     x, y = np.divmod(np.arange(n_side * n_side), n_side)
     x_op = np.concatenate([x + 1, x + 1]) / n_side
@@ -197,9 +195,3 @@ def bott_index_reference(lattice) -> float:
     v = proj @ exp_y @ proj + (eye - proj)
     prod = v @ u @ v.conj().T @ u.conj().T
     return float(np.imag(np.sum(np.log(np.linalg.eigvals(prod)))) / (2 * np.pi))
-
-
-def single_thread_blas() -> None:
-    """Ask OpenBLAS/MKL/OpenMP for one thread; effective only before NumPy loads BLAS."""
-    for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-        os.environ[var] = "1"

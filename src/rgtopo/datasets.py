@@ -88,12 +88,6 @@ def open_shard(path) -> h5py.File:
     return f
 
 
-def shard_spec(path) -> dict:
-    """The dataset specification recorded in a shard."""
-    with open_shard(path) as f:
-        return json.loads(f.attrs["spec"])
-
-
 def read_shard(path, *, labeled: bool = False) -> dict:
     """Load a whole shard into memory: lattices (and labels if ``labeled``) plus attributes."""
     with open_shard(path) as f:
@@ -104,13 +98,6 @@ def read_shard(path, *, labeled: bool = False) -> dict:
             for key in ("chern", "gap", "bott_deviation"):
                 out[key] = f[key][...]
     return out
-
-
-def shard_count(count: int, shard_size: int) -> int:
-    """Number of shards holding ``count`` lattices, ``shard_size`` per shard (last one shorter)."""
-    if int(shard_size) < 1 or int(count) < 1:
-        raise SpecError(f"need count >= 1 and shard_size >= 1, got {count}, {shard_size}")
-    return -(-int(count) // int(shard_size))
 
 
 def sample_shard(spec: Mapping, shard: int, shard_size: int, path, count: int | None = None) -> None:

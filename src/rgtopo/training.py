@@ -114,11 +114,6 @@ class LatticeBatches(keras.utils.PyDataset):
         if self._rng is not None:
             self._rng.shuffle(self.order)
 
-    def arrays(self):
-        """All lattices and targets in file order (for small sets and tests)."""
-        parts = [self[k] for k in np.argsort(self.order)]
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
 
 class PlateauSchedule:
     """ReduceLROnPlateau with the paper's stop rule, as plain state that survives restarts.
