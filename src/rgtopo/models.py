@@ -19,7 +19,6 @@ custom_objects.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import keras
@@ -27,9 +26,9 @@ import numpy as np
 from keras import layers, ops
 
 from .errors import LatticeError, ShardError, SpecError
+from .lattice import BASE_SIZE, rg_steps  # noqa: F401  (rg_steps: part of this module's API)
 
 PACKAGE = "rgtopo"
-BASE_SIZE = 4
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -39,7 +38,7 @@ class LatticePad(layers.Layer):
     def __init__(self, width=1, mode="periodic", **kwargs):
         super().__init__(**kwargs)
         if mode not in ("periodic", "zero"):
-            raise ValueError(f"padding mode must be 'periodic' or 'zero', got {mode!r}")
+            raise SpecError(f"padding mode must be 'periodic' or 'zero', got {mode!r}")
         self.width = int(width)
         self.mode = mode
 
@@ -121,14 +120,6 @@ def rg_network(width: int, *, padding: str = "periodic", name: str = "rg_network
     return keras.Model(inp, out, name=name)
 
 
-def rg_steps(size: int) -> int:
-    """k such that size = 4 * 2^k; LatticeError for any other size."""
-    k = math.log2(size / BASE_SIZE) if size >= BASE_SIZE else -1
-    if k < 0 or k != int(k):
-        raise LatticeError(f"lattice size must be 4 * 2^k (4, 8, 16, ...), got {size}")
-    return int(k)
-
-
 def compound_network(base: keras.Model, rg: keras.Model, size: int) -> keras.Model:
     """RG applied k times to a size x size lattice, then the frozen base network."""
     base.trainable = False
@@ -191,14 +182,21 @@ def _predict(model, x, batch_size):
     return np.concatenate(out) if out else np.zeros((0, *model.output_shape[1:]), np.float32)
 
 
-def predict_chern(lattices, base: keras.Model, rg: keras.Model | None = None,
+def predict_chern(lattices, base=None, rg: keras.Model | None = None,
                   batch_size: int = 256) -> np.ndarray:
     """Predicted (real-valued) Chern numbers of lattices of size 4 * 2^k.
 
-    Round the result to get integer labels. ``rg`` may be None only for 4x4 input.
+    base: a base network (with ``rg`` its RG network, None only for 4x4 input),
+    a ``Bundle`` from ``rgtopo.load_bundle``, or None for the bundle shipped
+    with the package. Round the result to get integer labels.
     """
     from .lattice import as_lattice_batch
 
+    if base is None or not isinstance(base, keras.Model):
+        from .bundle import load_bundle
+
+        bundle = load_bundle(None) if base is None else base
+        return bundle.predict(lattices, batch_size=batch_size)
     x = as_lattice_batch(lattices).astype(np.float32)
     steps = rg_steps(x.shape[1])
     if steps and rg is None:
