@@ -32,3 +32,4 @@ rule all:
         rules.figures.input,
         "results/metrics/accuracy.csv",
         "results/metrics/decimation_periodic.json",
+        rules.export_bundle.output,
