@@ -73,8 +73,8 @@ def test_round_trip_predicts_exactly_like_the_networks(nets, exported, rng, n):
 
 def test_large_lattices_go_through_the_chain_in_small_batches(nets, exported, rng, monkeypatch):
     loaded = rgtopo.load_bundle(exported)
-    assert loaded.batch_size(1024) == 1 and loaded.batch_size(64) == 256
-    assert loaded.batch_size(64, 16) == 16
+    assert loaded.batch_size(1024) == 1 and loaded.batch_size(64) == 64
+    assert loaded.batch_size(16) == 256 and loaded.batch_size(64, 16) == 16
     lat = lattices(rng, 16, 7)
     monkeypatch.setattr(bundle_mod, "SITES_PER_BATCH", 2 * 16 * 16)
     assert loaded.batch_size(16) == 2

@@ -37,8 +37,8 @@ BASE_FILE = "base_network.keras"
 RG_FILE = "rg_network.keras"
 CARD_FILE = "card.json"
 DEFAULT_BUNDLE = Path(__file__).resolve().parent / "default_bundle"
-# Lattice sites per network call: bounds memory for any N (one 1024x1024 lattice at a time).
-SITES_PER_BATCH = 2**20
+# Lattice sites per network call: bounds memory (64 lattices at N = 64, one from N = 512 on).
+SITES_PER_BATCH = 2**18
 
 
 class Bundle:

@@ -156,7 +156,8 @@ class LatticeFile:
             try:
                 part = self._all()[None] if self._single else self._slice(start, stop)
             except (OSError, zipfile.BadZipFile, zlib.error) as exc:
-                raise InputError(f"{self._where()}: read failed at lattice {start} ({exc})") from None
+                where = f"{self._where()}: read failed at lattice {start}"
+                raise InputError(f"{where} ({exc})") from None
             part = np.asarray(part, dtype=np.float64)
             finite = np.isfinite(part).all(axis=(1, 2, 3))
             if not finite.all():
