@@ -200,8 +200,8 @@ def load_bundle(path=None) -> Bundle:
     if path is None:
         if not (DEFAULT_BUNDLE / CARD_FILE).is_file():
             raise BundleError(
-                f"no default model bundle installed ({DEFAULT_BUNDLE} is empty); pass a "
-                "bundle directory (--model, or rgtopo.load_bundle(path))"
+                f"no default model bundle installed (no {CARD_FILE} in {DEFAULT_BUNDLE}); pass "
+                "a bundle directory (--model, or rgtopo.load_bundle(path))"
             )
         path = DEFAULT_BUNDLE
     path = Path(path)
