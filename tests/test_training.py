@@ -12,9 +12,10 @@ import pytest  # noqa: E402
 
 from conftest import physics_spec  # noqa: E402
 from rgtopo import training  # noqa: E402
-from rgtopo.datasets import label_shard, sample_shard  # noqa: E402
+from rgtopo.datasets import label_shard, read_shard, sample_shard  # noqa: E402
 from rgtopo.errors import ShardError, SpecError  # noqa: E402
 from rgtopo.lattice import average_pool  # noqa: E402
+from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
 from rgtopo.models import load_model, rg_network  # noqa: E402
 
 OPT = {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True, "batch_size": 64, "seed": 1}
@@ -22,13 +23,15 @@ OPT = {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True, "batch_size": 6
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
-    """Small labeled sets: 4x4 train/validation, wide 8x8, 8x8 train, 8x8 and 16x16 test."""
+    """Small labeled sets: 4x4 train/validation, wide 8x8, 8x8 train, 8x8 and 16x16 test and
+    validation."""
     d = tmp_path_factory.mktemp("shards")
     made = {}
     for name, dist, size, count in [
         ("train_4", "boundary_biased", 4, 1500), ("validation_4", "boundary_biased", 4, 300),
         ("decimation_8", "wide_uniform", 8, 1200), ("train_8", "boundary_biased", 8, 400),
         ("test_8", "uniform", 8, 100), ("test_16", "uniform", 16, 16),
+        ("validation_8", "uniform", 8, 60), ("validation_16", "uniform", 16, 12),
     ]:
         raw = d / f"{name}_raw.h5"
         sample_shard(physics_spec(distribution=dist, size=size, stream=name), 0, count, raw)
@@ -113,7 +116,7 @@ def base_model(shards, tmp_path_factory):
 def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, tmp_path):
     params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 3}
     best = training.train_rg(params, base_model, None, [shards["train_8"]],
-                             {8: [shards["test_8"]], 16: [shards["test_16"]]},
+                             {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
                              selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "state",
                              select_size=16)
@@ -122,16 +125,32 @@ def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, t
         f"epoch_{e:03d}.keras" for e in range(4)]
     assert hist["loss"].iloc[-1] < hist["loss"].iloc[1]
     sel = hist.loc[hist["selected"] == 1]
-    assert len(sel) == 1 and sel["accuracy_16x16"].iloc[0] == hist["accuracy_16x16"].max()
+    acc = hist["validation_accuracy_16x16"]
+    assert len(sel) == 1 and sel["validation_accuracy_16x16"].iloc[0] == acc.max()
     assert best["epoch"] == sel["epoch"].iloc[0]
-    with pytest.raises(SpecError, match="selection size 32"):
-        training.train_rg(params, base_model, None, [shards["train_8"]], {8: [shards["test_8"]]},
+    assert not any(c.startswith(("accuracy_", "loss_", "test_")) for c in hist.columns)
+    for n, count in ((8, 60), (16, 12)):
+        s = f"{n}x{n}"
+        data = read_shard(shards[f"validation_{n}"], labeled=True)
+        ref = Tally().add(None, data["chern"], clean_formula(data["lattices"])).baselines()
+        assert (hist[f"validation_lattices_{s}"] == count).all()
+        np.testing.assert_allclose(hist[f"validation_clean_formula_{s}"],
+                                   ref["clean_formula_percent"] / 100)
+        np.testing.assert_allclose(hist[f"validation_majority_{s}"], ref["majority_percent"] / 100)
+        hits = np.rint(hist[f"validation_accuracy_{s}"] * count).astype(int)
+        np.testing.assert_allclose(hits / count, hist[f"validation_accuracy_{s}"])
+        low, high = zip(*(wilson_interval(h, count) for h in hits))
+        np.testing.assert_allclose(hist[f"validation_accuracy_low_{s}"], low)
+        np.testing.assert_allclose(hist[f"validation_accuracy_high_{s}"], high)
+    with pytest.raises(SpecError, match="selection size 32 has no validation set"):
+        training.train_rg(params, base_model, None, [shards["train_8"]],
+                          {8: [shards["validation_8"]]},
                           epochs_dir=tmp_path / "e2", history_out=tmp_path / "h2.csv",
                           selected_out=tmp_path / "s2.keras", state_dir=tmp_path / "st2",
                           select_size=32)
     with pytest.raises(ShardError, match="no such saved model"):
         training.train_rg(params, tmp_path / "missing.keras", None, [shards["train_8"]],
-                          {16: [shards["test_16"]]}, epochs_dir=tmp_path / "e3",
+                          {16: [shards["validation_16"]]}, epochs_dir=tmp_path / "e3",
                           history_out=tmp_path / "h3.csv", selected_out=tmp_path / "s3.keras",
                           state_dir=tmp_path / "st3", select_size=16)
 

@@ -29,6 +29,7 @@ import numpy as np
 from .datasets import open_shard
 from .errors import ShardError, SpecError
 from .lattice import average_pool
+from .metrics import Tally, clean_formula, wilson_interval
 from .models import (
     base_network,
     compile_model,
@@ -312,30 +313,56 @@ def init_decimation(params: Mapping, train_shards, check_shards: Mapping[int, Se
     return fidelity
 
 
-def _compound_eval(base, rg, sets: Mapping[int, LatticeBatches]) -> dict:
+def validation_columns(base, rg, sets: Mapping[int, LatticeBatches]) -> dict:
+    """History columns of the compound network on each validation set (RG applied k times).
+
+    Per size: loss of Eq. (A2), accuracy with its Wilson 95 % interval, accuracy on
+    the disorder-decided lattices and the two baselines on the same lattices
+    (fractions; the baselines are the same every epoch).
+    """
     out = {}
     for size, data in sets.items():
-        net = compile_model(compound_network(base, rg, size), 0.0, 0.0, False, chern=True)
-        loss, acc = net.evaluate(data, verbose=0)
-        out[f"loss_{size}x{size}"], out[f"accuracy_{size}x{size}"] = float(loss), float(acc)
+        net = compound_network(base, rg, size)
+        tally, loss = Tally(), 0.0
+        for k in range(len(data)):
+            x, y = data[k]
+            pred = np.asarray(net(x, training=False), dtype=np.float64)[:, 0]
+            err = pred - y[:, 0]
+            loss += float(np.sum(np.abs(err) + err**2))
+            tally.add(np.rint(pred), y[:, 0], clean_formula(x))
+        s, n = f"{size}x{size}", tally.lattices
+        low, high = wilson_interval(tally.hits, n)
+        base_rates = tally.baselines()
+        out.update({
+            f"validation_loss_{s}": loss / max(n, 1),
+            f"validation_accuracy_{s}": tally.hits / max(n, 1),
+            f"validation_accuracy_low_{s}": low,
+            f"validation_accuracy_high_{s}": high,
+            f"validation_decided_accuracy_{s}": (tally.decided_hits / tally.decided
+                                                 if tally.decided else float("nan")),
+            f"validation_clean_formula_{s}": base_rates["clean_formula_percent"] / 100,
+            f"validation_majority_{s}": base_rates["majority_percent"] / 100,
+            f"validation_lattices_{s}": n,
+        })
     return out
 
 
 def train_rg(params: Mapping, base_model, init_model, train_shards,
-             test_shards: Mapping[int, Sequence], *, epochs_dir, history_out, selected_out,
+             validation_shards: Mapping[int, Sequence], *, epochs_dir, history_out, selected_out,
              state_dir, select_size: int, log=print) -> dict:
     """Stage 3: the compound network on 8x8 labels, base frozen, one RG checkpoint per epoch.
 
     init_model None trains from a random start (the uninitialized ablation).
-    After every epoch the RG network is saved and evaluated on every test set
-    (RG applied k times); the epoch with the best ``select_size`` accuracy is
-    copied to ``selected_out``.
+    After every epoch the RG network is saved and evaluated on every validation
+    set (RG applied k times); the epoch with the best ``select_size`` validation
+    accuracy is copied to ``selected_out``. Test sets play no part here: what
+    is chosen on validation lattices is reported on test lattices.
     """
     batch = int(params["batch_size"])
     train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]))
-    sets = {int(s): LatticeBatches(p, batch, "chern") for s, p in test_shards.items()}
+    sets = {int(s): LatticeBatches(p, batch, "chern") for s, p in validation_shards.items()}
     if int(select_size) not in sets:
-        raise SpecError(f"selection size {select_size} has no test set")
+        raise SpecError(f"selection size {select_size} has no validation set")
     state_dir = Path(state_dir)
     epoch_dir = state_dir / "epochs"
 
@@ -350,7 +377,7 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
     def on_epoch(model, epoch):
         rg, base = model.get_layer("rg_network"), model.get_layer("base_network")
         _save_model(rg, epoch_dir / f"epoch_{epoch:03d}.keras")
-        return _compound_eval(base, rg, sets)
+        return validation_columns(base, rg, sets)
 
     fingerprint = {"params": params, "base": str(base_model), "init": str(init_model),
                    "train": train_shards}
@@ -361,7 +388,7 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
     for row in rows:
         name = f"epoch_{int(row['epoch']):03d}.keras"
         shutil.copyfile(epoch_dir / name, epochs_dir / name)
-    key = f"accuracy_{select_size}x{select_size}"
+    key = f"validation_accuracy_{select_size}x{select_size}"
     best = max(rows, key=lambda r: (r[key], -r["epoch"]))
     for row in rows:
         row["selected"] = int(row is best)

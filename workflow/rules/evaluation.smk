@@ -7,6 +7,8 @@ rule evaluate:
         selected="results/rg/main/selected.keras",
         main_history="results/rg/main/history.csv",
         uninitialized_history="results/rg/uninitialized/history.csv",
+        main_epochs="results/rg/main/epochs",
+        uninitialized_epochs="results/rg/uninitialized/epochs",
         tests=[shards(f"test_{n}") for n in test_sets()],
     output:
         csv="results/metrics/accuracy.csv",
@@ -27,6 +29,8 @@ rule evaluate:
             {
                 "batch_size": config["evaluation"]["batch_size"],
                 "seed": config["seed"],
+                "eval_sizes": config["rg_training"]["eval_sizes"],
+                "select_size": config["rg_training"]["select_size"],
                 "test_shards": {n: shards(f"test_{n}") for n in test_sets()},
             }
         ),
@@ -36,6 +40,8 @@ rule evaluate:
         " --base {input.base} --selected {input.selected}"
         " --main-history {input.main_history}"
         " --uninitialized-history {input.uninitialized_history}"
+        " --main-epochs {input.main_epochs}"
+        " --uninitialized-epochs {input.uninitialized_epochs}"
         " --csv-out {output.csv} --json-out {output.json} 2> {log}"
 
 

@@ -62,7 +62,9 @@ rule fig3:
     threads: 1
     params:
         name="fig3",
-        params=as_json(FIG_PARAMS),
+        params=as_json(
+            FIG_PARAMS | {"select_size": config["rg_training"]["select_size"]}
+        ),
         stem=lambda wc, output: Path(output[0]).with_suffix(""),
         rgtopo=RGTOPO,
     shell:

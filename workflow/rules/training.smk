@@ -77,7 +77,9 @@ rule train_rg:
         base="results/models/base_network.keras",
         init=rg_init,
         train=shards("train_8"),
-        tests=[shards(f"test_{n}") for n in config["rg_training"]["eval_sizes"]],
+        validation=[
+            shards(f"validation_{n}") for n in config["rg_training"]["eval_sizes"]
+        ],
     output:
         epochs=directory("results/rg/{run}/epochs"),
         history="results/rg/{run}/history.csv",
@@ -99,8 +101,9 @@ rule train_rg:
                 "width": config["rg_network"]["width"],
                 "padding": RUNS[wc.run]["padding"],
                 "select_size": config["rg_training"]["select_size"],
-                "test_shards": {
-                    n: shards(f"test_{n}") for n in config["rg_training"]["eval_sizes"]
+                "validation_shards": {
+                    n: shards(f"validation_{n}")
+                    for n in config["rg_training"]["eval_sizes"]
                 },
             }
         ),
