@@ -80,6 +80,11 @@ def test_default_config_applies_without_configfile(tmp_path):
         (lambda c: c["rg_training"].update(select_size=32), "rg_training.eval_sizes"),
         (lambda c: c["sampling"].update(mu_range=[4, -4]), "sampling.mu_range"),
         (lambda c: c.update(reference_dir="/nonexistent"), "reference_dir"),
+        (lambda c: c["datasets"].pop("validation_16"), "validation_16"),
+        (lambda c: c["datasets"]["validation_16"].update(distribution="boundary_biased"),
+         "datasets.validation_16.distribution"),
+        (lambda c: c["datasets"]["validation_4"].update(distribution="uniform"),
+         "datasets.validation_4.distribution"),
     ],
 )
 def test_bad_config_is_rejected_before_any_job(tmp_path, edit, key):
@@ -120,18 +125,29 @@ def test_figure_csvs_match_their_sources(run_dir, reference_dir):
     fig2 = pd.read_csv(res / "figures/fig2.csv")
     assert set(fig2["realization"]) == {1, 2, 3}
     np.testing.assert_array_equal(fig2["bott"], fig2["reference_bott"])
+    np.testing.assert_array_equal(fig2["disorder_decided"], fig2["bott"] != fig2["clean_formula"])
     history = pd.read_csv(res / "rg/main/history.csv")
     fig3 = pd.read_csv(res / "figures/fig3.csv")
-    np.testing.assert_allclose(fig3["accuracy_16x16"], history["accuracy_16x16"])
-    np.testing.assert_allclose(pd.read_csv(res / "figures/fig5.csv")["loss_8x8"],
-                               history["loss_8x8"])
+    np.testing.assert_allclose(fig3["validation_accuracy_16x16"],
+                               history["validation_accuracy_16x16"])
+    np.testing.assert_allclose(fig3["validation_accuracy_low_16x16"],
+                               history["validation_accuracy_low_16x16"])
+    np.testing.assert_allclose(pd.read_csv(res / "figures/fig5.csv")["validation_loss_8x8"],
+                               history["validation_loss_8x8"])
     assert pd.read_csv(res / "figures/fig4.csv")["count"].sum() == 1500
     metrics = pd.read_csv(res / "metrics/accuracy.csv")
     table = pd.read_csv(res / "figures/table1.csv")
     np.testing.assert_allclose(table["measured_percent"], metrics["measured_percent"])
     sel = history.loc[history["selected"] == 1].iloc[0]
-    row = metrics.set_index("key").loc["selected_epoch_16x16"]
-    assert row["measured_percent"] == pytest.approx(100 * sel["accuracy_16x16"], abs=0.01)
+    assert sel["validation_accuracy_16x16"] == history["validation_accuracy_16x16"].max()
+    rows = metrics.set_index("key")
+    row = rows.loc["selected_epoch_16x16"]
+    assert row["epoch"] == sel["epoch"] and row["selected_on"] == "validation_16"
+    assert (history["validation_lattices_16x16"] == 12).all() and row["test_lattices"] == 20
+    assert rows.loc["best_8x8_epoch_8x8", "selected_on"] == "validation_8"
+    assert rows.loc["best_8x8_epoch_8x8", "epoch"] == history.loc[
+        history["validation_accuracy_8x8"].idxmax(), "epoch"]
+    assert pd.isna(rows.loc["base_4x4", "selected_on"])
     assert history["epoch"].tolist() == list(range(4))
     assert len(list((res / "rg/main/epochs").glob("epoch_*.keras"))) == 4
     fig7 = pd.read_csv(res / "figures/fig7.csv")
@@ -141,6 +157,44 @@ def test_figure_csvs_match_their_sources(run_dir, reference_dir):
     timing = pd.read_csv(res / "timing/timing.csv")
     assert set(timing["method"]) == {"bott", "network"}
     assert (timing["seconds_per_lattice"] > 0).all()
+
+
+def test_every_headline_carries_interval_baselines_and_disorder_decided_subset(run_dir):
+    from rgtopo.metrics import wilson_interval
+
+    metrics = pd.read_csv(run_dir / "results/metrics/accuracy.csv")
+    assert list(metrics["key"]) == [
+        "base_4x4", "decimation_8x8", "decimation_16x16", "best_8x8_epoch_8x8",
+        "selected_epoch_8x8", "selected_epoch_16x16", "uninitialized_16x16"]
+    assert list(metrics["test_lattices"]) == [300, 100, 20, 100, 100, 20, 20]
+    for r in metrics.itertuples():
+        n = r.test_lattices
+        hits = round(r.measured_percent * n / 100)
+        low, high = wilson_interval(hits, n)
+        assert (r.measured_ci_low, r.measured_ci_high) == pytest.approx(
+            (100 * low, 100 * high), abs=0.006)
+        clean_hits = round(r.clean_formula_percent * n / 100)
+        assert r.disorder_decided_lattices == n - clean_hits
+        assert r.stronger_baseline_percent == max(r.clean_formula_percent, r.majority_percent)
+        assert r.stronger_baseline == ("majority class" if r.majority_percent
+                                       > r.clean_formula_percent else "clean formula")
+    # the same test lattices give the same baselines, whatever network is measured
+    by_size = metrics.groupby("test_lattices")
+    assert (by_size["clean_formula_percent"].nunique() == 1).all()
+    records = json.loads((run_dir / "results/metrics/accuracy.json").read_text())
+    assert records["base_4x4"]["disorder_decided_lattices"] == metrics.loc[
+        0, "disorder_decided_lattices"]
+    table = (run_dir / "results/figures/table1.md").read_text()
+    assert "(clean formula)" in table and "Wilson 95 %" in table and "(validation_16) |" in table
+
+
+def test_rg_epochs_are_chosen_on_validation_sets_never_on_test_sets(tmp_path):
+    out = smk("-n", "-p", "--forceall", "--configfile", str(REPO / "config/test.yaml"),
+              "results/rg/main/selected.keras", cwd=tmp_path).stdout
+    train_rg = [line for line in out.splitlines() if " train-rg " in line]
+    assert len(train_rg) == 1
+    assert "results/data/validation_16/" in train_rg[0] and "results/data/test_" not in train_rg[0]
+    assert "results/data/validation_8/" in train_rg[0]
 
 
 def test_deleting_one_figure_remakes_only_that_figure(run_dir):

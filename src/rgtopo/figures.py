@@ -179,7 +179,7 @@ def fig2(reference_files: Sequence, base_model, grid: int, delta0: float, thread
             ax.imshow(img, origin="lower", extent=(-2, 2, -2, 2), cmap=CHERN_CMAP,
                       norm=CHERN_NORM, aspect="auto", interpolation="nearest")
             if key == "network":
-                extra = (f"\nagreement {100 * agree:.2f}% overall, {100 * agree_decided:.1f}% "
+                extra = (f"\nagreement {100 * agree:.2f}% overall,\n{100 * agree_decided:.1f}% "
                          f"on the {int(decided.sum())} disorder-decided points")
             else:
                 extra = f"\n{int(decided.sum())} of {len(points)} points disorder-decided"
