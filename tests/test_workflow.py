@@ -189,8 +189,8 @@ def test_every_headline_carries_interval_baselines_and_disorder_decided_subset(r
 
 
 def test_rg_epochs_are_chosen_on_validation_sets_never_on_test_sets(tmp_path):
-    out = smk("-n", "-p", "--forceall", "--configfile", str(REPO / "config/test.yaml"),
-              "results/rg/main/selected.keras", cwd=tmp_path).stdout
+    out = smk("results/rg/main/selected.keras", "-n", "-p", "--forceall", "--configfile",
+              str(REPO / "config/test.yaml"), cwd=tmp_path).stdout
     train_rg = [line for line in out.splitlines() if " train-rg " in line]
     assert len(train_rg) == 1
     assert "results/data/validation_16/" in train_rg[0] and "results/data/test_" not in train_rg[0]
