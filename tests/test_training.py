@@ -19,6 +19,12 @@ from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
 from rgtopo.models import load_model, rg_network  # noqa: E402
 
 OPT = {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True, "batch_size": 64, "seed": 1}
+PAPER_BASE = {"architecture": "conv", "blocks": 4, "loss": "abs_square", "augment": False,
+              "lr_schedule": "plateau"}
+RECIPE_BASE = {**OPT, "optimizer": "adam", "learning_rate": 0.003, "architecture": "spectral",
+               "width": 32, "blocks": 2, "loss": "cross_entropy", "augment": True,
+               "lr_schedule": "cosine", "patience": 1, "lr_factor": 0.5, "lr_floor": 1e-5,
+               "max_epochs": 3}
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +78,8 @@ def test_plateau_schedule_drops_rate_then_stops():
 
 
 def test_base_training_improves_loss_and_keeps_best(shards, tmp_path):
-    params = {**OPT, "width": 8, "patience": 2, "lr_factor": 0.1, "lr_floor": 1e-4,
-              "max_epochs": 4}
+    params = {**OPT, **PAPER_BASE, "width": 8, "patience": 2, "lr_factor": 0.1,
+              "lr_floor": 1e-4, "max_epochs": 4}
     last = training.train_base(params, [shards["train_4"]], [shards["validation_4"]],
                                model_out=tmp_path / "base.keras",
                                history_out=tmp_path / "h.csv", state_dir=tmp_path / "state")
@@ -106,15 +112,16 @@ def test_decimation_initialization_approaches_average_pooling(shards, tmp_path):
 @pytest.fixture(scope="module")
 def base_model(shards, tmp_path_factory):
     d = tmp_path_factory.mktemp("base")
-    params = {**OPT, "width": 8, "patience": 5, "lr_factor": 0.1, "lr_floor": 1e-4,
-              "max_epochs": 3}
+    params = {**OPT, **PAPER_BASE, "width": 8, "patience": 5, "lr_factor": 0.1,
+              "lr_floor": 1e-4, "max_epochs": 3}
     training.train_base(params, [shards["train_4"]], [shards["validation_4"]],
                         model_out=d / "base.keras", history_out=d / "h.csv", state_dir=d / "s")
     return d / "base.keras"
 
 
 def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, tmp_path):
-    params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 3}
+    params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 3,
+              "augment": False}
     best = training.train_rg(params, base_model, None, [shards["train_8"]],
                              {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
@@ -185,3 +192,38 @@ def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
     training.fit_resumable(build, data, epochs=1, state_dir=tmp_path, fingerprint={"a": 2},
                            log=logs.append)
     assert "parameters changed" in logs[0]
+
+
+def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_path):
+    """The default recipe: spectral base, cross-entropy, symmetry augmentation, cosine rate."""
+    last = training.train_base(RECIPE_BASE, [shards["train_4"]], [shards["validation_4"]],
+                               model_out=tmp_path / "base.keras",
+                               history_out=tmp_path / "h.csv", state_dir=tmp_path / "state")
+    hist = pd.read_csv(tmp_path / "h.csv")
+    assert hist["loss"].iloc[-1] < hist["loss"].iloc[1]
+    lrs = hist["learning_rate"].dropna().tolist()
+    assert lrs[0] == pytest.approx(0.003) and lrs[1] < lrs[0] and lrs[2] < lrs[1]
+    assert last["epoch"] == 3
+    base = load_model(tmp_path / "base.keras")
+    assert base.output_shape == (None, 5)
+    params = {**OPT, "optimizer": "adam", "learning_rate": 1e-4, "width": 4,
+              "padding": "periodic", "epochs": 1, "augment": True}
+    best = training.train_rg(params, tmp_path / "base.keras", None, [shards["train_8"]],
+                             {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
+                             epochs_dir=tmp_path / "epochs", history_out=tmp_path / "rh.csv",
+                             selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "rstate",
+                             select_size=16)
+    rh = pd.read_csv(tmp_path / "rh.csv")
+    assert np.isfinite(rh["loss"].iloc[1]) and 0 <= best["validation_accuracy_8x8"] <= 1
+
+
+def test_augmented_batches_apply_one_symmetry_per_lattice(shards):
+    plain = training.LatticeBatches([shards["train_4"]], 64, "chern", shuffle_seed=3)
+    aug = training.LatticeBatches([shards["train_4"]], 64, "chern", shuffle_seed=3, augment=True)
+    (x0, y0), (x1, y1) = plain[0], aug[0]
+    assert x1.shape == x0.shape and y1.shape == y0.shape
+    flipped = np.abs(x1[..., 0].mean(axis=(1, 2)) + x0[..., 0].mean(axis=(1, 2))) < 1e-5
+    assert np.array_equal(y1[flipped], -y0[flipped]) and np.array_equal(y1[~flipped], y0[~flipped])
+    np.testing.assert_allclose(np.sort(np.abs(x1[..., 2]).ravel()), np.sort(x0[..., 2].ravel()))
+    with pytest.raises(SpecError, match="augmentation"):
+        training.LatticeBatches([shards["train_4"]], 64, "pooled", shuffle_seed=3, augment=True)

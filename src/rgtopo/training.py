@@ -32,11 +32,14 @@ from .lattice import average_pool
 from .metrics import Tally, clean_formula, wilson_interval
 from .models import (
     base_network,
+    chern_value,
+    feature_scales,
     compile_model,
     compound_network,
     load_model,
     rg_network,
 )
+from .symmetries import augment
 
 TARGETS = ("chern", "pooled")
 
@@ -69,8 +72,13 @@ class LatticeBatches(keras.utils.PyDataset):
     seeded generator; samples inside a shard are already i.i.d.
     """
 
-    def __init__(self, shards: Sequence, batch_size: int, target: str, *, shuffle_seed=None):
+    def __init__(self, shards: Sequence, batch_size: int, target: str, *, shuffle_seed=None,
+                 augment: bool = False):
         super().__init__()
+        if augment and (target != "chern" or shuffle_seed is None):
+            raise SpecError("augmentation needs Chern targets and a shuffle seed")
+        self.augment = bool(augment)
+        self.epoch = 0
         if target not in TARGETS:
             raise SpecError(f"unknown target {target!r}; known: {TARGETS}")
         if int(batch_size) < 1:
@@ -89,6 +97,7 @@ class LatticeBatches(keras.utils.PyDataset):
                 count = int(f.attrs["count"])
                 self.size = int(f.attrs["size"])
             self.index += [(i, s) for s in range(0, count, self.batch_size)]
+        self._seed = shuffle_seed
         self._rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
         self.order = np.arange(len(self.index))
         self.on_epoch_end()
@@ -109,9 +118,12 @@ class LatticeBatches(keras.utils.PyDataset):
             y = f["chern"][start : start + self.batch_size].astype(np.float32)[:, None]
         else:
             y = average_pool(x).astype(np.float32)
+        if self.augment:
+            x, y = augment(x, y, np.random.default_rng([self._seed, self.epoch, int(k)]))
         return x, y
 
     def on_epoch_end(self):
+        self.epoch += 1
         if self._rng is not None:
             self._rng.shuffle(self.order)
 
@@ -141,6 +153,25 @@ class PlateauSchedule:
         if new_lr < self.floor * (1 - 1e-9):
             return lr, False, True
         return new_lr, False, False
+
+
+class CosineSchedule:
+    """Cosine decay from the initial rate down to the rate ``floor`` over ``epochs``, per epoch.
+
+    Keeps the best validation loss like PlateauSchedule, so the best model is saved.
+    """
+
+    def __init__(self, learning_rate: float, epochs: int, floor: float):
+        self.lr0, self.epochs, self.floor = float(learning_rate), max(int(epochs), 1), float(floor)
+
+    def step(self, state: dict, loss: float, lr: float) -> tuple[float, bool, bool]:
+        improved = loss < state.get("best_loss", math.inf)
+        if improved:
+            state["best_loss"] = float(loss)
+        done = state.get("cosine_epochs", 0) + 1
+        state["cosine_epochs"] = done
+        frac = 0.5 * (1.0 + math.cos(math.pi * min(done, self.epochs) / self.epochs))
+        return self.floor + (self.lr0 - self.floor) * frac, improved, False
 
 
 def _save_model(model: keras.Model, path: Path) -> None:
@@ -173,7 +204,7 @@ def fit_resumable(
     epochs: int,
     state_dir,
     validation: LatticeBatches | None = None,
-    schedule: PlateauSchedule | None = None,
+    schedule: PlateauSchedule | CosineSchedule | None = None,
     on_epoch: Callable[[keras.Model, int], dict] | None = None,
     lr_decay: float = 1.0,
     fingerprint: Mapping | None = None,
@@ -256,16 +287,30 @@ def _optim(stage: Mapping) -> dict:
 
 def train_base(params: Mapping, train_shards, validation_shards, *, model_out, history_out,
                state_dir, log=print) -> dict:
-    """Stage 1: the 4x4 base network on Bott labels, plateau schedule, best weights kept."""
+    """Stage 1: the 4x4 base network on Bott labels, best weights (validation loss) kept.
+
+    The learning rate follows the paper's plateau rule or a cosine decay
+    (``lr_schedule``); ``augment`` draws a random exact symmetry per lattice.
+    """
     batch = int(params["batch_size"])
-    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]))
+    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]),
+                           augment=bool(params["augment"]))
     val = LatticeBatches(validation_shards, batch, "chern")
     if train.size != 4:
         raise SpecError(f"base network trains on 4x4 lattices, got {train.size}x{train.size}")
-    schedule = PlateauSchedule(params["patience"], params["lr_factor"], params["lr_floor"])
+    if params["lr_schedule"] == "cosine":
+        schedule = CosineSchedule(params["learning_rate"], params["max_epochs"], params["lr_floor"])
+    else:
+        schedule = PlateauSchedule(params["patience"], params["lr_factor"], params["lr_floor"])
+    scales = None
+    if params["architecture"] == "spectral":
+        with open_shard(train_shards[0]) as f:
+            scales = feature_scales(f["lattices"][: params["batch_size"] * 16])
 
     def build():
-        return compile_model(base_network(int(params["width"])), **_optim(params), chern=True)
+        net = base_network(int(params["width"]), architecture=params["architecture"],
+                           blocks=int(params["blocks"]), loss=params["loss"], scales=scales)
+        return compile_model(net, **_optim(params), chern=True, loss=params["loss"])
 
     _, rows = fit_resumable(build, train, epochs=int(params["max_epochs"]), state_dir=state_dir,
                             validation=val, schedule=schedule, log=log,
@@ -326,7 +371,7 @@ def validation_columns(base, rg, sets: Mapping[int, LatticeBatches]) -> dict:
         tally, loss = Tally(), 0.0
         for k in range(len(data)):
             x, y = data[k]
-            pred = np.asarray(net(x, training=False), dtype=np.float64)[:, 0]
+            pred = np.asarray(chern_value(net(x, training=False)), dtype=np.float64)
             err = pred - y[:, 0]
             loss += float(np.sum(np.abs(err) + err**2))
             tally.add(np.rint(pred), y[:, 0], clean_formula(x))
@@ -359,7 +404,8 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
     is chosen on validation lattices is reported on test lattices.
     """
     batch = int(params["batch_size"])
-    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]))
+    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]),
+                           augment=bool(params["augment"]))
     sets = {int(s): LatticeBatches(p, batch, "chern") for s, p in validation_shards.items()}
     if int(select_size) not in sets:
         raise SpecError(f"selection size {select_size} has no validation set")
@@ -372,7 +418,9 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
             rg = rg_network(int(params["width"]), padding=params["padding"])
         else:
             rg = load_model(init_model)
-        return compile_model(compound_network(base, rg, train.size), **_optim(params), chern=True)
+        loss = "abs_square" if base.output_shape[-1] == 1 else "cross_entropy"
+        return compile_model(compound_network(base, rg, train.size), **_optim(params), chern=True,
+                             loss=loss)
 
     def on_epoch(model, epoch):
         rg, base = model.get_layer("rg_network"), model.get_layer("base_network")

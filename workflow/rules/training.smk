@@ -98,6 +98,7 @@ rule train_rg:
             optimizer("rg_training")
             | {
                 "epochs": config["rg_training"]["epochs"],
+                "augment": config["rg_training"]["augment"],
                 "width": config["rg_network"]["width"],
                 "padding": RUNS[wc.run]["padding"],
                 "select_size": config["rg_training"]["select_size"],
