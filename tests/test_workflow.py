@@ -68,6 +68,52 @@ def test_default_config_applies_without_configfile(tmp_path):
     assert job_stats(out) == expected_jobs(load("config.yaml"))
 
 
+def job_resources(output: str) -> dict:
+    """{rule: resources line} of the jobs listed by a dry run (the last job of each rule)."""
+    return {m[1]: m[2] for m in re.finditer(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$",
+                                              output, re.M)}
+
+
+def test_plain_snakemake_loads_the_default_profile(tmp_path, monkeypatch):
+    """No flags: profiles/default beside the Snakefile sets the local settings."""
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--snakefile",
+                           str(REPO / "Snakefile")], cwd=tmp_path, env=ENV,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert f"workflow specific profile {REPO / 'profiles/default'}" in proc.stdout
+    assert "Shell command:" in proc.stdout  # printshellcmds from the profile
+    from snakemake.cli import parse_args
+
+    monkeypatch.chdir(tmp_path)
+    _, args = parse_args(["--snakefile", str(REPO / "Snakefile"), "-n"])
+    assert {k: v.value for k, v in args.resources.items()} == {"gpu": 1}
+    assert args.cores == os.cpu_count()  # cores: all
+    assert args.rerun_incomplete and args.show_failed_logs
+    # the SLURM workflow profile replaces it: no one-GPU-job cap on a cluster
+    _, args = parse_args(["--snakefile", str(REPO / "Snakefile"), "-n",
+                          "--workflow-profile", str(REPO / "profiles/slurm")])
+    assert args.executor == "slurm" and not args.resources and args.jobs == 100
+
+
+@pytest.mark.parametrize("form, gpu", [("gpus", "gpu=1"), ("gres", "gres=gpu:1")])
+def test_slurm_profile_places_cpu_and_gpu_jobs(tmp_path, form, gpu):
+    cfg = load("test.yaml")
+    cfg["resources"]["gpu_request"] = form
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = smk("-n", "--workflow-profile", str(REPO / "profiles/slurm"), "--configfile",
+              str(path), cwd=tmp_path).stdout
+    assert f"workflow specific profile {REPO / 'profiles/slurm'}" in out
+    res = job_resources(out)
+    for rule in ("train_base", "init_decimation", "train_rg", "evaluate", "measure_timing"):
+        assert "slurm_partition=gpu" in res[rule] and res[rule].endswith(gpu), (rule, res[rule])
+    other = "gres=" if form == "gpus" else "gpu="
+    for rule in ("sample_shard", "label_shard", "fig2", "table1"):
+        assert "slurm_partition=cpu" in res[rule] and "gpu" not in res[rule].replace(
+            "slurm_partition=cpu", ""), (rule, res[rule])
+    assert not any(other in r.split("slurm_partition")[-1] for r in res.values())
+
+
 @pytest.mark.parametrize(
     "edit, key",
     [
@@ -152,7 +198,7 @@ def test_deleting_one_figure_remakes_only_that_figure(run_dir):
 
 
 def test_figures_profile_remakes_all_figures_without_upstream_jobs(run_dir):
-    out = smk("figures", "--profile", str(REPO / "workflow/profiles/figures"), "--configfile",
+    out = smk("figures", "--workflow-profile", str(REPO / "profiles/figures"), "--configfile",
               str(REPO / "config/test.yaml"), cwd=run_dir).stdout
     stats = job_stats(out)
     assert set(stats) == {*FIGURES, "table1", "figures"}
