@@ -248,6 +248,23 @@ def test_killed_rg_training_resumes_from_last_epoch(run_dir):
     assert len(list((run_dir / "results/rg/main/epochs").glob("epoch_*.keras"))) == 13
 
 
+def test_documented_commands_put_targets_before_config_options():
+    """In `snakemake --configfile a.yaml figures`, 'figures' is read as a config file."""
+    import shlex
+
+    for doc in (REPO / "README.md", REPO / "config/README.md"):
+        blocks = re.findall(r"```bash\n(.*?)```", doc.read_text(), re.S)
+        commands = [c for b in blocks for c in b.replace("\\\n", " ").splitlines()
+                    if c.lstrip().startswith("snakemake ")]
+        assert commands, doc
+        for command in commands:
+            words = shlex.split(command, comments=True)
+            for i, word in enumerate(words):
+                if word in ("--configfile", "--config"):
+                    rest = words[i + 2:]
+                    assert not rest or rest[0].startswith("-"), (doc.name, command)
+
+
 def test_lint_and_format_are_clean(tmp_path):
     lint = smk("--lint", "--configfile", str(REPO / "config/test.yaml"), cwd=tmp_path, check=False)
     assert lint.returncode == 0, lint.stdout
