@@ -88,7 +88,7 @@ def test_base_training_improves_loss_and_keeps_best(shards, tmp_path):
 
 def test_decimation_initialization_approaches_average_pooling(shards, tmp_path):
     params = {**OPT, "learning_rate": 0.001, "optimizer": "adam", "width": 8,
-              "padding": "periodic", "epochs": 6}
+              "padding": "periodic", "epochs": 6, "batch_size": 32}
     check = {8: [shards["test_8"]], 16: [shards["test_16"]]}
     fid = training.init_decimation(params, [shards["decimation_8"]], check,
                                    model_out=tmp_path / "init.keras", history_out=tmp_path / "h.csv",
