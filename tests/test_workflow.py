@@ -68,6 +68,52 @@ def test_default_config_applies_without_configfile(tmp_path):
     assert job_stats(out) == expected_jobs(load("config.yaml"))
 
 
+def job_resources(output: str) -> dict:
+    """{rule: resources line} of the jobs listed by a dry run (the last job of each rule)."""
+    return {m[1]: m[2] for m in re.finditer(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$",
+                                              output, re.M)}
+
+
+def test_plain_snakemake_loads_the_default_profile(tmp_path, monkeypatch):
+    """No flags: profiles/default beside the Snakefile sets the local settings."""
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--snakefile",
+                           str(REPO / "Snakefile")], cwd=tmp_path, env=ENV,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert f"workflow specific profile {REPO / 'profiles/default'}" in proc.stdout
+    assert "Shell command:" in proc.stdout  # printshellcmds from the profile
+    from snakemake.cli import parse_args
+
+    monkeypatch.chdir(tmp_path)
+    _, args = parse_args(["--snakefile", str(REPO / "Snakefile"), "-n"])
+    assert {k: v.value for k, v in args.resources.items()} == {"gpu": 1}
+    assert args.cores == os.cpu_count()  # cores: all
+    assert args.rerun_incomplete and args.show_failed_logs
+    # the SLURM workflow profile replaces it: no one-GPU-job cap on a cluster
+    _, args = parse_args(["--snakefile", str(REPO / "Snakefile"), "-n",
+                          "--workflow-profile", str(REPO / "profiles/slurm")])
+    assert args.executor == "slurm" and not args.resources and args.jobs == 100
+
+
+@pytest.mark.parametrize("form, gpu", [("gpus", "gpu=1"), ("gres", "gres=gpu:1")])
+def test_slurm_profile_places_cpu_and_gpu_jobs(tmp_path, form, gpu):
+    cfg = load("test.yaml")
+    cfg["resources"]["gpu_request"] = form
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = smk("-n", "--workflow-profile", str(REPO / "profiles/slurm"), "--configfile",
+              str(path), cwd=tmp_path).stdout
+    assert f"workflow specific profile {REPO / 'profiles/slurm'}" in out
+    res = job_resources(out)
+    for rule in ("train_base", "init_decimation", "train_rg", "evaluate", "measure_timing"):
+        assert "slurm_partition=gpu" in res[rule] and res[rule].endswith(gpu), (rule, res[rule])
+    other = "gres=" if form == "gpus" else "gpu="
+    for rule in ("sample_shard", "label_shard", "fig2", "table1"):
+        assert "slurm_partition=cpu" in res[rule] and "gpu" not in res[rule].replace(
+            "slurm_partition=cpu", ""), (rule, res[rule])
+    assert not any(other in r.split("slurm_partition")[-1] for r in res.values())
+
+
 @pytest.mark.parametrize(
     "edit, key",
     [
@@ -206,7 +252,7 @@ def test_deleting_one_figure_remakes_only_that_figure(run_dir):
 
 
 def test_figures_profile_remakes_all_figures_without_upstream_jobs(run_dir):
-    out = smk("figures", "--profile", str(REPO / "workflow/profiles/figures"), "--configfile",
+    out = smk("figures", "--workflow-profile", str(REPO / "profiles/figures"), "--configfile",
               str(REPO / "config/test.yaml"), cwd=run_dir).stdout
     stats = job_stats(out)
     assert set(stats) == {*FIGURES, "table1", "figures"}
@@ -254,6 +300,23 @@ def test_killed_rg_training_resumes_from_last_epoch(run_dir):
     history = pd.read_csv(run_dir / "results/rg/main/history.csv")
     assert history["epoch"].tolist() == list(range(13))
     assert len(list((run_dir / "results/rg/main/epochs").glob("epoch_*.keras"))) == 13
+
+
+def test_documented_commands_put_targets_before_config_options():
+    """In `snakemake --configfile a.yaml figures`, 'figures' is read as a config file."""
+    import shlex
+
+    for doc in (REPO / "README.md", REPO / "config/README.md"):
+        blocks = re.findall(r"```bash\n(.*?)```", doc.read_text(), re.S)
+        commands = [c for b in blocks for c in b.replace("\\\n", " ").splitlines()
+                    if c.lstrip().startswith("snakemake ")]
+        assert commands, doc
+        for command in commands:
+            words = shlex.split(command, comments=True)
+            for i, word in enumerate(words):
+                if word in ("--configfile", "--config"):
+                    rest = words[i + 2:]
+                    assert not rest or rest[0].startswith("-"), (doc.name, command)
 
 
 def test_lint_and_format_are_clean(tmp_path):

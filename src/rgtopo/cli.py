@@ -56,6 +56,10 @@ def _training(a):
     from . import training
 
     training.configure(a.threads, a.params["seed"])
+    if a.require_gpu:
+        from .devices import require_gpu
+
+        require_gpu()
     _log(f"TensorFlow devices: {training.device_summary()}; threads={a.threads}")
     return training
 
@@ -161,6 +165,8 @@ def _build_parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=help_)
         s.add_argument("--params", type=_json, required=True, help="stage parameters (JSON)")
         s.add_argument("--threads", type=int, default=1)
+        s.add_argument("--require-gpu", action="store_true",
+                       help="stop at once (exit 2) if TensorFlow sees no GPU")
         for flag, nargs in paths.items():
             s.add_argument(f"--{flag.replace('_', '-')}", dest=flag, required=True,
                            nargs=nargs or None)

@@ -18,3 +18,7 @@ class ShardError(RgtopoError):
 
 
 KNOWN_ERRORS = (RgtopoError, FileNotFoundError)
+
+
+class DeviceError(RgtopoError):
+    """No GPU where the configuration requires one."""

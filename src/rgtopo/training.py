@@ -3,9 +3,15 @@
 Every stage runs ``model.fit`` one epoch at a time and, after each epoch,
 atomically writes to its *state directory*: the whole model with optimizer
 state (``checkpoint.keras``), ``state.json`` (epoch, learning rate, plateau
-counters) and the history CSV so far. Started again after a kill, a stage
-reloads that state and continues with the next epoch. The state directory is
+counters, the batch-shuffling generator's state) and the history CSV so far.
+Started again after a kill, a stage reloads that state and continues with the
+next epoch exactly as the uninterrupted run would have. The state directory is
 not a Snakemake output, so Snakemake does not delete it before a rerun.
+
+Only an unfinished run with the same fingerprint is resumed: the fingerprint
+holds the stage's parameters and a digest of every input's contents (shard
+checksums, model file bytes), and a run that has finished is marked so, so
+changed data or a forced rerun trains again instead of returning the old model.
 
 Data stream from HDF5 shards batch by batch (``LatticeBatches``), so
 paper-scale sets need not fit in memory.
@@ -14,6 +20,7 @@ paper-scale sets need not fit in memory.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import os
@@ -26,7 +33,7 @@ import h5py
 import keras
 import numpy as np
 
-from .datasets import open_shard
+from .datasets import CHECKSUM_ATTR, open_shard
 from .errors import ShardError, SpecError
 from .lattice import average_pool
 from .metrics import Tally, clean_formula, wilson_interval
@@ -68,8 +75,10 @@ class LatticeBatches(keras.utils.PyDataset):
     """Batches (lattices, target) read from HDF5 shards on demand.
 
     target 'chern': the Bott labels; 'pooled': the 2x2 average-pooled lattice
-    (decimation initialization). Batch order is reshuffled every epoch with a
-    seeded generator; samples inside a shard are already i.i.d.
+    (decimation initialization). With a seed, the batch order is drawn afresh at
+    the start of every epoch from a seeded generator whose state
+    (``shuffle_state``) is saved with each checkpoint; samples inside a shard are
+    already i.i.d.
     """
 
     def __init__(self, shards: Sequence, batch_size: int, target: str, *, shuffle_seed=None,
@@ -78,7 +87,7 @@ class LatticeBatches(keras.utils.PyDataset):
         if augment and (target != "chern" or shuffle_seed is None):
             raise SpecError("augmentation needs Chern targets and a shuffle seed")
         self.augment = bool(augment)
-        self.epoch = 0
+        self._augment_key = 0
         if target not in TARGETS:
             raise SpecError(f"unknown target {target!r}; known: {TARGETS}")
         if int(batch_size) < 1:
@@ -100,14 +109,13 @@ class LatticeBatches(keras.utils.PyDataset):
         self._seed = shuffle_seed
         self._rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
         self.order = np.arange(len(self.index))
-        self.on_epoch_end()
 
     def __len__(self):
         return len(self.index)
 
     def _file(self, i):
         if i not in self._files:
-            self._files[i] = h5py.File(self.paths[i], "r")
+            self._files[i] = h5py.File(self.paths[i], "r", locking=False)
         return self._files[i]
 
     def __getitem__(self, k):
@@ -119,13 +127,50 @@ class LatticeBatches(keras.utils.PyDataset):
         else:
             y = average_pool(x).astype(np.float32)
         if self.augment:
-            x, y = augment(x, y, np.random.default_rng([self._seed, self.epoch, int(k)]))
+            x, y = augment(x, y, np.random.default_rng([self._augment_key, int(k)]))
         return x, y
 
-    def on_epoch_end(self):
-        self.epoch += 1
+    def on_epoch_begin(self):
         if self._rng is not None:
-            self._rng.shuffle(self.order)
+            self.order = self._rng.permutation(len(self.index))
+            self._augment_key = int(self._rng.integers(2**62))
+
+    @property
+    def shuffle_state(self) -> dict | None:
+        """The generator's bit_generator state (None without shuffling), JSON-able."""
+        return None if self._rng is None else self._rng.bit_generator.state
+
+    @shuffle_state.setter
+    def shuffle_state(self, state: dict | None) -> None:
+        if (state is None) != (self._rng is None):
+            raise SpecError("saved batch-shuffle state does not match this data set's shuffling")
+        if state is not None:
+            self._rng.bit_generator.state = state
+
+
+def file_digest(path) -> str:
+    """SHA-256 of a file's bytes, read in 16 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 24):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def shard_digest(path) -> str:
+    """The checksum a shard stores of its data; the file's bytes for shards written without one."""
+    with open_shard(path) as f:
+        stored = f.attrs.get(CHECKSUM_ATTR)
+    return str(stored) if stored is not None else file_digest(path)
+
+
+def inputs_fingerprint(shards: Sequence = (), models: Sequence = ()) -> list[list[str]]:
+    """[path, content digest] of every shard and model a stage reads (None models skipped)."""
+    models = [Path(p) for p in models if p is not None]
+    for path in models:
+        if not path.is_file():
+            raise ShardError(f"{path}: no such saved model")
+    return [[str(p), shard_digest(p)] for p in shards] + [[str(p), file_digest(p)] for p in models]
 
 
 class PlateauSchedule:
@@ -217,27 +262,38 @@ def fit_resumable(
     in the paper). on_epoch(model, epoch) returns extra columns for the history row; it is
     also called once before training (epoch 0). With a schedule, the best
     model by validation loss is kept as ``best.keras`` in state_dir.
-    A saved state whose ``fingerprint`` (the stage's parameters) differs from
-    this call's is set aside, not resumed. Returns the final model and history.
+    A saved state whose ``fingerprint`` (the stage's parameters and input
+    digests) differs from this call's is set aside, not resumed; a finished one
+    is discarded, so a new call trains again. The shuffle state of ``train`` is
+    saved after every epoch and restored on resume. Returns the final model and
+    history.
     """
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     ckpt, state_file = state_dir / "checkpoint.keras", state_dir / "state.json"
     history_file = state_dir / "history.csv"
     fingerprint = json.loads(json.dumps(fingerprint or {}, sort_keys=True, default=str))
-    if state_file.is_file() and json.loads(state_file.read_text()).get("fingerprint") != fingerprint:
+    saved = json.loads(state_file.read_text()) if state_file.is_file() else None
+    if saved is not None and saved.get("fingerprint") != fingerprint:
         stale = state_dir.with_name(f"{state_dir.name}.stale-{int(time.time())}")
         state_dir.rename(stale)
         state_dir.mkdir(parents=True)
-        log(f"parameters changed: previous training state moved to {stale}")
-    if ckpt.is_file() and state_file.is_file():
+        saved = None
+        log(f"parameters or input data changed: previous training state moved to {stale}")
+    elif saved is not None and saved.get("finished"):
+        shutil.rmtree(state_dir)
+        state_dir.mkdir(parents=True)
+        saved = None
+        log("the saved run had finished: training again from the start")
+    if saved is not None and ckpt.is_file():
         model = load_model(ckpt, compile=True)
-        state = json.loads(state_file.read_text())
+        state = saved
+        train.shuffle_state = state.get("shuffle")
         rows = state["history"]
         log(f"resuming from epoch {state['epoch']} ({ckpt})")
     else:
         model, rows = build(), []
-        state = {"epoch": 0, "stopped": False, "fingerprint": fingerprint}
+        state = {"epoch": 0, "stopped": False, "finished": False, "fingerprint": fingerprint}
         row = {"epoch": 0, "wall_s": 0.0}
         if on_epoch is not None:
             row.update(on_epoch(model, 0))
@@ -247,7 +303,10 @@ def fit_resumable(
     while state["epoch"] < epochs and not state["stopped"]:
         epoch = state["epoch"] + 1
         lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-        fit = model.fit(train, epochs=1, validation_data=validation, verbose=verbose)
+        # shuffle=False: Keras would otherwise reorder the batches again with Python's
+        # global generator, whose state a resumed run cannot restore
+        fit = model.fit(train, epochs=1, validation_data=validation, shuffle=False,
+                        verbose=verbose)
         row = {"epoch": epoch, "learning_rate": lr}
         row.update({k: float(v[-1]) for k, v in fit.history.items()})
         if schedule is not None:
@@ -262,11 +321,13 @@ def fit_resumable(
             row.update(on_epoch(model, epoch))
         row["wall_s"] = time.perf_counter() - t_start
         rows.append(row)
-        state["epoch"], state["history"] = epoch, rows
+        state["epoch"], state["history"], state["shuffle"] = epoch, rows, train.shuffle_state
         _save_model(model, ckpt)
         _write_history(history_file, rows)
         _write_json(state_file, state)
         log(f"epoch {epoch}/{epochs}: {_fmt(row)}")
+    state["finished"] = True
+    _write_json(state_file, state)
     if state["stopped"]:
         log(f"learning rate would fall below the floor: stopped after epoch {state['epoch']}")
     return model, rows
@@ -314,7 +375,9 @@ def train_base(params: Mapping, train_shards, validation_shards, *, model_out, h
 
     _, rows = fit_resumable(build, train, epochs=int(params["max_epochs"]), state_dir=state_dir,
                             validation=val, schedule=schedule, log=log,
-                            fingerprint={"params": params, "train": train_shards})
+                            fingerprint={"params": params,
+                                         "inputs": inputs_fingerprint(
+                                             [*train_shards, *validation_shards])})
     best = Path(state_dir) / "best.keras"
     shutil.copyfile(best if best.is_file() else Path(state_dir) / "checkpoint.keras", model_out)
     _write_history(Path(history_out), rows)
@@ -348,7 +411,8 @@ def init_decimation(params: Mapping, train_shards, check_shards: Mapping[int, Se
 
     model, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
                                 lr_decay=float(params.get("lr_decay", 1.0)), log=log,
-                                fingerprint={"params": params, "train": train_shards})
+                                fingerprint={"params": params,
+                                             "inputs": inputs_fingerprint(train_shards)})
     _save_model(model, Path(model_out))
     _write_history(Path(history_out), rows)
     fidelity = decimation_fidelity(model, check_shards, batch)
@@ -427,8 +491,9 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
         _save_model(rg, epoch_dir / f"epoch_{epoch:03d}.keras")
         return validation_columns(base, rg, sets)
 
-    fingerprint = {"params": params, "base": str(base_model), "init": str(init_model),
-                   "train": train_shards}
+    fingerprint = {"params": params, "inputs": inputs_fingerprint(
+        [*train_shards, *(p for paths in test_shards.values() for p in paths)],
+        [base_model, init_model])}
     _, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
                             on_epoch=on_epoch, log=log, fingerprint=fingerprint)
     epochs_dir = Path(epochs_dir)

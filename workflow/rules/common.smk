@@ -152,8 +152,14 @@ def optimizer(section):
     return {k: config[section][k] for k in keys} | {"seed": config["seed"]}
 
 
+# One GPU per training or evaluation job, in the form the cluster accepts: the SLURM plugin
+# submits gpu=1 as --gpus=1 and gres="gpu:1" as --gres=gpu:1.
+GPU_REQUEST = (
+    {"gpu": 1} if config["resources"]["gpu_request"] == "gpus" else {"gres": "gpu:1"}
+)
+REQUIRE_GPU = "--require-gpu" if config["training"]["require_gpu"] else ""
 TRAIN_RESOURCES = dict(
-    gpu=1,
+    **GPU_REQUEST,
     mem_mb=config["resources"]["train_mem_mb"],
     runtime=config["resources"]["train_runtime_min"],
 )

@@ -21,9 +21,7 @@ rule evaluate:
         "../envs/rgtopo.yaml"
     threads: config["training"]["threads"]
     resources:
-        gpu=1,
-        mem_mb=config["resources"]["train_mem_mb"],
-        runtime=config["resources"]["train_runtime_min"],
+        **TRAIN_RESOURCES,
     params:
         params=as_json(
             {
@@ -35,8 +33,9 @@ rule evaluate:
             }
         ),
         rgtopo=RGTOPO,
+        require_gpu=REQUIRE_GPU,
     shell:
-        "{params.rgtopo} evaluate --params {params.params:q} --threads {threads}"
+        "{params.rgtopo} evaluate --params {params.params:q} --threads {threads} {params.require_gpu}"
         " --base {input.base} --selected {input.selected}"
         " --main-history {input.main_history}"
         " --uninitialized-history {input.uninitialized_history}"
@@ -57,14 +56,13 @@ rule measure_timing:
         "../envs/rgtopo.yaml"
     threads: config["training"]["threads"]
     resources:
-        gpu=1,
-        mem_mb=config["resources"]["train_mem_mb"],
-        runtime=config["resources"]["train_runtime_min"],
+        **TRAIN_RESOURCES,
     params:
         params=as_json(config["figures"]["timing"] | {"seed": config["seed"]}),
         rgtopo=RGTOPO,
+        require_gpu=REQUIRE_GPU,
     shell:
-        "{params.rgtopo} timing --params {params.params:q} --threads {threads}"
+        "{params.rgtopo} timing --params {params.params:q} --threads {threads} {params.require_gpu}"
         " --base {input.base} --rg {input.rg} --out {output} 2> {log}"
 
 

@@ -1,7 +1,7 @@
 """Stage 6: every figure and the table, from result files only.
 
 Re-make them alone with the figures profile:
-    snakemake --profile workflow/profiles/figures
+    snakemake --workflow-profile profiles/figures figures
 """
 
 

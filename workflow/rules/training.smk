@@ -26,8 +26,10 @@ rule train_base:
         params=as_json(config["base_network"] | optimizer("base_network")),
         state="results/training/base_network/state",
         rgtopo=RGTOPO,
+        require_gpu=REQUIRE_GPU,
     shell:
         "{params.rgtopo} train-base --params {params.params:q} --threads {threads}"
+        " {params.require_gpu}"
         " --train {input.train} --validation {input.validation} --model-out {output.model}"
         " --history-out {output.history} --state-dir {params.state} 2> {log}"
 
@@ -66,8 +68,10 @@ rule init_decimation:
         ),
         state="results/training/decimation_{padding}/state",
         rgtopo=RGTOPO,
+        require_gpu=REQUIRE_GPU,
     shell:
         "{params.rgtopo} init-decimation --params {params.params:q} --threads {threads}"
+        " {params.require_gpu}"
         " --train {input.train} --model-out {output.model} --history-out {output.history}"
         " --metrics-out {output.metrics} --state-dir {params.state} 2> {log}"
 
@@ -111,8 +115,10 @@ rule train_rg:
         init=lambda wc, input: f"--init {input.init}" if input.init else "",
         state="results/rg/{run}/state",
         rgtopo=RGTOPO,
+        require_gpu=REQUIRE_GPU,
     shell:
         "{params.rgtopo} train-rg --params {params.params:q} --threads {threads}"
+        " {params.require_gpu}"
         " --base {input.base} {params.init} --train {input.train}"
         " --epochs-dir {output.epochs} --history-out {output.history}"
         " --selected-out {output.selected} --state-dir {params.state} 2> {log}"
