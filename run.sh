@@ -3,6 +3,6 @@
 # default config (config/config.yaml). Extra arguments go to snakemake.
 set -euo pipefail
 cd "$(dirname "$0")"
-bash install.sh workflow
+bash install.sh cpu,workflow
 export PATH="$PWD/.venv/bin:$PATH"
 snakemake --cores all "$@"

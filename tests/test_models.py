@@ -9,14 +9,18 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import rgtopo  # noqa: E402
-from rgtopo.errors import LatticeError, ShardError  # noqa: E402
+from rgtopo.errors import LatticeError, ShardError, SpecError  # noqa: E402
 from rgtopo.models import (  # noqa: E402
+    DisorderFeatures,
     LatticePad,
     abs_square_loss,
     apply_rg,
     base_network,
     chern_accuracy,
+    chern_cross_entropy,
+    chern_value,
     compound_network,
+    feature_scales,
     load_model,
     predict_chern,
     rg_network,
@@ -109,3 +113,62 @@ def test_bad_inputs_raise_clear_errors(nets, tmp_path):
         load_model(tmp_path / "junk.keras")
     with pytest.raises(LatticeError, match="NaN"):
         predict_chern(np.full((1, 4, 4, 3), np.nan), base)
+
+
+@pytest.fixture(scope="module")
+def spectral():
+    keras.utils.set_random_seed(5)
+    x = np.random.default_rng(2).normal(size=(256, 4, 4, 3))
+    return base_network(16, architecture="spectral", blocks=2, loss="cross_entropy",
+                        scales=feature_scales(x)), x.astype("float32")
+
+
+def test_feature_scales_standardize_means_and_disorder(rng):
+    means = rng.normal(size=(500, 1, 1, 3)) * [2.0, 1.0, 0.03] + [0.0, 0.5, 0.15]
+    x = means + rng.normal(size=(500, 4, 4, 3)) * [0.1, 0.05, 0.01]
+    scales = feature_scales(x)
+    np.testing.assert_allclose(scales["mean_scale"], [2.0, 1.0, 0.03], rtol=0.1)
+    np.testing.assert_allclose(scales["disorder_scale"], np.array([0.1, 0.05, 0.01]) * np.sqrt(15 / 16),
+                               rtol=0.1)
+    feats = np.asarray(DisorderFeatures(**scales)(x.astype("float32")))
+    assert feats.shape == (500, 3 + 9 * 16)
+    np.testing.assert_allclose(feats[:, :3].std(axis=0), 1.0, rtol=0.05)
+
+
+def test_disorder_spectra_are_translation_invariant_and_match_numpy(spectral, rng):
+    net, x = spectral
+    layer = net.get_layer("disorder_features")
+    f0 = np.asarray(layer(x))
+    f1 = np.asarray(layer(np.roll(x, (1, 2), axis=(1, 2))))
+    np.testing.assert_allclose(f1[:, :3], f0[:, :3], atol=1e-5)
+    np.testing.assert_allclose(f1[:, 51:], f0[:, 51:], rtol=1e-4, atol=1e-4)
+    dev = (x - x.mean(axis=(1, 2), keepdims=True)) / np.array(layer.disorder_scale)
+    power_mu = np.abs(np.fft.fft2(dev[..., 0])) ** 2 / 16
+    np.testing.assert_allclose(f0[:, 51:67], power_mu.reshape(-1, 16), rtol=1e-3, atol=1e-4)
+
+
+def test_class_head_value_is_the_expected_chern_number(spectral, tmp_path):
+    net, x = spectral
+    logits = np.asarray(net(x))
+    assert logits.shape == (256, 5)
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(predict_chern(x, net), p @ np.arange(-2, 3), rtol=1e-5, atol=1e-6)
+    net.save(tmp_path / "spectral.keras")
+    np.testing.assert_allclose(predict_chern(x, load_model(tmp_path / "spectral.keras")),
+                               predict_chern(x, net), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(chern_value(keras.ops.convert_to_tensor([[0.0, 0.0, 9.0, 0.0, 0.0]])),
+                               [0.0], atol=1e-3)
+    labels = np.array([1.0, -1.0])
+    sure = np.array([[-9, -9, -9, 9, -9], [-9, 9, -9, -9, -9]], dtype="float32")
+    assert float(np.mean(chern_accuracy(labels, sure))) == 1.0
+    assert float(np.mean(chern_cross_entropy(labels, sure))) < 1e-6
+
+
+def test_unknown_architecture_or_loss_is_a_spec_error():
+    with pytest.raises(SpecError, match="architecture"):
+        base_network(8, architecture="mlp")
+    with pytest.raises(SpecError, match="loss"):
+        base_network(8, loss="hinge")
+    with pytest.raises(SpecError, match="feature scales"):
+        base_network(8, architecture="spectral", loss="cross_entropy")

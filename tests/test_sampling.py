@@ -76,6 +76,20 @@ def test_a_sample_does_not_depend_on_how_the_work_is_split(distribution):
     assert not np.allclose(whole, other_stream)
 
 
+def test_validation_and_test_sets_of_one_size_share_no_lattice():
+    """RG epochs are chosen on validation_N and reported on test_N: distinct streams, so the
+    two sets are disjoint (no lattice mean, hence no lattice, in common)."""
+    from rgtopo.sampling import stream_key
+
+    assert stream_key(7, "validation_16") != stream_key(7, "test_16")
+    means = {}
+    for name in ("validation_16", "test_16"):
+        lat = sample_lattices(physics_spec(distribution="uniform", size=16, stream=name), 0, 2000)
+        means[name] = {tuple(m) for m in lat.mean(axis=(1, 2)).round(12)}
+        assert len(means[name]) == 2000
+    assert not means["validation_16"] & means["test_16"]
+
+
 def test_same_seed_reproduces_a_shard_bit_for_bit(tmp_path):
     spec = physics_spec(size=8)
     sample_shard(spec, 3, 50, tmp_path / "a.h5")

@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import json  # noqa: E402
+import shutil  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -12,23 +13,32 @@ import pytest  # noqa: E402
 
 from conftest import physics_spec  # noqa: E402
 from rgtopo import training  # noqa: E402
-from rgtopo.datasets import label_shard, sample_shard  # noqa: E402
+from rgtopo.datasets import label_shard, read_shard, sample_shard  # noqa: E402
 from rgtopo.errors import ShardError, SpecError  # noqa: E402
 from rgtopo.lattice import average_pool  # noqa: E402
+from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
 from rgtopo.models import load_model, rg_network  # noqa: E402
 
 OPT = {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True, "batch_size": 64, "seed": 1}
+PAPER_BASE = {"architecture": "conv", "blocks": 4, "loss": "abs_square", "augment": False,
+              "lr_schedule": "plateau"}
+RECIPE_BASE = {**OPT, "optimizer": "adam", "learning_rate": 0.003, "architecture": "spectral",
+               "width": 32, "blocks": 2, "loss": "cross_entropy", "augment": True,
+               "lr_schedule": "cosine", "patience": 1, "lr_factor": 0.5, "lr_floor": 1e-5,
+               "max_epochs": 3}
 
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
-    """Small labeled sets: 4x4 train/validation, wide 8x8, 8x8 train, 8x8 and 16x16 test."""
+    """Small labeled sets: 4x4 train/validation, wide 8x8, 8x8 train, 8x8 and 16x16 test and
+    validation."""
     d = tmp_path_factory.mktemp("shards")
     made = {}
     for name, dist, size, count in [
         ("train_4", "boundary_biased", 4, 1500), ("validation_4", "boundary_biased", 4, 300),
         ("decimation_8", "wide_uniform", 8, 1200), ("train_8", "boundary_biased", 8, 400),
         ("test_8", "uniform", 8, 100), ("test_16", "uniform", 16, 16),
+        ("validation_8", "uniform", 8, 60), ("validation_16", "uniform", 16, 12),
     ]:
         raw = d / f"{name}_raw.h5"
         sample_shard(physics_spec(distribution=dist, size=size, stream=name), 0, count, raw)
@@ -69,8 +79,8 @@ def test_plateau_schedule_drops_rate_then_stops():
 
 
 def test_base_training_improves_loss_and_keeps_best(shards, tmp_path):
-    params = {**OPT, "width": 8, "patience": 2, "lr_factor": 0.1, "lr_floor": 1e-4,
-              "max_epochs": 4}
+    params = {**OPT, **PAPER_BASE, "width": 8, "patience": 2, "lr_factor": 0.1,
+              "lr_floor": 1e-4, "max_epochs": 4}
     last = training.train_base(params, [shards["train_4"]], [shards["validation_4"]],
                                model_out=tmp_path / "base.keras",
                                history_out=tmp_path / "h.csv", state_dir=tmp_path / "state")
@@ -87,7 +97,7 @@ def test_base_training_improves_loss_and_keeps_best(shards, tmp_path):
 
 def test_decimation_initialization_approaches_average_pooling(shards, tmp_path):
     params = {**OPT, "learning_rate": 0.001, "optimizer": "adam", "width": 8,
-              "padding": "periodic", "epochs": 6}
+              "padding": "periodic", "epochs": 6, "batch_size": 32}
     check = {8: [shards["test_8"]], 16: [shards["test_16"]]}
     fid = training.init_decimation(params, [shards["decimation_8"]], check,
                                    model_out=tmp_path / "init.keras", history_out=tmp_path / "h.csv",
@@ -103,17 +113,18 @@ def test_decimation_initialization_approaches_average_pooling(shards, tmp_path):
 @pytest.fixture(scope="module")
 def base_model(shards, tmp_path_factory):
     d = tmp_path_factory.mktemp("base")
-    params = {**OPT, "width": 8, "patience": 5, "lr_factor": 0.1, "lr_floor": 1e-4,
-              "max_epochs": 3}
+    params = {**OPT, **PAPER_BASE, "width": 8, "patience": 5, "lr_factor": 0.1,
+              "lr_floor": 1e-4, "max_epochs": 3}
     training.train_base(params, [shards["train_4"]], [shards["validation_4"]],
                         model_out=d / "base.keras", history_out=d / "h.csv", state_dir=d / "s")
     return d / "base.keras"
 
 
 def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, tmp_path):
-    params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 3}
+    params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 3,
+              "augment": False}
     best = training.train_rg(params, base_model, None, [shards["train_8"]],
-                             {8: [shards["test_8"]], 16: [shards["test_16"]]},
+                             {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
                              selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "state",
                              select_size=16)
@@ -122,16 +133,32 @@ def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, t
         f"epoch_{e:03d}.keras" for e in range(4)]
     assert hist["loss"].iloc[-1] < hist["loss"].iloc[1]
     sel = hist.loc[hist["selected"] == 1]
-    assert len(sel) == 1 and sel["accuracy_16x16"].iloc[0] == hist["accuracy_16x16"].max()
+    acc = hist["validation_accuracy_16x16"]
+    assert len(sel) == 1 and sel["validation_accuracy_16x16"].iloc[0] == acc.max()
     assert best["epoch"] == sel["epoch"].iloc[0]
-    with pytest.raises(SpecError, match="selection size 32"):
-        training.train_rg(params, base_model, None, [shards["train_8"]], {8: [shards["test_8"]]},
+    assert not any(c.startswith(("accuracy_", "loss_", "test_")) for c in hist.columns)
+    for n, count in ((8, 60), (16, 12)):
+        s = f"{n}x{n}"
+        data = read_shard(shards[f"validation_{n}"], labeled=True)
+        ref = Tally().add(None, data["chern"], clean_formula(data["lattices"])).baselines()
+        assert (hist[f"validation_lattices_{s}"] == count).all()
+        np.testing.assert_allclose(hist[f"validation_clean_formula_{s}"],
+                                   ref["clean_formula_percent"] / 100)
+        np.testing.assert_allclose(hist[f"validation_majority_{s}"], ref["majority_percent"] / 100)
+        hits = np.rint(hist[f"validation_accuracy_{s}"] * count).astype(int)
+        np.testing.assert_allclose(hits / count, hist[f"validation_accuracy_{s}"])
+        low, high = zip(*(wilson_interval(h, count) for h in hits))
+        np.testing.assert_allclose(hist[f"validation_accuracy_low_{s}"], low)
+        np.testing.assert_allclose(hist[f"validation_accuracy_high_{s}"], high)
+    with pytest.raises(SpecError, match="selection size 32 has no validation set"):
+        training.train_rg(params, base_model, None, [shards["train_8"]],
+                          {8: [shards["validation_8"]]},
                           epochs_dir=tmp_path / "e2", history_out=tmp_path / "h2.csv",
                           selected_out=tmp_path / "s2.keras", state_dir=tmp_path / "st2",
                           select_size=32)
     with pytest.raises(ShardError, match="no such saved model"):
         training.train_rg(params, tmp_path / "missing.keras", None, [shards["train_8"]],
-                          {16: [shards["test_16"]]}, epochs_dir=tmp_path / "e3",
+                          {16: [shards["validation_16"]]}, epochs_dir=tmp_path / "e3",
                           history_out=tmp_path / "h3.csv", selected_out=tmp_path / "s3.keras",
                           state_dir=tmp_path / "st3", select_size=16)
 
@@ -166,3 +193,123 @@ def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
     training.fit_resumable(build, data, epochs=1, state_dir=tmp_path, fingerprint={"a": 2},
                            log=logs.append)
     assert "parameters changed" in logs[0]
+
+
+def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_path):
+    """The default recipe: spectral base, cross-entropy, symmetry augmentation, cosine rate."""
+    last = training.train_base(RECIPE_BASE, [shards["train_4"]], [shards["validation_4"]],
+                               model_out=tmp_path / "base.keras",
+                               history_out=tmp_path / "h.csv", state_dir=tmp_path / "state")
+    hist = pd.read_csv(tmp_path / "h.csv")
+    assert hist["loss"].iloc[-1] < hist["loss"].iloc[1]
+    lrs = hist["learning_rate"].dropna().tolist()
+    assert lrs[0] == pytest.approx(0.003) and lrs[1] < lrs[0] and lrs[2] < lrs[1]
+    assert last["epoch"] == 3
+    base = load_model(tmp_path / "base.keras")
+    assert base.output_shape == (None, 5)
+    params = {**OPT, "optimizer": "adam", "learning_rate": 1e-4, "width": 4,
+              "padding": "periodic", "epochs": 1, "augment": True}
+    best = training.train_rg(params, tmp_path / "base.keras", None, [shards["train_8"]],
+                             {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
+                             epochs_dir=tmp_path / "epochs", history_out=tmp_path / "rh.csv",
+                             selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "rstate",
+                             select_size=16)
+    rh = pd.read_csv(tmp_path / "rh.csv")
+    assert np.isfinite(rh["loss"].iloc[1]) and 0 <= best["validation_accuracy_8x8"] <= 1
+
+
+def test_augmented_batches_apply_one_symmetry_per_lattice(shards):
+    plain = training.LatticeBatches([shards["train_4"]], 64, "chern", shuffle_seed=3)
+    aug = training.LatticeBatches([shards["train_4"]], 64, "chern", shuffle_seed=3, augment=True)
+    (x0, y0), (x1, y1) = plain[0], aug[0]
+    assert x1.shape == x0.shape and y1.shape == y0.shape
+    flipped = np.abs(x1[..., 0].mean(axis=(1, 2)) + x0[..., 0].mean(axis=(1, 2))) < 1e-5
+    assert np.array_equal(y1[flipped], -y0[flipped]) and np.array_equal(y1[~flipped], y0[~flipped])
+    np.testing.assert_allclose(np.sort(np.abs(x1[..., 2]).ravel()), np.sort(x0[..., 2].ravel()))
+    with pytest.raises(SpecError, match="augmentation"):
+        training.LatticeBatches([shards["train_4"]], 64, "pooled", shuffle_seed=3, augment=True)
+
+
+    assert "parameters or input data changed" in logs[0]
+
+
+def test_changed_shards_or_a_finished_run_train_again(shards, tmp_path):
+    params = {**OPT, "width": 4, "patience": 5, "lr_factor": 0.1, "lr_floor": 1e-4,
+              "max_epochs": 1}
+    train = tmp_path / "train_4.h5"
+    train.write_bytes(shards["train_4"].read_bytes())
+
+    def run():
+        logs = []
+        training.train_base(params, [train], [shards["validation_4"]],
+                            model_out=tmp_path / "base.keras", history_out=tmp_path / "h.csv",
+                            state_dir=tmp_path / "state", log=logs.append)
+        return logs
+
+    assert not any("resuming" in line for line in run())
+    # the same command again (a forced rerun): the finished state is not handed back
+    logs = run()
+    assert "the saved run had finished: training again from the start" in logs
+    assert any(line.startswith("epoch 1/1") for line in logs)
+    # same path, other contents (e.g. sampling.alpha changed): trains again
+    label_shard(shards["train_4"], train, threads=1)
+    spec = physics_spec(distribution="boundary_biased", size=4, stream="train_4") | {"alpha": 0.1}
+    sample_shard(spec, 0, 1500, tmp_path / "raw.h5")
+    label_shard(tmp_path / "raw.h5", train, threads=2)
+    logs = run()
+    assert any("input data changed" in line for line in logs)
+    assert any(line.startswith("epoch 1/1") for line in logs)
+
+
+def test_inputs_fingerprint_follows_contents_not_paths(shards, tmp_path):
+    copy = tmp_path / "copy.h5"
+    copy.write_bytes(shards["test_8"].read_bytes())
+    digest = training.shard_digest(shards["test_8"])
+    assert training.shard_digest(copy) == digest and len(digest) == 64
+    label_shard(shards["test_8"], copy, threads=1)  # same data written again: same checksum
+    assert training.shard_digest(copy) == digest
+    assert training.shard_digest(shards["test_16"]) != digest
+    with pytest.raises(ShardError, match="no such saved model"):
+        training.inputs_fingerprint([copy], [tmp_path / "missing.keras"])
+
+
+def test_killed_and_resumed_training_matches_an_uninterrupted_run(shards, tmp_path):
+    """Same weights to 1e-6 after 2 epochs + kill + 2 resumed epochs as after 4 in one go (CPU)."""
+    import keras
+    import tensorflow as tf
+
+    from rgtopo.models import base_network, compile_model
+
+    tf.config.experimental.enable_op_determinism()
+
+    def run(state_dir, epochs, kill_at=None):
+        keras.utils.set_random_seed(3)
+        data = training.LatticeBatches([shards["train_4"]], 100, "chern", shuffle_seed=5)
+
+        def on_epoch(model, epoch):
+            if epoch == kill_at:
+                raise KeyboardInterrupt("killed")
+            return {}
+
+        return training.fit_resumable(
+            lambda: compile_model(base_network(4), 0.01, 0.9, True, chern=True), data,
+            epochs=epochs, state_dir=state_dir, on_epoch=on_epoch, fingerprint={"a": 1},
+            log=lambda m: None)[0]
+
+    whole = run(tmp_path / "whole", 4)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "killed", 4, kill_at=3)
+    assert json.loads((tmp_path / "killed/state.json").read_text())["epoch"] == 2
+    shutil.copytree(tmp_path / "killed", tmp_path / "restarted")
+    resumed = run(tmp_path / "killed", 4)
+    for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    # the comparison can fail: a generator restarted from its seed (the old behaviour)
+    # replays epoch 1's batch order and ends elsewhere
+    state_file = tmp_path / "restarted/state.json"
+    state = json.loads(state_file.read_text())
+    state["shuffle"] = np.random.default_rng(5).bit_generator.state
+    state_file.write_text(json.dumps(state))
+    restarted = run(tmp_path / "restarted", 4)
+    assert max(np.abs(a - b).max() for a, b in zip(whole.get_weights(),
+                                                     restarted.get_weights())) > 1e-4

@@ -69,6 +69,52 @@ def test_default_config_applies_without_configfile(tmp_path):
     assert job_stats(out) == expected_jobs(load("config.yaml"))
 
 
+def job_resources(output: str) -> dict:
+    """{rule: resources line} of the jobs listed by a dry run (the last job of each rule)."""
+    return {m[1]: m[2] for m in re.finditer(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$",
+                                              output, re.M)}
+
+
+def test_plain_snakemake_loads_the_default_profile(tmp_path, monkeypatch):
+    """No flags: profiles/default beside the Snakefile sets the local settings."""
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--snakefile",
+                           str(REPO / "Snakefile")], cwd=tmp_path, env=ENV,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert f"workflow specific profile {REPO / 'profiles/default'}" in proc.stdout
+    assert "Shell command:" in proc.stdout  # printshellcmds from the profile
+    from snakemake.cli import parse_args
+
+    monkeypatch.chdir(tmp_path)
+    _, args = parse_args(["--snakefile", str(REPO / "Snakefile"), "-n"])
+    assert {k: v.value for k, v in args.resources.items()} == {"gpu": 1}
+    assert args.cores == os.cpu_count()  # cores: all
+    assert args.rerun_incomplete and args.show_failed_logs
+    # the SLURM workflow profile replaces it: no one-GPU-job cap on a cluster
+    _, args = parse_args(["--snakefile", str(REPO / "Snakefile"), "-n",
+                          "--workflow-profile", str(REPO / "profiles/slurm")])
+    assert args.executor == "slurm" and not args.resources and args.jobs == 100
+
+
+@pytest.mark.parametrize("form, gpu", [("gpus", "gpu=1"), ("gres", "gres=gpu:1")])
+def test_slurm_profile_places_cpu_and_gpu_jobs(tmp_path, form, gpu):
+    cfg = load("test.yaml")
+    cfg["resources"]["gpu_request"] = form
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = smk("-n", "--workflow-profile", str(REPO / "profiles/slurm"), "--configfile",
+              str(path), cwd=tmp_path).stdout
+    assert f"workflow specific profile {REPO / 'profiles/slurm'}" in out
+    res = job_resources(out)
+    for rule in ("train_base", "init_decimation", "train_rg", "evaluate", "measure_timing"):
+        assert "slurm_partition=gpu" in res[rule] and res[rule].endswith(gpu), (rule, res[rule])
+    other = "gres=" if form == "gpus" else "gpu="
+    for rule in ("sample_shard", "label_shard", "fig2", "table1"):
+        assert "slurm_partition=cpu" in res[rule] and "gpu" not in res[rule].replace(
+            "slurm_partition=cpu", ""), (rule, res[rule])
+    assert not any(other in r.split("slurm_partition")[-1] for r in res.values())
+
+
 @pytest.mark.parametrize(
     "edit, key",
     [
@@ -81,6 +127,11 @@ def test_default_config_applies_without_configfile(tmp_path):
         (lambda c: c["rg_training"].update(select_size=32), "rg_training.eval_sizes"),
         (lambda c: c["sampling"].update(mu_range=[4, -4]), "sampling.mu_range"),
         (lambda c: c.update(reference_dir="/nonexistent"), "reference_dir"),
+        (lambda c: c["datasets"].pop("validation_16"), "validation_16"),
+        (lambda c: c["datasets"]["validation_16"].update(distribution="boundary_biased"),
+         "datasets.validation_16.distribution"),
+        (lambda c: c["datasets"]["validation_4"].update(distribution="uniform"),
+         "datasets.validation_4.distribution"),
     ],
 )
 def test_bad_config_is_rejected_before_any_job(tmp_path, edit, key):
@@ -121,18 +172,29 @@ def test_figure_csvs_match_their_sources(run_dir, reference_dir):
     fig2 = pd.read_csv(res / "figures/fig2.csv")
     assert set(fig2["realization"]) == {1, 2, 3}
     np.testing.assert_array_equal(fig2["bott"], fig2["reference_bott"])
+    np.testing.assert_array_equal(fig2["disorder_decided"], fig2["bott"] != fig2["clean_formula"])
     history = pd.read_csv(res / "rg/main/history.csv")
     fig3 = pd.read_csv(res / "figures/fig3.csv")
-    np.testing.assert_allclose(fig3["accuracy_16x16"], history["accuracy_16x16"])
-    np.testing.assert_allclose(pd.read_csv(res / "figures/fig5.csv")["loss_8x8"],
-                               history["loss_8x8"])
+    np.testing.assert_allclose(fig3["validation_accuracy_16x16"],
+                               history["validation_accuracy_16x16"])
+    np.testing.assert_allclose(fig3["validation_accuracy_low_16x16"],
+                               history["validation_accuracy_low_16x16"])
+    np.testing.assert_allclose(pd.read_csv(res / "figures/fig5.csv")["validation_loss_8x8"],
+                               history["validation_loss_8x8"])
     assert pd.read_csv(res / "figures/fig4.csv")["count"].sum() == 1500
     metrics = pd.read_csv(res / "metrics/accuracy.csv")
     table = pd.read_csv(res / "figures/table1.csv")
     np.testing.assert_allclose(table["measured_percent"], metrics["measured_percent"])
     sel = history.loc[history["selected"] == 1].iloc[0]
-    row = metrics.set_index("key").loc["selected_epoch_16x16"]
-    assert row["measured_percent"] == pytest.approx(100 * sel["accuracy_16x16"], abs=0.01)
+    assert sel["validation_accuracy_16x16"] == history["validation_accuracy_16x16"].max()
+    rows = metrics.set_index("key")
+    row = rows.loc["selected_epoch_16x16"]
+    assert row["epoch"] == sel["epoch"] and row["selected_on"] == "validation_16"
+    assert (history["validation_lattices_16x16"] == 12).all() and row["test_lattices"] == 20
+    assert rows.loc["best_8x8_epoch_8x8", "selected_on"] == "validation_8"
+    assert rows.loc["best_8x8_epoch_8x8", "epoch"] == history.loc[
+        history["validation_accuracy_8x8"].idxmax(), "epoch"]
+    assert pd.isna(rows.loc["base_4x4", "selected_on"])
     assert history["epoch"].tolist() == list(range(4))
     assert len(list((res / "rg/main/epochs").glob("epoch_*.keras"))) == 4
     fig7 = pd.read_csv(res / "figures/fig7.csv")
@@ -169,6 +231,44 @@ def _shard_labels(path):
         return f["chern"][...]
 
 
+def test_every_headline_carries_interval_baselines_and_disorder_decided_subset(run_dir):
+    from rgtopo.metrics import wilson_interval
+
+    metrics = pd.read_csv(run_dir / "results/metrics/accuracy.csv")
+    assert list(metrics["key"]) == [
+        "base_4x4", "decimation_8x8", "decimation_16x16", "best_8x8_epoch_8x8",
+        "selected_epoch_8x8", "selected_epoch_16x16", "uninitialized_16x16"]
+    assert list(metrics["test_lattices"]) == [300, 100, 20, 100, 100, 20, 20]
+    for r in metrics.itertuples():
+        n = r.test_lattices
+        hits = round(r.measured_percent * n / 100)
+        low, high = wilson_interval(hits, n)
+        assert (r.measured_ci_low, r.measured_ci_high) == pytest.approx(
+            (100 * low, 100 * high), abs=0.006)
+        clean_hits = round(r.clean_formula_percent * n / 100)
+        assert r.disorder_decided_lattices == n - clean_hits
+        assert r.stronger_baseline_percent == max(r.clean_formula_percent, r.majority_percent)
+        assert r.stronger_baseline == ("majority class" if r.majority_percent
+                                       > r.clean_formula_percent else "clean formula")
+    # the same test lattices give the same baselines, whatever network is measured
+    by_size = metrics.groupby("test_lattices")
+    assert (by_size["clean_formula_percent"].nunique() == 1).all()
+    records = json.loads((run_dir / "results/metrics/accuracy.json").read_text())
+    assert records["base_4x4"]["disorder_decided_lattices"] == metrics.loc[
+        0, "disorder_decided_lattices"]
+    table = (run_dir / "results/figures/table1.md").read_text()
+    assert "(clean formula)" in table and "Wilson 95 %" in table and "(validation_16) |" in table
+
+
+def test_rg_epochs_are_chosen_on_validation_sets_never_on_test_sets(tmp_path):
+    out = smk("results/rg/main/selected.keras", "-n", "-p", "--forceall", "--configfile",
+              str(REPO / "config/test.yaml"), cwd=tmp_path).stdout
+    train_rg = [line for line in out.splitlines() if " train-rg " in line]
+    assert len(train_rg) == 1
+    assert "results/data/validation_16/" in train_rg[0] and "results/data/test_" not in train_rg[0]
+    assert "results/data/validation_8/" in train_rg[0]
+
+
 def test_deleting_one_figure_remakes_only_that_figure(run_dir):
     (run_dir / "results/figures/fig3.png").unlink()
     out = smk("figures", "--cores", "1", "--configfile", str(REPO / "config/test.yaml"),
@@ -178,7 +278,7 @@ def test_deleting_one_figure_remakes_only_that_figure(run_dir):
 
 
 def test_figures_profile_remakes_all_figures_without_upstream_jobs(run_dir):
-    out = smk("figures", "--profile", str(REPO / "workflow/profiles/figures"), "--configfile",
+    out = smk("figures", "--workflow-profile", str(REPO / "profiles/figures"), "--configfile",
               str(REPO / "config/test.yaml"), cwd=run_dir).stdout
     stats = job_stats(out)
     assert set(stats) == {*FIGURES, "table1", "figures"}
@@ -226,6 +326,23 @@ def test_killed_rg_training_resumes_from_last_epoch(run_dir):
     history = pd.read_csv(run_dir / "results/rg/main/history.csv")
     assert history["epoch"].tolist() == list(range(13))
     assert len(list((run_dir / "results/rg/main/epochs").glob("epoch_*.keras"))) == 13
+
+
+def test_documented_commands_put_targets_before_config_options():
+    """In `snakemake --configfile a.yaml figures`, 'figures' is read as a config file."""
+    import shlex
+
+    for doc in (REPO / "README.md", REPO / "config/README.md"):
+        blocks = re.findall(r"```bash\n(.*?)```", doc.read_text(), re.S)
+        commands = [c for b in blocks for c in b.replace("\\\n", " ").splitlines()
+                    if c.lstrip().startswith("snakemake ")]
+        assert commands, doc
+        for command in commands:
+            words = shlex.split(command, comments=True)
+            for i, word in enumerate(words):
+                if word in ("--configfile", "--config"):
+                    rest = words[i + 2:]
+                    assert not rest or rest[0].startswith("-"), (doc.name, command)
 
 
 def test_lint_and_format_are_clean(tmp_path):

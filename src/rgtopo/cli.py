@@ -154,6 +154,10 @@ def _training(a):
     from . import training
 
     training.configure(a.threads, a.params["seed"])
+    if a.require_gpu:
+        from .devices import require_gpu
+
+        require_gpu()
     _log(f"TensorFlow devices: {training.device_summary()}; threads={a.threads}")
     return training
 
@@ -171,8 +175,8 @@ def _cmd_init_decimation(a):
 
 
 def _cmd_train_rg(a):
-    tests = {int(n): paths for n, paths in a.params["test_shards"].items()}
-    _training(a).train_rg(a.params, a.base, a.init, a.train, tests, epochs_dir=a.epochs_dir,
+    validation = {int(n): paths for n, paths in a.params["validation_shards"].items()}
+    _training(a).train_rg(a.params, a.base, a.init, a.train, validation, epochs_dir=a.epochs_dir,
                           history_out=a.history_out, selected_out=a.selected_out,
                           state_dir=a.state_dir, select_size=a.params["select_size"], log=_log)
 
@@ -183,6 +187,8 @@ def _cmd_evaluate(a):
     _training(a)
     tests = {int(n): paths for n, paths in a.params["test_shards"].items()}
     table = evaluate(a.base, tests, a.main_history, a.selected, a.uninitialized_history,
+                     main_epochs=a.main_epochs, uninitialized_epochs=a.uninitialized_epochs,
+                     eval_sizes=a.params["eval_sizes"], select_size=a.params["select_size"],
                      batch_size=a.params["batch_size"])
     write_metrics(table, a.csv_out, a.json_out)
     _log("\n" + table.to_string(index=False))
@@ -214,7 +220,7 @@ def _cmd_figure(a):
     elif name == "fig2":
         figures.fig2(inp[1:], inp[0], p["grid"], p["delta0"], a.threads, a.out)
     elif name == "fig3":
-        figures.fig3(pd.read_csv(inp[0]), a.out)
+        figures.fig3(pd.read_csv(inp[0]), p["select_size"], a.out)
     elif name == "fig4":
         figures.fig4(inp, p["alpha"], p["bins"], a.out)
     elif name == "fig5":
@@ -287,6 +293,8 @@ def _build_parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=help_)
         s.add_argument("--params", type=_json, required=True, help="stage parameters (JSON)")
         s.add_argument("--threads", type=int, default=1)
+        s.add_argument("--require-gpu", action="store_true",
+                       help="stop at once (exit 2) if TensorFlow sees no GPU")
         for flag, nargs in paths.items():
             s.add_argument(f"--{flag.replace('_', '-')}", dest=flag, required=True,
                            nargs=nargs or None)
@@ -301,7 +309,8 @@ def _build_parser() -> argparse.ArgumentParser:
               base=0, train="+", epochs_dir=0, history_out=0, selected_out=0, state_dir=0)
     s.add_argument("--init", default=None, help="decimation-initialized RG (omit: random start)")
     stage("evaluate", _cmd_evaluate, "accuracies of every network against the paper",
-          base=0, selected=0, main_history=0, uninitialized_history=0, csv_out=0, json_out=0)
+          base=0, selected=0, main_history=0, uninitialized_history=0, main_epochs=0,
+          uninitialized_epochs=0, csv_out=0, json_out=0)
     stage("timing", _cmd_timing, "seconds per lattice: Bott labeler and compound network",
           base=0, rg=0, out=0)
     s = stage("figure", _cmd_figure, "draw one figure from result files", inputs="+", out=0)

@@ -7,7 +7,12 @@ A shard file holds
   once labeled;
 * attributes ``format`` = "rgtopo-shard", ``format_version``, ``size``,
   ``distribution``, ``spec`` (JSON of every parameter), ``seed``,
-  ``first_index``, ``count``, ``labeled`` and ``rgtopo_version``.
+  ``first_index``, ``count``, ``labeled``, ``rgtopo_version`` and ``checksum``
+  (SHA-256 of the stored arrays, so training can tell changed data from the
+  same data without reading it).
+
+Shards are opened read-only without HDF5 file locks, which network filesystems
+often do not support.
 
 Files are written under a temporary name and renamed when complete, so a
 killed job never leaves a half-written shard under its final name.
@@ -15,6 +20,7 @@ killed job never leaves a half-written shard under its final name.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -32,6 +38,17 @@ from .sampling import sample_lattices
 FORMAT = "rgtopo-shard"
 FORMAT_VERSION = 1
 LATTICE_DTYPE = np.float32
+CHECKSUM_ATTR = "checksum"
+
+
+def data_checksum(*arrays: np.ndarray) -> str:
+    """SHA-256 over the dtype, shape and bytes of each array in turn."""
+    digest = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        digest.update(f"{a.dtype.str}{a.shape}".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
 
 
 @contextmanager
@@ -51,14 +68,17 @@ def atomic_h5(path):
 def write_shard(path, lattices: np.ndarray, spec: Mapping, first_index: int, labels=None) -> None:
     """Write one shard atomically; labels is a BottResult or None."""
     lattices = np.asarray(lattices, dtype=LATTICE_DTYPE)
+    arrays = {"lattices": lattices}
+    if labels is not None:
+        arrays.update(chern=labels.chern.astype(np.int8), gap=np.asarray(labels.gap),
+                      bott_deviation=np.asarray(labels.deviation))
     with atomic_h5(path) as f:
         f.create_dataset(
             "lattices", data=lattices, chunks=(min(len(lattices), 4096) or 1, *lattices.shape[1:])
         )
-        if labels is not None:
-            f.create_dataset("chern", data=labels.chern.astype(np.int8))
-            f.create_dataset("gap", data=labels.gap)
-            f.create_dataset("bott_deviation", data=labels.deviation)
+        for key in ("chern", "gap", "bott_deviation"):
+            if key in arrays:
+                f.create_dataset(key, data=arrays[key])
         f.attrs.update(
             format=FORMAT,
             format_version=FORMAT_VERSION,
@@ -71,6 +91,8 @@ def write_shard(path, lattices: np.ndarray, spec: Mapping, first_index: int, lab
             labeled=labels is not None,
             rgtopo_version=__version__,
         )
+        f.attrs[CHECKSUM_ATTR] = data_checksum(
+            *arrays.values(), np.frombuffer(f.attrs["spec"].encode(), np.uint8))
 
 
 def open_shard(path) -> h5py.File:
@@ -79,7 +101,7 @@ def open_shard(path) -> h5py.File:
     if not path.is_file():
         raise ShardError(f"{path}: no such shard file")
     try:
-        f = h5py.File(path, "r")
+        f = h5py.File(path, "r", locking=False)
     except OSError as exc:
         raise ShardError(f"{path}: not a readable HDF5 file ({exc})") from None
     if f.attrs.get("format") != FORMAT or "lattices" not in f:

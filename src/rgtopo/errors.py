@@ -26,3 +26,7 @@ class BundleError(RgtopoError):
 
 
 KNOWN_ERRORS = (RgtopoError, FileNotFoundError)
+
+
+class DeviceError(RgtopoError):
+    """No GPU where the configuration requires one."""

@@ -7,6 +7,7 @@ models), writes ``<stem>.png``, ``<stem>.pdf`` and the plotted values as
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from .bott import chern_numbers  # noqa: E402
 from .datasets import read_shard  # noqa: E402
 from .lattice import clean_lattice  # noqa: E402
+from .metrics import CLEAN_FORMULA, MAJORITY_CLASS, clean_formula  # noqa: E402
 from .phase_diagram import clean_chern_number  # noqa: E402
 
 CHERN_VALUES = np.arange(-2, 3)
@@ -163,15 +165,24 @@ def fig2(reference_files: Sequence, base_model, grid: int, delta0: float, thread
         lat, points = realization_grid(ref, grid, delta0)
         points["bott"] = chern_numbers(lat, threads=threads).chern
         points["network"] = np.rint(predict_chern(lat, base)).astype(int)
+        points["clean_formula"] = clean_formula(lat)
+        points["disorder_decided"] = points["bott"] != points["clean_formula"]
         points["realization"] = k
-        agree = float(np.mean(points["bott"] == points["network"]))
+        right = points["bott"] == points["network"]
+        decided = points["disorder_decided"]
+        agree = float(np.mean(right))
+        agree_decided = float(np.mean(right[decided])) if decided.any() else float("nan")
         n = int(round(np.sqrt(len(points))))
         for col, (key, name) in enumerate((("bott", "Bott index"), ("network", "base network")), 1):
             ax = axes[k - 1, col]
             img = points[key].to_numpy().reshape(n, n).T
             ax.imshow(img, origin="lower", extent=(-2, 2, -2, 2), cmap=CHERN_CMAP,
                       norm=CHERN_NORM, aspect="auto", interpolation="nearest")
-            extra = f", agreement {100 * agree:.2f}%" if key == "network" else ""
+            if key == "network":
+                extra = (f"\nagreement {100 * agree:.2f}% overall,\n{100 * agree_decided:.1f}% "
+                         f"on the {int(decided.sum())} disorder-decided points")
+            else:
+                extra = f"\n{int(decided.sum())} of {len(points)} points disorder-decided"
             ax.set_title(f"({next(letters)}) realization {k}: {name}{extra}", fontsize=9)
         tables.append(points)
     for ax in axes.ravel():
@@ -187,6 +198,35 @@ def fig2(reference_files: Sequence, base_model, grid: int, delta0: float, thread
 
 
 # ----------------------------------------------------------------------- Figs. 3, 5, 6
+def validation_sizes(history: pd.DataFrame) -> list[int]:
+    """Lattice sizes N with a validation_accuracy_NxN column, ascending."""
+    found = (re.fullmatch(r"validation_accuracy_(\d+)x\1", c) for c in history.columns)
+    return sorted(int(m[1]) for m in found if m)
+
+
+def stronger_baseline(history: pd.DataFrame, size: int) -> tuple[str, float]:
+    """(name, accuracy) of the stronger baseline on the NxN validation lattices."""
+    row = history.iloc[0]
+    clean = float(row[f"validation_clean_formula_{size}x{size}"])
+    major = float(row[f"validation_majority_{size}x{size}"])
+    return (CLEAN_FORMULA, clean) if not major > clean else (MAJORITY_CLASS, major)
+
+
+def _accuracy_with_band(ax, history, size, **style):
+    s = f"{size}x{size}"
+    line, = ax.plot(history["epoch"], 100 * history[f"validation_accuracy_{s}"], **style)
+    ax.fill_between(history["epoch"], 100 * history[f"validation_accuracy_low_{s}"],
+                    100 * history[f"validation_accuracy_high_{s}"], color=line.get_color(),
+                    alpha=0.2, lw=0)
+    return line.get_color()
+
+
+def _baseline_line(ax, history, size, color, prefix=""):
+    name, value = stronger_baseline(history, size)
+    ax.axhline(100 * value, color=color, ls="--", lw=1,
+               label=f"{prefix}{name} baseline {100 * value:.1f}%")
+
+
 def _mark_selected(ax, history, column):
     sel = history.loc[history["selected"] == 1]
     if len(sel):
@@ -195,26 +235,39 @@ def _mark_selected(ax, history, column):
                 label=f"selected epoch {int(sel['epoch'].iloc[0])}")
 
 
-def fig3(history: pd.DataFrame, stem) -> pd.DataFrame:
-    """RG training: accuracy against epoch at 8x8 and 16x16 (RG applied twice)."""
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.plot(history["epoch"], 100 * history["accuracy_8x8"], "o-", label="$8\\times8$")
-    ax.plot(history["epoch"], 100 * history["accuracy_16x16"], "s-", label="$16\\times16$")
-    _mark_selected(ax, history, "accuracy_16x16")
+def _band_columns(history, sizes):
+    return [f"validation_{q}_{n}x{n}" for n in sizes
+            for q in ("accuracy", "accuracy_low", "accuracy_high", "decided_accuracy",
+                      "clean_formula", "majority", "lattices")]
+
+
+def fig3(history: pd.DataFrame, select_size: int, stem) -> pd.DataFrame:
+    """RG training: validation accuracy against epoch per size, 95 % bands, baselines as lines."""
+    sizes = validation_sizes(history)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for size, marker in zip(sizes, "os^vD"):
+        n = int(history[f"validation_lattices_{size}x{size}"].iloc[0])
+        color = _accuracy_with_band(ax, history, size, marker=marker, ls="-",
+                                    label=f"${size}\\times{size}$ ({n} lattices)")
+        _baseline_line(ax, history, size, color, f"${size}\\times{size}$ ")
+    _mark_selected(ax, history, f"validation_accuracy_{select_size}x{select_size}")
     ax.set_xlabel("epoch (0: decimation-initialized, before Chern training)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.legend()
-    ax.set_title("Fig. 3: RG network accuracy during training")
-    table = history[["epoch", "accuracy_8x8", "accuracy_16x16", "selected"]]
+    ax.set_ylabel("validation accuracy (%)")
+    ax.legend(fontsize=7)
+    ax.set_title("Fig. 3: RG network accuracy during training\n"
+                 "(bands: Wilson 95% intervals; dashed: stronger baseline)", fontsize=10)
+    table = history[["epoch", *_band_columns(history, sizes), "selected"]]
     save(fig, stem, table)
     return table
 
 
 def fig5(history: pd.DataFrame, stem) -> pd.DataFrame:
-    """RG training: loss of Eq. (A2) against epoch at 8x8 and 16x16."""
+    """RG training: loss of Eq. (A2) against epoch on each validation set."""
+    sizes = validation_sizes(history)
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.plot(history["epoch"], history["loss_8x8"], "o-", label="$8\\times8$ test")
-    ax.plot(history["epoch"], history["loss_16x16"], "s-", label="$16\\times16$ test")
+    for size, marker in zip(sizes, "os^vD"):
+        ax.plot(history["epoch"], history[f"validation_loss_{size}x{size}"], f"{marker}-",
+                label=f"${size}\\times{size}$ validation")
     if "loss" in history:
         ax.plot(history["epoch"], history["loss"], "^--", label="$8\\times8$ training", alpha=0.7)
     ax.set_yscale("log")
@@ -222,27 +275,35 @@ def fig5(history: pd.DataFrame, stem) -> pd.DataFrame:
     ax.set_ylabel("loss $|e| + e^2$ per lattice")
     ax.legend()
     ax.set_title("Fig. 5: RG network loss during training")
-    cols = [c for c in ("epoch", "loss", "loss_8x8", "loss_16x16") if c in history]
+    cols = ["epoch", *(c for c in ("loss",) if c in history),
+            *(f"validation_loss_{n}x{n}" for n in sizes)]
     table = history[cols]
     save(fig, stem, table)
     return table
 
 
 def fig6(histories: Mapping[str, pd.DataFrame], stem) -> pd.DataFrame:
-    """Accuracy against epoch for every RG run (initialized, uninitialized, zero padding)."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    """Validation accuracy against epoch for every RG run, 95 % bands, the stronger baseline."""
+    first = next(iter(histories.values()))
+    sizes = validation_sizes(first)
+    fig, axes = plt.subplots(1, len(sizes), figsize=(5 * len(sizes), 4), sharey=True,
+                             squeeze=False)
+    axes = axes[0]
     tables = []
     for run, hist in histories.items():
-        for ax, size in zip(axes, (8, 16)):
-            ax.plot(hist["epoch"], 100 * hist[f"accuracy_{size}x{size}"], "o-", ms=3,
-                    label=run.replace("_", " "))
-        tables.append(hist[["epoch", "accuracy_8x8", "accuracy_16x16", "selected"]].assign(run=run))
-    for ax, size in zip(axes, (8, 16)):
-        ax.set_title(f"${size}\\times{size}$ test lattices")
+        for ax, size in zip(axes, sizes):
+            _accuracy_with_band(ax, hist, size, marker="o", ms=3, ls="-",
+                                label=run.replace("_", " "))
+        tables.append(hist[["epoch", *_band_columns(hist, sizes), "selected"]].assign(run=run))
+    for ax, size in zip(axes, sizes):
+        _baseline_line(ax, first, size, "k")
+        n = int(first[f"validation_lattices_{size}x{size}"].iloc[0])
+        ax.set_title(f"${size}\\times{size}$ validation lattices ({n})")
         ax.set_xlabel("epoch")
-        ax.legend()
-    axes[0].set_ylabel("test accuracy (%)")
-    fig.suptitle("Fig. 6: RG training runs compared")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("validation accuracy (%)")
+    fig.suptitle("Fig. 6: RG training runs compared (bands: Wilson 95% intervals; "
+                 "dashed: stronger baseline)")
     table = pd.concat(tables, ignore_index=True)
     save(fig, stem, table)
     return table
@@ -382,20 +443,47 @@ def fig8(rg_model, size, site, mu0, t_minus0, delta0, strengths, stem) -> pd.Dat
 
 
 # ----------------------------------------------------------------------- Table 1
+def _pct(value, low=None, high=None) -> str:
+    if pd.isna(value):
+        return "n/a"
+    return f"{value:.2f}" if low is None else f"{value:.2f} [{low:.2f}, {high:.2f}]"
+
+
+TABLE1_COLUMNS = [
+    "key", "description", "paper_percent", "measured_percent", "measured_ci_low",
+    "measured_ci_high", "stronger_baseline", "stronger_baseline_percent", "clean_formula_percent",
+    "majority_label", "majority_percent", "disorder_decided_lattices", "disorder_decided_percent",
+    "disorder_decided_ci_low", "disorder_decided_ci_high", "epoch", "selected_on",
+    "test_lattices",
+]
+
+
 def table1(metrics: pd.DataFrame, stem, config_name: str) -> pd.DataFrame:
-    """Every headline number beside this run's value, as Markdown and CSV."""
+    """Every headline number beside this run's value, its interval and its baselines.
+
+    Markdown and CSV; brackets are Wilson 95 % intervals, all on the test lattices.
+    """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    table = metrics[["key", "description", "paper_percent", "measured_percent", "epoch",
-                     "test_lattices"]]
+    table = metrics[TABLE1_COLUMNS]
     table.to_csv(stem.with_suffix(".csv"), index=False)
     lines = [f"# Table 1: headline accuracies (config: {config_name})", "",
-             "| quantity | paper (%) | this run (%) | epoch | test lattices |",
-             "|---|---:|---:|---:|---:|"]
+             "Test lattices only; brackets: Wilson 95 % intervals. Baselines on the same lattices: "
+             "the clean formula (clean phase diagram at the lattice-averaged mu, t_minus) and the "
+             "majority class (always the most frequent label); the stronger is shown. "
+             "Disorder-decided: lattices whose label differs from the clean formula. "
+             "Epochs are chosen on the validation set named, never on a test set.", "",
+             "| quantity | paper (%) | this run (%) | stronger baseline (%) | disorder-decided: "
+             "lattices | this run on them (%) | epoch (chosen on) | test lattices |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in table.itertuples():
-        paper = "n/a" if pd.isna(r.paper_percent) else f"{r.paper_percent:.2f}"
-        epoch = "" if pd.isna(r.epoch) else int(r.epoch)
-        lines.append(f"| {r.description} | {paper} | {r.measured_percent:.2f} | {epoch} | "
-                     f"{int(r.test_lattices)} |")
+        epoch = "" if pd.isna(r.epoch) else f"{int(r.epoch)} ({r.selected_on})"
+        measured = _pct(r.measured_percent, r.measured_ci_low, r.measured_ci_high)
+        decided = _pct(r.disorder_decided_percent, r.disorder_decided_ci_low,
+                       r.disorder_decided_ci_high)
+        lines.append(
+            f"| {r.description} | {_pct(r.paper_percent)} | {measured} | "
+            f"{_pct(r.stronger_baseline_percent)} ({r.stronger_baseline}) | "
+            f"{int(r.disorder_decided_lattices)} | {decided} | {epoch} | {int(r.test_lattices)} |")
     stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
     return table

@@ -3,9 +3,15 @@
 Every stage runs ``model.fit`` one epoch at a time and, after each epoch,
 atomically writes to its *state directory*: the whole model with optimizer
 state (``checkpoint.keras``), ``state.json`` (epoch, learning rate, plateau
-counters) and the history CSV so far. Started again after a kill, a stage
-reloads that state and continues with the next epoch. The state directory is
+counters, the batch-shuffling generator's state) and the history CSV so far.
+Started again after a kill, a stage reloads that state and continues with the
+next epoch exactly as the uninterrupted run would have. The state directory is
 not a Snakemake output, so Snakemake does not delete it before a rerun.
+
+Only an unfinished run with the same fingerprint is resumed: the fingerprint
+holds the stage's parameters and a digest of every input's contents (shard
+checksums, model file bytes), and a run that has finished is marked so, so
+changed data or a forced rerun trains again instead of returning the old model.
 
 Data stream from HDF5 shards batch by batch (``LatticeBatches``), so
 paper-scale sets need not fit in memory.
@@ -14,6 +20,7 @@ paper-scale sets need not fit in memory.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import os
@@ -26,16 +33,20 @@ import h5py
 import keras
 import numpy as np
 
-from .datasets import open_shard
+from .datasets import CHECKSUM_ATTR, open_shard
 from .errors import ShardError, SpecError
 from .lattice import average_pool
+from .metrics import Tally, clean_formula, wilson_interval
 from .models import (
     base_network,
+    chern_value,
+    feature_scales,
     compile_model,
     compound_network,
     load_model,
     rg_network,
 )
+from .symmetries import augment
 
 TARGETS = ("chern", "pooled")
 
@@ -64,12 +75,19 @@ class LatticeBatches(keras.utils.PyDataset):
     """Batches (lattices, target) read from HDF5 shards on demand.
 
     target 'chern': the Bott labels; 'pooled': the 2x2 average-pooled lattice
-    (decimation initialization). Batch order is reshuffled every epoch with a
-    seeded generator; samples inside a shard are already i.i.d.
+    (decimation initialization). With a seed, the batch order is drawn afresh at
+    the start of every epoch from a seeded generator whose state
+    (``shuffle_state``) is saved with each checkpoint; samples inside a shard are
+    already i.i.d.
     """
 
-    def __init__(self, shards: Sequence, batch_size: int, target: str, *, shuffle_seed=None):
+    def __init__(self, shards: Sequence, batch_size: int, target: str, *, shuffle_seed=None,
+                 augment: bool = False):
         super().__init__()
+        if augment and (target != "chern" or shuffle_seed is None):
+            raise SpecError("augmentation needs Chern targets and a shuffle seed")
+        self.augment = bool(augment)
+        self._augment_key = 0
         if target not in TARGETS:
             raise SpecError(f"unknown target {target!r}; known: {TARGETS}")
         if int(batch_size) < 1:
@@ -88,16 +106,16 @@ class LatticeBatches(keras.utils.PyDataset):
                 count = int(f.attrs["count"])
                 self.size = int(f.attrs["size"])
             self.index += [(i, s) for s in range(0, count, self.batch_size)]
+        self._seed = shuffle_seed
         self._rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
         self.order = np.arange(len(self.index))
-        self.on_epoch_end()
 
     def __len__(self):
         return len(self.index)
 
     def _file(self, i):
         if i not in self._files:
-            self._files[i] = h5py.File(self.paths[i], "r")
+            self._files[i] = h5py.File(self.paths[i], "r", locking=False)
         return self._files[i]
 
     def __getitem__(self, k):
@@ -108,11 +126,51 @@ class LatticeBatches(keras.utils.PyDataset):
             y = f["chern"][start : start + self.batch_size].astype(np.float32)[:, None]
         else:
             y = average_pool(x).astype(np.float32)
+        if self.augment:
+            x, y = augment(x, y, np.random.default_rng([self._augment_key, int(k)]))
         return x, y
 
-    def on_epoch_end(self):
+    def on_epoch_begin(self):
         if self._rng is not None:
-            self._rng.shuffle(self.order)
+            self.order = self._rng.permutation(len(self.index))
+            self._augment_key = int(self._rng.integers(2**62))
+
+    @property
+    def shuffle_state(self) -> dict | None:
+        """The generator's bit_generator state (None without shuffling), JSON-able."""
+        return None if self._rng is None else self._rng.bit_generator.state
+
+    @shuffle_state.setter
+    def shuffle_state(self, state: dict | None) -> None:
+        if (state is None) != (self._rng is None):
+            raise SpecError("saved batch-shuffle state does not match this data set's shuffling")
+        if state is not None:
+            self._rng.bit_generator.state = state
+
+
+def file_digest(path) -> str:
+    """SHA-256 of a file's bytes, read in 16 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 24):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def shard_digest(path) -> str:
+    """The checksum a shard stores of its data; the file's bytes for shards written without one."""
+    with open_shard(path) as f:
+        stored = f.attrs.get(CHECKSUM_ATTR)
+    return str(stored) if stored is not None else file_digest(path)
+
+
+def inputs_fingerprint(shards: Sequence = (), models: Sequence = ()) -> list[list[str]]:
+    """[path, content digest] of every shard and model a stage reads (None models skipped)."""
+    models = [Path(p) for p in models if p is not None]
+    for path in models:
+        if not path.is_file():
+            raise ShardError(f"{path}: no such saved model")
+    return [[str(p), shard_digest(p)] for p in shards] + [[str(p), file_digest(p)] for p in models]
 
 
 class PlateauSchedule:
@@ -140,6 +198,25 @@ class PlateauSchedule:
         if new_lr < self.floor * (1 - 1e-9):
             return lr, False, True
         return new_lr, False, False
+
+
+class CosineSchedule:
+    """Cosine decay from the initial rate down to the rate ``floor`` over ``epochs``, per epoch.
+
+    Keeps the best validation loss like PlateauSchedule, so the best model is saved.
+    """
+
+    def __init__(self, learning_rate: float, epochs: int, floor: float):
+        self.lr0, self.epochs, self.floor = float(learning_rate), max(int(epochs), 1), float(floor)
+
+    def step(self, state: dict, loss: float, lr: float) -> tuple[float, bool, bool]:
+        improved = loss < state.get("best_loss", math.inf)
+        if improved:
+            state["best_loss"] = float(loss)
+        done = state.get("cosine_epochs", 0) + 1
+        state["cosine_epochs"] = done
+        frac = 0.5 * (1.0 + math.cos(math.pi * min(done, self.epochs) / self.epochs))
+        return self.floor + (self.lr0 - self.floor) * frac, improved, False
 
 
 def _save_model(model: keras.Model, path: Path) -> None:
@@ -172,7 +249,7 @@ def fit_resumable(
     epochs: int,
     state_dir,
     validation: LatticeBatches | None = None,
-    schedule: PlateauSchedule | None = None,
+    schedule: PlateauSchedule | CosineSchedule | None = None,
     on_epoch: Callable[[keras.Model, int], dict] | None = None,
     lr_decay: float = 1.0,
     fingerprint: Mapping | None = None,
@@ -185,27 +262,38 @@ def fit_resumable(
     in the paper). on_epoch(model, epoch) returns extra columns for the history row; it is
     also called once before training (epoch 0). With a schedule, the best
     model by validation loss is kept as ``best.keras`` in state_dir.
-    A saved state whose ``fingerprint`` (the stage's parameters) differs from
-    this call's is set aside, not resumed. Returns the final model and history.
+    A saved state whose ``fingerprint`` (the stage's parameters and input
+    digests) differs from this call's is set aside, not resumed; a finished one
+    is discarded, so a new call trains again. The shuffle state of ``train`` is
+    saved after every epoch and restored on resume. Returns the final model and
+    history.
     """
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     ckpt, state_file = state_dir / "checkpoint.keras", state_dir / "state.json"
     history_file = state_dir / "history.csv"
     fingerprint = json.loads(json.dumps(fingerprint or {}, sort_keys=True, default=str))
-    if state_file.is_file() and json.loads(state_file.read_text()).get("fingerprint") != fingerprint:
+    saved = json.loads(state_file.read_text()) if state_file.is_file() else None
+    if saved is not None and saved.get("fingerprint") != fingerprint:
         stale = state_dir.with_name(f"{state_dir.name}.stale-{int(time.time())}")
         state_dir.rename(stale)
         state_dir.mkdir(parents=True)
-        log(f"parameters changed: previous training state moved to {stale}")
-    if ckpt.is_file() and state_file.is_file():
+        saved = None
+        log(f"parameters or input data changed: previous training state moved to {stale}")
+    elif saved is not None and saved.get("finished"):
+        shutil.rmtree(state_dir)
+        state_dir.mkdir(parents=True)
+        saved = None
+        log("the saved run had finished: training again from the start")
+    if saved is not None and ckpt.is_file():
         model = load_model(ckpt, compile=True)
-        state = json.loads(state_file.read_text())
+        state = saved
+        train.shuffle_state = state.get("shuffle")
         rows = state["history"]
         log(f"resuming from epoch {state['epoch']} ({ckpt})")
     else:
         model, rows = build(), []
-        state = {"epoch": 0, "stopped": False, "fingerprint": fingerprint}
+        state = {"epoch": 0, "stopped": False, "finished": False, "fingerprint": fingerprint}
         row = {"epoch": 0, "wall_s": 0.0}
         if on_epoch is not None:
             row.update(on_epoch(model, 0))
@@ -215,7 +303,10 @@ def fit_resumable(
     while state["epoch"] < epochs and not state["stopped"]:
         epoch = state["epoch"] + 1
         lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-        fit = model.fit(train, epochs=1, validation_data=validation, verbose=verbose)
+        # shuffle=False: Keras would otherwise reorder the batches again with Python's
+        # global generator, whose state a resumed run cannot restore
+        fit = model.fit(train, epochs=1, validation_data=validation, shuffle=False,
+                        verbose=verbose)
         row = {"epoch": epoch, "learning_rate": lr}
         row.update({k: float(v[-1]) for k, v in fit.history.items()})
         if schedule is not None:
@@ -230,11 +321,13 @@ def fit_resumable(
             row.update(on_epoch(model, epoch))
         row["wall_s"] = time.perf_counter() - t_start
         rows.append(row)
-        state["epoch"], state["history"] = epoch, rows
+        state["epoch"], state["history"], state["shuffle"] = epoch, rows, train.shuffle_state
         _save_model(model, ckpt)
         _write_history(history_file, rows)
         _write_json(state_file, state)
         log(f"epoch {epoch}/{epochs}: {_fmt(row)}")
+    state["finished"] = True
+    _write_json(state_file, state)
     if state["stopped"]:
         log(f"learning rate would fall below the floor: stopped after epoch {state['epoch']}")
     return model, rows
@@ -255,20 +348,36 @@ def _optim(stage: Mapping) -> dict:
 
 def train_base(params: Mapping, train_shards, validation_shards, *, model_out, history_out,
                state_dir, log=print) -> dict:
-    """Stage 1: the 4x4 base network on Bott labels, plateau schedule, best weights kept."""
+    """Stage 1: the 4x4 base network on Bott labels, best weights (validation loss) kept.
+
+    The learning rate follows the paper's plateau rule or a cosine decay
+    (``lr_schedule``); ``augment`` draws a random exact symmetry per lattice.
+    """
     batch = int(params["batch_size"])
-    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]))
+    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]),
+                           augment=bool(params["augment"]))
     val = LatticeBatches(validation_shards, batch, "chern")
     if train.size != 4:
         raise SpecError(f"base network trains on 4x4 lattices, got {train.size}x{train.size}")
-    schedule = PlateauSchedule(params["patience"], params["lr_factor"], params["lr_floor"])
+    if params["lr_schedule"] == "cosine":
+        schedule = CosineSchedule(params["learning_rate"], params["max_epochs"], params["lr_floor"])
+    else:
+        schedule = PlateauSchedule(params["patience"], params["lr_factor"], params["lr_floor"])
+    scales = None
+    if params["architecture"] == "spectral":
+        with open_shard(train_shards[0]) as f:
+            scales = feature_scales(f["lattices"][: params["batch_size"] * 16])
 
     def build():
-        return compile_model(base_network(int(params["width"])), **_optim(params), chern=True)
+        net = base_network(int(params["width"]), architecture=params["architecture"],
+                           blocks=int(params["blocks"]), loss=params["loss"], scales=scales)
+        return compile_model(net, **_optim(params), chern=True, loss=params["loss"])
 
     _, rows = fit_resumable(build, train, epochs=int(params["max_epochs"]), state_dir=state_dir,
                             validation=val, schedule=schedule, log=log,
-                            fingerprint={"params": params, "train": train_shards})
+                            fingerprint={"params": params,
+                                         "inputs": inputs_fingerprint(
+                                             [*train_shards, *validation_shards])})
     best = Path(state_dir) / "best.keras"
     shutil.copyfile(best if best.is_file() else Path(state_dir) / "checkpoint.keras", model_out)
     _write_history(Path(history_out), rows)
@@ -302,7 +411,8 @@ def init_decimation(params: Mapping, train_shards, check_shards: Mapping[int, Se
 
     model, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
                                 lr_decay=float(params.get("lr_decay", 1.0)), log=log,
-                                fingerprint={"params": params, "train": train_shards})
+                                fingerprint={"params": params,
+                                             "inputs": inputs_fingerprint(train_shards)})
     _save_model(model, Path(model_out))
     _write_history(Path(history_out), rows)
     fidelity = decimation_fidelity(model, check_shards, batch)
@@ -312,30 +422,57 @@ def init_decimation(params: Mapping, train_shards, check_shards: Mapping[int, Se
     return fidelity
 
 
-def _compound_eval(base, rg, sets: Mapping[int, LatticeBatches]) -> dict:
+def validation_columns(base, rg, sets: Mapping[int, LatticeBatches]) -> dict:
+    """History columns of the compound network on each validation set (RG applied k times).
+
+    Per size: loss of Eq. (A2), accuracy with its Wilson 95 % interval, accuracy on
+    the disorder-decided lattices and the two baselines on the same lattices
+    (fractions; the baselines are the same every epoch).
+    """
     out = {}
     for size, data in sets.items():
-        net = compile_model(compound_network(base, rg, size), 0.0, 0.0, False, chern=True)
-        loss, acc = net.evaluate(data, verbose=0)
-        out[f"loss_{size}x{size}"], out[f"accuracy_{size}x{size}"] = float(loss), float(acc)
+        net = compound_network(base, rg, size)
+        tally, loss = Tally(), 0.0
+        for k in range(len(data)):
+            x, y = data[k]
+            pred = np.asarray(chern_value(net(x, training=False)), dtype=np.float64)
+            err = pred - y[:, 0]
+            loss += float(np.sum(np.abs(err) + err**2))
+            tally.add(np.rint(pred), y[:, 0], clean_formula(x))
+        s, n = f"{size}x{size}", tally.lattices
+        low, high = wilson_interval(tally.hits, n)
+        base_rates = tally.baselines()
+        out.update({
+            f"validation_loss_{s}": loss / max(n, 1),
+            f"validation_accuracy_{s}": tally.hits / max(n, 1),
+            f"validation_accuracy_low_{s}": low,
+            f"validation_accuracy_high_{s}": high,
+            f"validation_decided_accuracy_{s}": (tally.decided_hits / tally.decided
+                                                 if tally.decided else float("nan")),
+            f"validation_clean_formula_{s}": base_rates["clean_formula_percent"] / 100,
+            f"validation_majority_{s}": base_rates["majority_percent"] / 100,
+            f"validation_lattices_{s}": n,
+        })
     return out
 
 
 def train_rg(params: Mapping, base_model, init_model, train_shards,
-             test_shards: Mapping[int, Sequence], *, epochs_dir, history_out, selected_out,
+             validation_shards: Mapping[int, Sequence], *, epochs_dir, history_out, selected_out,
              state_dir, select_size: int, log=print) -> dict:
     """Stage 3: the compound network on 8x8 labels, base frozen, one RG checkpoint per epoch.
 
     init_model None trains from a random start (the uninitialized ablation).
-    After every epoch the RG network is saved and evaluated on every test set
-    (RG applied k times); the epoch with the best ``select_size`` accuracy is
-    copied to ``selected_out``.
+    After every epoch the RG network is saved and evaluated on every validation
+    set (RG applied k times); the epoch with the best ``select_size`` validation
+    accuracy is copied to ``selected_out``. Test sets play no part here: what
+    is chosen on validation lattices is reported on test lattices.
     """
     batch = int(params["batch_size"])
-    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]))
-    sets = {int(s): LatticeBatches(p, batch, "chern") for s, p in test_shards.items()}
+    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]),
+                           augment=bool(params["augment"]))
+    sets = {int(s): LatticeBatches(p, batch, "chern") for s, p in validation_shards.items()}
     if int(select_size) not in sets:
-        raise SpecError(f"selection size {select_size} has no test set")
+        raise SpecError(f"selection size {select_size} has no validation set")
     state_dir = Path(state_dir)
     epoch_dir = state_dir / "epochs"
 
@@ -345,15 +482,18 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
             rg = rg_network(int(params["width"]), padding=params["padding"])
         else:
             rg = load_model(init_model)
-        return compile_model(compound_network(base, rg, train.size), **_optim(params), chern=True)
+        loss = "abs_square" if base.output_shape[-1] == 1 else "cross_entropy"
+        return compile_model(compound_network(base, rg, train.size), **_optim(params), chern=True,
+                             loss=loss)
 
     def on_epoch(model, epoch):
         rg, base = model.get_layer("rg_network"), model.get_layer("base_network")
         _save_model(rg, epoch_dir / f"epoch_{epoch:03d}.keras")
-        return _compound_eval(base, rg, sets)
+        return validation_columns(base, rg, sets)
 
-    fingerprint = {"params": params, "base": str(base_model), "init": str(init_model),
-                   "train": train_shards}
+    fingerprint = {"params": params, "inputs": inputs_fingerprint(
+        [*train_shards, *(p for paths in test_shards.values() for p in paths)],
+        [base_model, init_model])}
     _, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
                             on_epoch=on_epoch, log=log, fingerprint=fingerprint)
     epochs_dir = Path(epochs_dir)
@@ -361,7 +501,7 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
     for row in rows:
         name = f"epoch_{int(row['epoch']):03d}.keras"
         shutil.copyfile(epoch_dir / name, epochs_dir / name)
-    key = f"accuracy_{select_size}x{select_size}"
+    key = f"validation_accuracy_{select_size}x{select_size}"
     best = max(rows, key=lambda r: (r[key], -r["epoch"]))
     for row in rows:
         row["selected"] = int(row is best)

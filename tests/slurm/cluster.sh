@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A one-node SLURM cluster (slurmctld + slurmd, a gres "gpu" on the node) for the profile test.
+# A one-node SLURM cluster (slurmctld + slurmd, a gres "gpu" on the node, partitions "cpu" and
+# "gpu" on that node) for the profile test.
 #   cluster.sh start DIR   install slurm-wlm/munge if absent, write DIR/slurm.conf, start daemons
 #   cluster.sh stop DIR    stop exactly the daemons this script started (by their pid files)
 # Prints "export SLURM_CONF=..." on start; clients need it.
@@ -49,7 +50,8 @@ GresTypes=gpu
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 NodeName=$host CPUs=$cpus RealMemory=$mem Gres=gpu:1 State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+PartitionName=cpu Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+PartitionName=gpu Nodes=ALL MaxTime=INFINITE State=UP
 CONF
     echo "Name=gpu File=/dev/null" > "$dir/gres.conf"
     export SLURM_CONF="$dir/slurm.conf"

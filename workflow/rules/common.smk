@@ -42,12 +42,18 @@ def check_config():
             _config_error(
                 f"datasets.{name}.distribution", "test sets are uniform in the paper"
             )
-        if (
-            name.startswith(("train", "validation"))
-            and ds["distribution"] != "boundary_biased"
-        ):
+        if name.startswith("train") and ds["distribution"] != "boundary_biased":
             _config_error(
                 f"datasets.{name}.distribution", "training sets are boundary_biased"
+            )
+        # validation_4 follows the base network's training set (plateau schedule);
+        # larger validation sets follow the test sets (RG epoch selection).
+        wanted = "boundary_biased" if ds["size"] == 4 else "uniform"
+        if name.startswith("validation") and ds["distribution"] != wanted:
+            _config_error(
+                f"datasets.{name}.distribution",
+                "validation_4 is boundary_biased like train_4; larger validation sets"
+                " are uniform like the test sets they stand in for",
             )
         size, k = ds["size"], ds["size"] // 4
         if size % 4 or k & (k - 1):
@@ -69,6 +75,14 @@ def check_config():
             _config_error(
                 "rg_training.eval_sizes", f"no dataset test_{size} for size {size}"
             )
+    for size in {*rg["eval_sizes"], rg["select_size"]}:
+        if f"validation_{size}" not in DATASETS:
+            _config_error(
+                "rg_training.eval_sizes",
+                f"no dataset validation_{size}: RG epochs are chosen on validation sets",
+            )
+    if 8 not in rg["eval_sizes"]:
+        _config_error("rg_training.eval_sizes", "must include 8 (the RG training size)")
     if rg["select_size"] not in rg["eval_sizes"]:
         _config_error(
             "rg_training.select_size", "must be one of rg_training.eval_sizes"
@@ -138,8 +152,14 @@ def optimizer(section):
     return {k: config[section][k] for k in keys} | {"seed": config["seed"]}
 
 
+# One GPU per training or evaluation job, in the form the cluster accepts: the SLURM plugin
+# submits gpu=1 as --gpus=1 and gres="gpu:1" as --gres=gpu:1.
+GPU_REQUEST = (
+    {"gpu": 1} if config["resources"]["gpu_request"] == "gpus" else {"gres": "gpu:1"}
+)
+REQUIRE_GPU = "--require-gpu" if config["training"]["require_gpu"] else ""
 TRAIN_RESOURCES = dict(
-    gpu=1,
+    **GPU_REQUEST,
     mem_mb=config["resources"]["train_mem_mb"],
     runtime=config["resources"]["train_runtime_min"],
 )

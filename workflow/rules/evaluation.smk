@@ -7,6 +7,8 @@ rule evaluate:
         selected="results/rg/main/selected.keras",
         main_history="results/rg/main/history.csv",
         uninitialized_history="results/rg/uninitialized/history.csv",
+        main_epochs="results/rg/main/epochs",
+        uninitialized_epochs="results/rg/uninitialized/epochs",
         tests=[shards(f"test_{n}") for n in test_sets()],
     output:
         csv="results/metrics/accuracy.csv",
@@ -19,23 +21,26 @@ rule evaluate:
         "../envs/rgtopo.yaml"
     threads: config["training"]["threads"]
     resources:
-        gpu=1,
-        mem_mb=config["resources"]["train_mem_mb"],
-        runtime=config["resources"]["train_runtime_min"],
+        **TRAIN_RESOURCES,
     params:
         params=as_json(
             {
                 "batch_size": config["evaluation"]["batch_size"],
                 "seed": config["seed"],
+                "eval_sizes": config["rg_training"]["eval_sizes"],
+                "select_size": config["rg_training"]["select_size"],
                 "test_shards": {n: shards(f"test_{n}") for n in test_sets()},
             }
         ),
         rgtopo=RGTOPO,
+        require_gpu=REQUIRE_GPU,
     shell:
-        "{params.rgtopo} evaluate --params {params.params:q} --threads {threads}"
+        "{params.rgtopo} evaluate --params {params.params:q} --threads {threads} {params.require_gpu}"
         " --base {input.base} --selected {input.selected}"
         " --main-history {input.main_history}"
         " --uninitialized-history {input.uninitialized_history}"
+        " --main-epochs {input.main_epochs}"
+        " --uninitialized-epochs {input.uninitialized_epochs}"
         " --csv-out {output.csv} --json-out {output.json} 2> {log}"
 
 
@@ -51,14 +56,13 @@ rule measure_timing:
         "../envs/rgtopo.yaml"
     threads: config["training"]["threads"]
     resources:
-        gpu=1,
-        mem_mb=config["resources"]["train_mem_mb"],
-        runtime=config["resources"]["train_runtime_min"],
+        **TRAIN_RESOURCES,
     params:
         params=as_json(config["figures"]["timing"] | {"seed": config["seed"]}),
         rgtopo=RGTOPO,
+        require_gpu=REQUIRE_GPU,
     shell:
-        "{params.rgtopo} timing --params {params.params:q} --threads {threads}"
+        "{params.rgtopo} timing --params {params.params:q} --threads {threads} {params.require_gpu}"
         " --base {input.base} --rg {input.rg} --out {output} 2> {log}"
 
 

@@ -1,7 +1,7 @@
 """Stage 6: every figure and the table, from result files only.
 
 Re-make them alone with the figures profile:
-    snakemake --profile workflow/profiles/figures
+    snakemake --workflow-profile profiles/figures figures
 """
 
 
@@ -62,7 +62,9 @@ rule fig3:
     threads: 1
     params:
         name="fig3",
-        params=as_json(FIG_PARAMS),
+        params=as_json(
+            FIG_PARAMS | {"select_size": config["rg_training"]["select_size"]}
+        ),
         stem=lambda wc, output: Path(output[0]).with_suffix(""),
         rgtopo=RGTOPO,
     shell:

@@ -26,8 +26,10 @@ rule train_base:
         params=as_json(config["base_network"] | optimizer("base_network")),
         state="results/training/base_network/state",
         rgtopo=RGTOPO,
+        require_gpu=REQUIRE_GPU,
     shell:
         "{params.rgtopo} train-base --params {params.params:q} --threads {threads}"
+        " {params.require_gpu}"
         " --train {input.train} --validation {input.validation} --model-out {output.model}"
         " --history-out {output.history} --state-dir {params.state} 2> {log}"
 
@@ -66,8 +68,10 @@ rule init_decimation:
         ),
         state="results/training/decimation_{padding}/state",
         rgtopo=RGTOPO,
+        require_gpu=REQUIRE_GPU,
     shell:
         "{params.rgtopo} init-decimation --params {params.params:q} --threads {threads}"
+        " {params.require_gpu}"
         " --train {input.train} --model-out {output.model} --history-out {output.history}"
         " --metrics-out {output.metrics} --state-dir {params.state} 2> {log}"
 
@@ -77,7 +81,9 @@ rule train_rg:
         base="results/models/base_network.keras",
         init=rg_init,
         train=shards("train_8"),
-        tests=[shards(f"test_{n}") for n in config["rg_training"]["eval_sizes"]],
+        validation=[
+            shards(f"validation_{n}") for n in config["rg_training"]["eval_sizes"]
+        ],
     output:
         epochs=directory("results/rg/{run}/epochs"),
         history="results/rg/{run}/history.csv",
@@ -96,19 +102,23 @@ rule train_rg:
             optimizer("rg_training")
             | {
                 "epochs": config["rg_training"]["epochs"],
+                "augment": config["rg_training"]["augment"],
                 "width": config["rg_network"]["width"],
                 "padding": RUNS[wc.run]["padding"],
                 "select_size": config["rg_training"]["select_size"],
-                "test_shards": {
-                    n: shards(f"test_{n}") for n in config["rg_training"]["eval_sizes"]
+                "validation_shards": {
+                    n: shards(f"validation_{n}")
+                    for n in config["rg_training"]["eval_sizes"]
                 },
             }
         ),
         init=lambda wc, input: f"--init {input.init}" if input.init else "",
         state="results/rg/{run}/state",
         rgtopo=RGTOPO,
+        require_gpu=REQUIRE_GPU,
     shell:
         "{params.rgtopo} train-rg --params {params.params:q} --threads {threads}"
+        " {params.require_gpu}"
         " --base {input.base} {params.init} --train {input.train}"
         " --epochs-dir {output.epochs} --history-out {output.history}"
         " --selected-out {output.selected} --state-dir {params.state} 2> {log}"

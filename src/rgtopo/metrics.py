@@ -1,0 +1,126 @@
+"""Accuracy with its interval and its baselines, so no number stands alone.
+
+A network only earns its keep where it beats what needs no network:
+
+* the *clean formula*: the clean phase diagram (``clean_chern_number``) read at
+  the lattice-averaged mu and t_minus;
+* the *majority class*: always the most frequent label of the same lattices.
+
+The lattices whose label differs from the clean formula are *disorder-decided*:
+only there does a correct answer show that the disorder was read. Every
+accuracy carries a Wilson 95 % interval. Pure NumPy, no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import RgtopoError
+from .phase_diagram import clean_chern_number
+
+CLEAN_FORMULA = "clean formula"
+MAJORITY_CLASS = "majority class"
+
+
+def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion hits / n (NaNs when n is 0).
+
+    Unlike the normal approximation it stays inside [0, 1] and is not empty
+    at 0 / n or n / n, which small 32x32 sets and disorder-decided subsets reach.
+    """
+    hits, n = int(hits), int(n)
+    if n < 0 or not 0 <= hits <= n:
+        raise RgtopoError(f"need 0 <= hits <= n, got hits={hits}, n={n}")
+    if n == 0:
+        return math.nan, math.nan
+    p, z2 = hits / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def clean_formula(lattices) -> np.ndarray:
+    """Clean-phase-diagram Chern number at each lattice's averaged mu and t_minus."""
+    lat = np.asarray(lattices, dtype=np.float64)
+    return np.asarray(clean_chern_number(lat[..., 0].mean(axis=(1, 2)),
+                                         lat[..., 1].mean(axis=(1, 2))), dtype=np.int64)
+
+
+def _percent(hits: int, n: int, z: float) -> tuple[float, float, float]:
+    low, high = wilson_interval(hits, n, z)
+    value = hits / n if n else math.nan
+    return 100 * value, 100 * low, 100 * high
+
+
+@dataclass
+class Tally:
+    """Counts of one evaluation, added batch by batch so sets need not fit in memory."""
+
+    lattices: int = 0
+    hits: int = 0
+    clean_hits: int = 0
+    decided: int = 0
+    decided_hits: int = 0
+    labels: Counter = field(default_factory=Counter)
+
+    def add(self, predictions, labels, clean) -> Tally:
+        """Add one batch: integer predictions (None: baselines only), labels, clean formula."""
+        labels = np.asarray(labels, dtype=np.int64).ravel()
+        clean = np.asarray(clean, dtype=np.int64).ravel()
+        if clean.shape != labels.shape:
+            raise RgtopoError(f"{clean.size} clean-formula values for {labels.size} labels")
+        decided = labels != clean
+        self.lattices += labels.size
+        self.clean_hits += int(np.sum(~decided))
+        self.decided += int(np.sum(decided))
+        self.labels.update(labels.tolist())
+        if predictions is not None:
+            pred = np.asarray(predictions).ravel()
+            if pred.shape != labels.shape:
+                raise RgtopoError(f"{pred.size} predictions for {labels.size} labels")
+            right = pred == labels
+            self.hits += int(np.sum(right))
+            self.decided_hits += int(np.sum(right & decided))
+        return self
+
+    def majority(self) -> tuple[int, int]:
+        """(most frequent label, its count); ties go to the smallest label."""
+        if not self.labels:
+            return 0, 0
+        top = max(self.labels.values())
+        return min(k for k, v in self.labels.items() if v == top), top
+
+    def baselines(self, z: float = 1.96) -> dict:
+        """Clean-formula and majority-class accuracy (percent, Wilson interval), stronger named."""
+        label, count = self.majority()
+        clean = _percent(self.clean_hits, self.lattices, z)
+        major = _percent(count, self.lattices, z)
+        stronger = CLEAN_FORMULA if not major[0] > clean[0] else MAJORITY_CLASS
+        return {
+            "clean_formula_percent": clean[0], "clean_formula_ci_low": clean[1],
+            "clean_formula_ci_high": clean[2], "majority_label": label,
+            "majority_percent": major[0], "majority_ci_low": major[1],
+            "majority_ci_high": major[2], "stronger_baseline": stronger,
+            "stronger_baseline_percent": clean[0] if stronger == CLEAN_FORMULA else major[0],
+        }
+
+    def summary(self, z: float = 1.96) -> dict:
+        """Accuracy, baselines and the disorder-decided subset, percentages with intervals."""
+        measured = _percent(self.hits, self.lattices, z)
+        decided = _percent(self.decided_hits, self.decided, z)
+        return {
+            "measured_percent": measured[0], "measured_ci_low": measured[1],
+            "measured_ci_high": measured[2], "lattices": self.lattices,
+            **self.baselines(z),
+            "disorder_decided_lattices": self.decided, "disorder_decided_percent": decided[0],
+            "disorder_decided_ci_low": decided[1], "disorder_decided_ci_high": decided[2],
+        }
+
+
+def accuracy_summary(predictions, labels, clean, z: float = 1.96) -> dict:
+    """Tally.summary of one set of integer predictions, labels and clean-formula values."""
+    return Tally().add(predictions, labels, clean).summary(z)

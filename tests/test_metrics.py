@@ -1,0 +1,111 @@
+"""Accuracy, Wilson intervals and baselines on hand-made predictions (no training involved)."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest, norm
+
+from rgtopo.errors import RgtopoError
+from rgtopo.metrics import (
+    CLEAN_FORMULA,
+    MAJORITY_CLASS,
+    Tally,
+    accuracy_summary,
+    clean_formula,
+    wilson_interval,
+)
+
+
+@pytest.mark.parametrize(
+    "hits, n, low, high",
+    [  # by hand: (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n), z = 1.96
+        (8, 10, 0.4901568, 0.9433191),
+        (0, 10, 0.0, 0.2775402),
+        (10, 10, 0.7224598, 1.0),
+        (50, 100, 0.4038298, 0.5961702),
+    ],
+)
+def test_wilson_interval_matches_hand_computation(hits, n, low, high):
+    assert wilson_interval(hits, n) == pytest.approx((low, high), abs=1e-7)
+
+
+@pytest.mark.parametrize("hits, n", [(8, 10), (0, 10), (10, 10), (1, 3), (9_512, 10_000)])
+def test_wilson_interval_matches_scipy(hits, n):
+    ci = binomtest(hits, n).proportion_ci(confidence_level=0.95, method="wilson")
+    ours = wilson_interval(hits, n, z=norm.ppf(0.975))
+    assert ours == pytest.approx((ci.low, ci.high), rel=1e-9, abs=1e-12)
+
+
+def test_wilson_interval_edges():
+    assert all(math.isnan(v) for v in wilson_interval(0, 0))
+    low, high = wilson_interval(9_500, 10_000)
+    assert high - low == pytest.approx(2 * 1.96 * math.sqrt(0.95 * 0.05 / 10_000), rel=1e-3)
+    for hits, n in [(11, 10), (-1, 10)]:
+        with pytest.raises(RgtopoError, match="0 <= hits <= n"):
+            wilson_interval(hits, n)
+
+
+# Ten lattices: labels, the clean formula at their averages, a network's answers.
+LABELS = [0, 0, 0, 0, 0, 1, 1, -1, 2, 0]
+CLEAN = [0, 0, 0, 0, 1, 1, 0, -1, 0, 0]  # differs at 4, 6, 8: three disorder-decided
+PRED = [0, 0, 0, 1, 0, 1, 1, -1, 0, 0]  # wrong at 3 and 8: 8/10, decided 2/3
+
+
+def test_summary_counts_accuracy_baselines_and_disorder_decided_subset():
+    s = accuracy_summary(np.array(PRED), np.array(LABELS), np.array(CLEAN))
+    assert s["lattices"] == 10
+    assert s["measured_percent"] == pytest.approx(80.0)
+    assert (s["measured_ci_low"], s["measured_ci_high"]) == pytest.approx(
+        (49.01568, 94.33191), abs=1e-4)
+    assert s["clean_formula_percent"] == pytest.approx(70.0)
+    assert (s["clean_formula_ci_low"], s["clean_formula_ci_high"]) == pytest.approx(
+        tuple(100 * v for v in wilson_interval(7, 10)))
+    assert s["majority_label"] == 0 and s["majority_percent"] == pytest.approx(60.0)
+    assert s["stronger_baseline"] == CLEAN_FORMULA
+    assert s["stronger_baseline_percent"] == pytest.approx(70.0)
+    assert s["disorder_decided_lattices"] == 3
+    assert s["disorder_decided_percent"] == pytest.approx(200 / 3)
+    assert (s["disorder_decided_ci_low"], s["disorder_decided_ci_high"]) == pytest.approx(
+        tuple(100 * v for v in wilson_interval(2, 3)))
+
+
+def test_majority_class_named_when_stronger_and_ties_go_to_smallest_label():
+    labels = np.array([0] * 8 + [1, -1])
+    clean = np.array([1, 1, 1, 0, 0, 0, 0, 0, 1, 1])  # right at 6 of 10; decided: 0, 1, 2, 9
+    s = accuracy_summary(np.zeros(10, int), labels, clean)
+    assert s["stronger_baseline"] == MAJORITY_CLASS
+    assert s["stronger_baseline_percent"] == pytest.approx(80.0) == s["measured_percent"]
+    assert s["clean_formula_percent"] == pytest.approx(60.0)
+    assert s["disorder_decided_lattices"] == 4 and s["disorder_decided_percent"] == 75.0
+    assert Tally().add(None, [1, -1, 1, -1], [0] * 4).majority() == (-1, 2)
+
+
+def test_tally_added_batch_by_batch_equals_whole_set():
+    whole = accuracy_summary(PRED, LABELS, CLEAN)
+    t = Tally()
+    for lo, hi in [(0, 3), (3, 4), (4, 10)]:
+        t.add(PRED[lo:hi], LABELS[lo:hi], CLEAN[lo:hi])
+    assert t.summary() == whole
+    baselines_only = Tally().add(None, LABELS, CLEAN)
+    assert baselines_only.baselines() == t.baselines()
+    assert baselines_only.hits == 0 and baselines_only.decided == 3
+
+
+def test_empty_subset_gives_nan_not_an_error():
+    s = accuracy_summary([1, 0], [1, 0], [1, 0])
+    assert s["disorder_decided_lattices"] == 0
+    assert math.isnan(s["disorder_decided_percent"]) and math.isnan(s["disorder_decided_ci_low"])
+    with pytest.raises(RgtopoError, match="3 predictions for 2 labels"):
+        accuracy_summary([1, 0, 0], [1, 0], [1, 0])
+
+
+def test_clean_formula_reads_the_lattice_average():
+    rng = np.random.default_rng(0)
+    means = [(1.0, 0.2, -1), (-1.0, 0.2, 1), (3.0, 0.2, 0), (2.5, 1.5, 1), (-2.5, -1.5, -1)]
+    lat = np.empty((len(means), 4, 4, 3))
+    for k, (mu, tm, _) in enumerate(means):
+        noise = rng.uniform(-3, 3, (4, 4, 2))
+        lat[k, ..., :2] = np.array([mu, tm]) + noise - noise.mean(axis=(0, 1))
+        lat[k, ..., 2] = 0.15
+    np.testing.assert_array_equal(clean_formula(lat), [c for *_, c in means])
