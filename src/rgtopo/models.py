@@ -110,7 +110,8 @@ class DisorderFeatures(layers.Layer):
     from it (100x smaller than the averages' range) are standardized with the
     disorder's own spread. Besides the deviations, their power spectra and
     cross spectra per momentum are given: second-order perturbation theory
-    shifts the gap-closing points by sums of exactly these products.
+    shifts the gap-closing points by sums of exactly these products (real and
+    imaginary parts of the cross spectra: bond disorder enters with phases).
     """
 
     def __init__(self, mean_center, mean_scale, disorder_scale, **kwargs):
@@ -128,12 +129,13 @@ class DisorderFeatures(layers.Layer):
         re, im = ops.fft2((ops.transpose(dev, (0, 3, 1, 2)), ops.zeros_like(ops.transpose(dev, (0, 3, 1, 2)))))
         flat = lambda t: ops.reshape(t, (-1, n * n))  # noqa: E731
         spectra = [flat(re[:, c] * re[:, c] + im[:, c] * im[:, c]) / (n * n) for c in range(3)]
-        spectra += [flat(re[:, a] * re[:, b] + im[:, a] * im[:, b]) / (n * n)
-                    for a, b in ((0, 1), (0, 2), (1, 2))]
+        pairs = ((0, 1), (0, 2), (1, 2))
+        spectra += [flat(re[:, a] * re[:, b] + im[:, a] * im[:, b]) / (n * n) for a, b in pairs]
+        spectra += [flat(im[:, a] * re[:, b] - re[:, a] * im[:, b]) / (n * n) for a, b in pairs]
         return ops.concatenate([mean, ops.reshape(dev, (-1, 3 * n * n)), *spectra], axis=-1)
 
     def compute_output_shape(self, shape):
-        return (shape[0], 3 + 9 * shape[1] * shape[2])
+        return (shape[0], 3 + 12 * shape[1] * shape[2])
 
     def get_config(self):
         return {**super().get_config(), "mean_center": self.mean_center,
@@ -165,18 +167,44 @@ def _conv(width, kernel, name, stride=1, activation="relu", init_scale=0.01):
     )
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ConditionedShifts(layers.Layer):
+    """``units`` sums of the features, each weighted by a function of the lattice averages.
+
+    In second-order perturbation theory a phase boundary moves by
+    sum_q w_q(mu, t_minus) |V_q|^2: spectra weighted by energy denominators of
+    the averages. A ReLU network approximates such products poorly, so they
+    are formed explicitly: inputs [weights (B, F * units), features (B, F)].
+    """
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+
+    def call(self, inputs):
+        weights, features = inputs
+        weights = ops.reshape(weights, (-1, features.shape[-1], self.units))
+        return ops.einsum("bfj,bf->bj", weights, features)
+
+    def compute_output_shape(self, shapes):
+        return (shapes[1][0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
 BASE_ARCHITECTURES = ("conv", "spectral")
 
 
-def base_network(width: int, *, architecture: str = "conv", blocks: int = 4,
+def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shifts: int = 0,
                  loss: str = "abs_square", scales: dict | None = None,
                  name: str = "base_network") -> keras.Model:
     """The 4x4 base network.
 
     'conv' is the paper's convolutional ResNet (Appendix A, zero padding).
     'spectral' is a residual network of dense layers on DisorderFeatures
-    (needs ``scales`` from ``feature_scales``): exactly translation-invariant
-    and about 3x cheaper per lattice on a CPU. The head is one scalar for the
+    (needs ``scales`` from ``feature_scales``), about 3x cheaper per lattice
+    on a CPU, with ``shifts`` ConditionedShifts sums beside the features. The head is one scalar for the
     paper's loss and logits over CHERN_CLASSES for 'cross_entropy'.
     """
     if architecture not in BASE_ARCHITECTURES:
@@ -189,6 +217,14 @@ def base_network(width: int, *, architecture: str = "conv", blocks: int = 4,
         if scales is None:
             raise SpecError("the spectral base network needs feature scales")
         x = DisorderFeatures(**scales, name="disorder_features")(inp)
+        if shifts:
+            means = layers.Dense(64, activation="relu", name="means_hidden1")(x[:, :3])
+            means = layers.Dense(64, activation="relu", name="means_hidden2")(means)
+            weights = layers.Dense(
+                x.shape[-1] * shifts, name="shift_weights",
+                kernel_initializer=keras.initializers.VarianceScaling(1.0 / x.shape[-1]))(means)
+            x = layers.Concatenate(name="features_and_shifts")(
+                [x, ConditionedShifts(shifts, name="shifts")([weights, x])])
         x = layers.Dense(width, activation="relu", name="dense1")(x)
         for block in range(blocks):
             skip = x
