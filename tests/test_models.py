@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import rgtopo  # noqa: E402
-from rgtopo.errors import LatticeError, ShardError, SpecError  # noqa: E402
+from rgtopo.errors import LatticeError, ModelError, SpecError  # noqa: E402
 from rgtopo.models import (  # noqa: E402
     ConditionedShifts,
     DisorderFeatures,
@@ -107,10 +107,10 @@ def test_bad_inputs_raise_clear_errors(nets, tmp_path):
         apply_rg(rg, np.zeros((1, 7, 7, 3)), 1)
     with pytest.raises(LatticeError, match="4 \\* 2\\^k"):
         compound_network(base, rg, 12)
-    with pytest.raises(ShardError, match="no such saved model"):
+    with pytest.raises(ModelError, match="no such saved model"):
         load_model(tmp_path / "missing.keras")
     (tmp_path / "junk.keras").write_text("junk")
-    with pytest.raises(ShardError, match="not a loadable"):
+    with pytest.raises(ModelError, match="not a loadable"):
         load_model(tmp_path / "junk.keras")
     with pytest.raises(LatticeError, match="NaN"):
         predict_chern(np.full((1, 4, 4, 3), np.nan), base)

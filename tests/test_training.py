@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from conftest import physics_spec  # noqa: E402
 from rgtopo import training  # noqa: E402
 from rgtopo.datasets import label_shard, read_shard, sample_shard  # noqa: E402
-from rgtopo.errors import ShardError, SpecError  # noqa: E402
+from rgtopo.errors import ModelError, ShardError, SpecError  # noqa: E402
 from rgtopo.lattice import average_pool  # noqa: E402
 from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
 from rgtopo.models import load_model, rg_network  # noqa: E402
@@ -156,7 +156,7 @@ def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, t
                           epochs_dir=tmp_path / "e2", history_out=tmp_path / "h2.csv",
                           selected_out=tmp_path / "s2.keras", state_dir=tmp_path / "st2",
                           select_size=32)
-    with pytest.raises(ShardError, match="no such saved model"):
+    with pytest.raises(ModelError, match="no such saved model"):
         training.train_rg(params, tmp_path / "missing.keras", None, [shards["train_8"]],
                           {16: [shards["validation_16"]]}, epochs_dir=tmp_path / "e3",
                           history_out=tmp_path / "h3.csv", selected_out=tmp_path / "s3.keras",
@@ -269,7 +269,7 @@ def test_inputs_fingerprint_follows_contents_not_paths(shards, tmp_path):
     label_shard(shards["test_8"], copy, threads=1)  # same data written again: same checksum
     assert training.shard_digest(copy) == digest
     assert training.shard_digest(shards["test_16"]) != digest
-    with pytest.raises(ShardError, match="no such saved model"):
+    with pytest.raises(ModelError, match="no such saved model"):
         training.inputs_fingerprint([copy], [tmp_path / "missing.keras"])
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import BundleError, ShardError
+from .errors import BundleError, ModelError
 
 FORMAT = "rgtopo-bundle"
 FORMAT_VERSION = 1
@@ -212,7 +212,7 @@ def load_bundle(path=None) -> Bundle:
 
         try:
             base, rg = load_model(path / BASE_FILE), load_model(path / RG_FILE)
-        except ShardError as exc:
+        except ModelError as exc:
             raise BundleError(f"{path}: {exc}") from None
         _CACHE[key] = Bundle(path, base, rg, card)
     return _CACHE[key]

@@ -22,6 +22,15 @@ def _log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+class _Params(dict):
+    """A JSON object of stage parameters whose missing keys are one clear SpecError."""
+
+    def __missing__(self, key):
+        from .errors import SpecError
+
+        raise SpecError(f"--params is missing '{key}'")
+
+
 def _json(text: str) -> dict:
     try:
         value = json.loads(text)
@@ -30,6 +39,10 @@ def _json(text: str) -> dict:
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError("expected a JSON object")
     return value
+
+
+def _params(text: str) -> dict:
+    return _Params(_json(text))
 
 
 class _Progress:
@@ -153,7 +166,7 @@ def _cmd_label(a):
 def _training(a):
     from . import training
 
-    training.configure(a.threads, a.params["seed"])
+    training.configure(a.threads, a.params["seed"], log=_log)
     if a.require_gpu:
         from .devices import require_gpu
 
@@ -291,7 +304,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     def stage(name, func, help_, **paths):
         s = sub.add_parser(name, help=help_)
-        s.add_argument("--params", type=_json, required=True, help="stage parameters (JSON)")
+        s.add_argument("--params", type=_params, required=True, help="stage parameters (JSON)")
         s.add_argument("--threads", type=int, default=1)
         s.add_argument("--require-gpu", action="store_true",
                        help="stop at once (exit 2) if TensorFlow sees no GPU")

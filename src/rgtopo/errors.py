@@ -1,4 +1,9 @@
-"""Error types: each names the problem in one line, so the command line can print it and exit."""
+"""Error types: each names the problem in one line, so the command line can print it and exit.
+
+Every error the package raises for a known failure derives from ``RgtopoError``
+(itself a ``ValueError``, so callers that catch ``ValueError`` keep working);
+``rgtopo.cli.main`` turns any of them into one line on stderr and exit status 2.
+"""
 
 
 class RgtopoError(ValueError):
@@ -10,11 +15,15 @@ class LatticeError(RgtopoError):
 
 
 class SpecError(RgtopoError):
-    """A dataset or training specification that cannot be used."""
+    """A dataset, training or command specification that cannot be used."""
 
 
 class ShardError(RgtopoError):
-    """A file that is not a readable rgtopo shard, model or checkpoint."""
+    """A file that is not a readable rgtopo dataset shard."""
+
+
+class ModelError(RgtopoError):
+    """A saved network or training checkpoint that is missing or cannot be loaded."""
 
 
 class InputError(RgtopoError):
@@ -25,8 +34,12 @@ class BundleError(RgtopoError):
     """A model bundle that is missing, incomplete or from an incompatible version."""
 
 
-KNOWN_ERRORS = (RgtopoError, FileNotFoundError)
-
-
 class DeviceError(RgtopoError):
     """No GPU where the configuration requires one."""
+
+
+class WriteError(RgtopoError):
+    """An output that cannot be written (missing directory, permissions, full disk)."""
+
+
+KNOWN_ERRORS = (RgtopoError, FileNotFoundError)

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .errors import LatticeError, ShardError, SpecError
+from .errors import LatticeError, ModelError, SpecError
 from .lattice import BASE_SIZE, rg_steps  # noqa: F401  (rg_steps: part of this module's API)
 
 PACKAGE = "rgtopo"
@@ -301,11 +301,11 @@ def load_model(path, *, compile: bool = False) -> keras.Model:
     """Load a saved base, RG or compound network (no custom_objects needed)."""
     path = Path(path)
     if not path.is_file():
-        raise ShardError(f"{path}: no such saved model or checkpoint")
+        raise ModelError(f"{path}: no such saved model or checkpoint")
     try:
         return keras.saving.load_model(path, compile=compile)
     except (OSError, ValueError) as exc:
-        raise ShardError(f"{path}: not a loadable Keras model ({exc})") from None
+        raise ModelError(f"{path}: not a loadable Keras model ({exc})") from None
 
 
 def apply_rg(rg: keras.Model, lattices, steps: int, batch_size: int = 256) -> np.ndarray:

@@ -26,6 +26,7 @@ import math
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -34,7 +35,7 @@ import keras
 import numpy as np
 
 from .datasets import CHECKSUM_ATTR, open_shard
-from .errors import ShardError, SpecError
+from .errors import ModelError, ShardError, SpecError
 from .lattice import average_pool
 from .metrics import Tally, clean_formula, wilson_interval
 from .models import (
@@ -51,8 +52,14 @@ from .symmetries import augment
 TARGETS = ("chern", "pooled")
 
 
-def configure(threads: int, seed: int) -> None:
-    """Thread pools and seeds; call before building any model."""
+def configure(threads: int, seed: int, log: Callable[[str], None] | None = None) -> None:
+    """Thread pools and seeds; call before building any model.
+
+    TensorFlow fixes its thread pools when it first runs an operation; a later
+    call in the same process (several stages or tests in one interpreter)
+    keeps them and says so through ``log`` (a warning without one) when the
+    count asked for differs.
+    """
     import tensorflow as tf
 
     threads = max(int(threads), 1)
@@ -60,7 +67,14 @@ def configure(threads: int, seed: int) -> None:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
     except RuntimeError:
-        pass  # already initialized in this process: keep the first setting
+        have = tf.config.threading.get_intra_op_parallelism_threads()
+        if have != threads:
+            message = (f"TensorFlow already runs with {have or 'its default'} intra-op "
+                       f"threads in this process; keeping them (asked for {threads})")
+            if log is None:
+                warnings.warn(message, RuntimeWarning, stacklevel=2)
+            else:
+                log(message)
     keras.utils.set_random_seed(int(seed))
 
 
@@ -169,7 +183,7 @@ def inputs_fingerprint(shards: Sequence = (), models: Sequence = ()) -> list[lis
     models = [Path(p) for p in models if p is not None]
     for path in models:
         if not path.is_file():
-            raise ShardError(f"{path}: no such saved model")
+            raise ModelError(f"{path}: no such saved model")
     return [[str(p), shard_digest(p)] for p in shards] + [[str(p), file_digest(p)] for p in models]
 
 
@@ -493,7 +507,7 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
         return validation_columns(base, rg, sets)
 
     fingerprint = {"params": params, "inputs": inputs_fingerprint(
-        [*train_shards, *(p for paths in test_shards.values() for p in paths)],
+        [*train_shards, *(p for paths in validation_shards.values() for p in paths)],
         [base_model, init_model])}
     _, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
                             on_epoch=on_epoch, log=log, fingerprint=fingerprint)

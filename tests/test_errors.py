@@ -1,0 +1,103 @@
+"""One error family: every known failure is an RgtopoError, and every subcommand shows it as
+one line on stderr with exit status 2, never a traceback."""
+
+import ast
+import inspect
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+from conftest import REPO  # noqa: E402
+from rgtopo import errors  # noqa: E402
+from rgtopo.cli import main  # noqa: E402
+
+
+def test_every_error_type_derives_from_the_one_base():
+    types = [t for _, t in inspect.getmembers(errors, inspect.isclass)
+             if issubclass(t, Exception)]
+    assert {t.__name__ for t in types} >= {
+        "RgtopoError", "LatticeError", "SpecError", "ShardError", "ModelError", "InputError",
+        "BundleError", "DeviceError", "WriteError"}
+    for t in types:
+        assert issubclass(t, errors.RgtopoError), t
+        assert issubclass(t, errors.KNOWN_ERRORS)
+
+
+BARE = {"ValueError", "RuntimeError", "KeyError", "TypeError", "Exception", "OSError"}
+
+
+def test_the_package_raises_no_bare_builtin_errors():
+    found = []
+    for path in sorted((REPO / "src/rgtopo").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                name = getattr(node.exc.func, "id", None)
+                if name in BARE:
+                    found.append(f"{path.name}:{node.lineno} raise {name}")
+    assert found == []
+
+
+def _commands(d):
+    """One known failure per workflow subcommand: (argv, expected message)."""
+    seed = json.dumps({"seed": 1})
+    missing = str(d / "missing.h5")
+    model = str(d / "missing.keras")
+    return {
+        "sample": (["sample", "--spec", "{}", "--shard", "0", "--shard-size", "2",
+                    "--out", str(d / "s.h5")], "dataset spec is missing 'distribution'"),
+        "label": (["label", "--in", missing, "--out", str(d / "l.h5")], "no such shard file"),
+        "train-base": (["train-base", "--params", seed, "--train", missing, "--validation",
+                        missing, "--model-out", model, "--history-out", str(d / "h.csv"),
+                        "--state-dir", str(d / "st")], "--params is missing 'batch_size'"),
+        "init-decimation": (["init-decimation", "--params", seed, "--train", missing,
+                             "--model-out", model, "--history-out", str(d / "h.csv"),
+                             "--metrics-out", str(d / "m.json"), "--state-dir", str(d / "st")],
+                            "--params is missing 'check_shards'"),
+        "train-rg": (["train-rg", "--params", seed, "--base", model, "--train", missing,
+                      "--epochs-dir", str(d / "e"), "--history-out", str(d / "h.csv"),
+                      "--selected-out", model, "--state-dir", str(d / "st")],
+                     "--params is missing 'validation_shards'"),
+        "evaluate": (["evaluate", "--params", seed, "--base", model, "--selected", model,
+                      "--main-history", str(d / "h.csv"), "--uninitialized-history",
+                      str(d / "h.csv"), "--main-epochs", str(d), "--uninitialized-epochs",
+                      str(d), "--csv-out", str(d / "a.csv"), "--json-out", str(d / "a.json")],
+                     "--params is missing 'test_shards'"),
+        "timing": (["timing", "--params", seed, "--base", model, "--rg", model, "--out",
+                    str(d / "t.csv")], "no such saved model"),
+        "figure": (["figure", "fig7", "--params", seed, "--inputs", model, "--out",
+                    str(d / "fig7")], "--params is missing 'grid'"),
+        "export-bundle": (["export-bundle", "--base", model, "--rg", model, "--out",
+                           str(d / "bundle")], "no such saved model"),
+    }
+
+
+@pytest.mark.parametrize("command", ["sample", "label", "train-base", "init-decimation",
+                                     "train-rg", "evaluate", "timing", "figure",
+                                     "export-bundle"])
+def test_every_subcommand_reports_a_known_failure_in_one_line(command, tmp_path, capsys):
+    argv, message = _commands(tmp_path)[command]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if "error" in line]
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith(f"rgtopo {command}: error: ") and message in lines[0], lines[0]
+    assert "Traceback" not in captured.err
+    assert not (tmp_path / "bundle").exists() and not (tmp_path / "s.h5").exists()
+
+
+def test_a_second_configure_keeps_the_thread_pools_and_says_so():
+    import tensorflow as tf
+
+    from rgtopo import training
+
+    training.configure(1, 0)
+    tf.constant(1.0) + 1  # TensorFlow fixes its thread pools on the first operation
+    have = tf.config.threading.get_intra_op_parallelism_threads()
+    said = []
+    training.configure(have + 1, 0, log=said.append)
+    assert len(said) == 1 and f"asked for {have + 1}" in said[0] and "keeping" in said[0]
+    training.configure(have, 0, log=said.append)
+    assert len(said) == 1
