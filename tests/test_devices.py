@@ -14,7 +14,8 @@ from rgtopo.cli import main  # noqa: E402
 from rgtopo.errors import DeviceError  # noqa: E402
 
 PARAMS = {"seed": 1, "batch_size": 8, "width": 4, "learning_rate": 0.01, "momentum": 0.9,
-          "nesterov": True, "patience": 1, "lr_factor": 0.1, "lr_floor": 1e-4, "max_epochs": 1}
+          "nesterov": True, "patience": 1, "lr_factor": 0.1, "lr_floor": 1e-4, "max_epochs": 1,
+          "augment": False}
 
 
 def train_base_args(tmp_path, *extra):

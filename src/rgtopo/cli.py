@@ -166,7 +166,7 @@ def _cmd_label(a):
 def _training(a):
     from . import training
 
-    training.configure(a.threads, a.params["seed"], log=_log)
+    training.configure(a.threads, a.params["seed"])
     if a.require_gpu:
         from .devices import require_gpu
 
