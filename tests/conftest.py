@@ -42,3 +42,27 @@ def physics_spec(distribution="boundary_biased", size=4, seed=7, stream="train")
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="session")
+def labeled_shards(tmp_path_factory):
+    """Small labeled sets: 4x4 train/validation, wide 8x8, 8x8 train, 8x8 and 16x16 test and
+    validation."""
+    from rgtopo.datasets import label_shard, sample_shard
+
+    d = tmp_path_factory.mktemp("shards")
+    made = {}
+    for name, dist, size, count in [
+        ("train_4", "boundary_biased", 4, 1500), ("validation_4", "boundary_biased", 4, 300),
+        ("decimation_8", "wide_uniform", 8, 1200), ("train_8", "boundary_biased", 8, 400),
+        ("test_8", "uniform", 8, 100), ("test_16", "uniform", 16, 16),
+        ("validation_8", "uniform", 8, 60), ("validation_16", "uniform", 16, 12),
+    ]:
+        raw = d / f"{name}_raw.h5"
+        sample_shard(physics_spec(distribution=dist, size=size, stream=name), 0, count, raw)
+        if dist == "wide_uniform":
+            made[name] = raw
+        else:
+            label_shard(raw, d / f"{name}.h5", threads=2)
+            made[name] = d / f"{name}.h5"
+    return made

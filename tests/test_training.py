@@ -13,7 +13,8 @@ import pytest  # noqa: E402
 
 from conftest import physics_spec  # noqa: E402
 from rgtopo import training  # noqa: E402
-from rgtopo.datasets import label_shard, read_shard, sample_shard  # noqa: E402
+from rgtopo.datasets import label_shard  # noqa: E402
+from rgtopo.shards import read_shard  # noqa: E402
 from rgtopo.errors import ModelError, ShardError, SpecError  # noqa: E402
 from rgtopo.lattice import average_pool  # noqa: E402
 from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
@@ -29,40 +30,9 @@ RECIPE_BASE = {**OPT, "optimizer": "adam", "learning_rate": 0.003, "architecture
 
 
 @pytest.fixture(scope="module")
-def shards(tmp_path_factory):
-    """Small labeled sets: 4x4 train/validation, wide 8x8, 8x8 train, 8x8 and 16x16 test and
-    validation."""
-    d = tmp_path_factory.mktemp("shards")
-    made = {}
-    for name, dist, size, count in [
-        ("train_4", "boundary_biased", 4, 1500), ("validation_4", "boundary_biased", 4, 300),
-        ("decimation_8", "wide_uniform", 8, 1200), ("train_8", "boundary_biased", 8, 400),
-        ("test_8", "uniform", 8, 100), ("test_16", "uniform", 16, 16),
-        ("validation_8", "uniform", 8, 60), ("validation_16", "uniform", 16, 12),
-    ]:
-        raw = d / f"{name}_raw.h5"
-        sample_shard(physics_spec(distribution=dist, size=size, stream=name), 0, count, raw)
-        if dist == "wide_uniform":
-            made[name] = raw
-        else:
-            label_shard(raw, d / f"{name}.h5", threads=2)
-            made[name] = d / f"{name}.h5"
+def shards(labeled_shards):
     training.configure(2, 1)
-    return made
-
-
-def test_batches_stream_lattices_and_targets(shards):
-    data = training.LatticeBatches([shards["train_8"]], 64, "chern", shuffle_seed=0)
-    assert len(data) == 7
-    x, y = data[0]
-    assert x.shape[1:] == (8, 8, 3) and y.shape[1:] == (1,) and x.dtype == np.float32
-    pooled = training.LatticeBatches([shards["decimation_8"]], 100, "pooled")
-    x, y = pooled[3]
-    np.testing.assert_allclose(y, average_pool(x), rtol=1e-6)
-    with pytest.raises(ShardError, match="no Chern labels"):
-        training.LatticeBatches([shards["decimation_8"]], 10, "chern")
-    with pytest.raises(SpecError, match="unknown target"):
-        training.LatticeBatches([shards["train_8"]], 10, "energy")
+    return labeled_shards
 
 
 def test_plateau_schedule_drops_rate_then_stops():
@@ -216,18 +186,6 @@ def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_pat
                              select_size=16)
     rh = pd.read_csv(tmp_path / "rh.csv")
     assert np.isfinite(rh["loss"].iloc[1]) and 0 <= best["validation_accuracy_8x8"] <= 1
-
-
-def test_augmented_batches_apply_one_symmetry_per_lattice(shards):
-    plain = training.LatticeBatches([shards["train_4"]], 64, "chern", shuffle_seed=3)
-    aug = training.LatticeBatches([shards["train_4"]], 64, "chern", shuffle_seed=3, augment=True)
-    (x0, y0), (x1, y1) = plain[0], aug[0]
-    assert x1.shape == x0.shape and y1.shape == y0.shape
-    flipped = np.abs(x1[..., 0].mean(axis=(1, 2)) + x0[..., 0].mean(axis=(1, 2))) < 1e-5
-    assert np.array_equal(y1[flipped], -y0[flipped]) and np.array_equal(y1[~flipped], y0[~flipped])
-    np.testing.assert_allclose(np.sort(np.abs(x1[..., 2]).ravel()), np.sort(x0[..., 2].ravel()))
-    with pytest.raises(SpecError, match="augmentation"):
-        training.LatticeBatches([shards["train_4"]], 64, "pooled", shuffle_seed=3, augment=True)
 
 
     assert "parameters or input data changed" in logs[0]

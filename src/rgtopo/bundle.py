@@ -20,7 +20,6 @@ import datetime
 import json
 import os
 import platform
-import shutil
 import subprocess
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from . import __version__, io
 from .errors import BundleError, ModelError
 
 FORMAT = "rgtopo-bundle"
@@ -143,21 +142,10 @@ def export_bundle(base, rg, out, *, metrics=None, config: Mapping | None = None,
         "packages": _package_versions(),
     }
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        tmp.mkdir()
+    with io.atomic_dir(out) as tmp:
         base.save(tmp / BASE_FILE)
         rg.save(tmp / RG_FILE)
         (tmp / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
     return out
 
 

@@ -208,6 +208,7 @@ def _cmd_evaluate(a):
 
 
 def _cmd_timing(a):
+    from . import io
     from .figures import measure_timing
     from .models import load_model
 
@@ -216,7 +217,7 @@ def _cmd_timing(a):
     table = measure_timing(load_model(a.base), load_model(a.rg), p["bott_sizes"],
                            p["network_sizes"], min_seconds=p["min_seconds"],
                            network_batch=p["network_batch"], seed=p["seed"], threads=a.threads)
-    table.to_csv(a.out, index=False)
+    io.write_frame(a.out, table)
     _log("\n" + table.to_string(index=False))
 
 

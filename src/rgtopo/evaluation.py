@@ -9,17 +9,17 @@ validation sets only. All predictions stream over the HDF5 test shards.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .datasets import read_shard
+from . import io
 from .lattice import average_pool
 from .metrics import Tally, clean_formula
 from .models import load_model, predict_chern, rg_steps
+from .shards import read_shard
 
 # Headline numbers of Phys. Rev. B 105, 205139 (percent), for comparison only.
 PAPER = {
@@ -130,20 +130,9 @@ def evaluate(base_model, test_shards: Mapping[int, Sequence], main_history, sele
     return pd.DataFrame(rows)
 
 
-def _atomic(path, write) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_metrics(table: pd.DataFrame, csv_out, json_out) -> None:
     """The metrics table as CSV and as JSON keyed by metric, each written atomically."""
     records = {r["key"]: {k: v for k, v in r.items() if k != "key"}
                for r in json.loads(table.to_json(orient="records"))}
-    _atomic(csv_out, lambda tmp: table.to_csv(tmp, index=False))
-    _atomic(json_out, lambda tmp: Path(tmp).write_text(json.dumps(records, indent=2)))
+    io.write_frame(csv_out, table)
+    io.write_json(json_out, records)

@@ -21,11 +21,12 @@ import pandas as pd  # noqa: E402
 import scipy.io  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 
+from . import io  # noqa: E402
 from .bott import chern_numbers  # noqa: E402
-from .datasets import read_shard  # noqa: E402
 from .lattice import clean_lattice  # noqa: E402
 from .metrics import CLEAN_FORMULA, MAJORITY_CLASS, clean_formula  # noqa: E402
 from .phase_diagram import clean_chern_number  # noqa: E402
+from .shards import read_shard  # noqa: E402
 
 CHERN_VALUES = np.arange(-2, 3)
 CHERN_CMAP = ListedColormap(["#542788", "#998ec3", "#f7f7f7", "#f1a340", "#b35806"])
@@ -37,14 +38,15 @@ ETA_LABEL = r"$t^- / t^+$"
 
 
 def save(fig, stem, table: pd.DataFrame | None = None) -> None:
-    """Write stem.png, stem.pdf (and stem.csv) and close the figure."""
+    """Write stem.png, stem.pdf (and stem.csv) atomically and close the figure."""
     stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(stem.with_suffix(".png"), dpi=150, bbox_inches="tight")
-    fig.savefig(stem.with_suffix(".pdf"), bbox_inches="tight")
-    plt.close(fig)
+    try:
+        io.save_figure(fig, stem.with_suffix(".png"), dpi=150, bbox_inches="tight")
+        io.save_figure(fig, stem.with_suffix(".pdf"), bbox_inches="tight")
+    finally:
+        plt.close(fig)
     if table is not None:
-        table.to_csv(stem.with_suffix(".csv"), index=False)
+        io.write_frame(stem.with_suffix(".csv"), table)
 
 
 def draw_phase_boundaries(ax, **kw) -> None:

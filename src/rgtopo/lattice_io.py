@@ -5,14 +5,13 @@ Inputs are ``.npy``, ``.npz`` or ``.h5``/``.hdf5`` holding one lattice
 square, channels) before any value is read, and then read batch by batch (HDF5
 slices, ``.npy`` memory-mapped, ``.npz`` members streamed from the zip), so a
 file larger than memory can be labeled. Outputs are ``.csv`` (or standard
-output) and ``.h5``, written under a temporary name and renamed when complete.
+output) and ``.h5``, written atomically (``rgtopo.io``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import sys
 import zipfile
 import zlib
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .io import atomic_path
 from .lattice import CHANNELS, as_lattice_batch
 
 SUFFIXES = (".npy", ".npz", ".h5", ".hdf5")
@@ -189,10 +189,6 @@ def _pick_key(path, key, names) -> str:
     raise InputError(f"{path}: holds several arrays, pick one with --key: {', '.join(names)}")
 
 
-def _tmp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
-
-
 def write_table(path, columns: Mapping[str, np.ndarray], attrs: Mapping | None = None) -> None:
     """One row per lattice as CSV (path None or '-': standard output) or HDF5, atomically.
 
@@ -208,8 +204,7 @@ def write_table(path, columns: Mapping[str, np.ndarray], attrs: Mapping | None =
         raise InputError(f"{path}: unknown output format {suffix!r}; use .csv, .h5 or .hdf5")
     if not path.parent.is_dir():
         raise InputError(f"{path}: directory {path.parent} does not exist")
-    tmp = _tmp_name(path)
-    try:
+    with atomic_path(path, make_parent=False) as tmp:
         if suffix == ".csv":
             with open(tmp, "w", newline="") as f:
                 _write_csv(f, columns)
@@ -220,11 +215,6 @@ def write_table(path, columns: Mapping[str, np.ndarray], attrs: Mapping | None =
                 for name, values in columns.items():
                     f.create_dataset(name, data=np.asarray(values))
                 f.attrs.update({k: v for k, v in (attrs or {}).items() if v is not None})
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_csv(stream: io.TextIOBase, columns: Mapping[str, np.ndarray]) -> None:

@@ -13,30 +13,27 @@ holds the stage's parameters and a digest of every input's contents (shard
 checksums, model file bytes), and a run that has finished is marked so, so
 changed data or a forced rerun trains again instead of returning the old model.
 
-Data stream from HDF5 shards batch by batch (``LatticeBatches``), so
-paper-scale sets need not fit in memory.
+Data stream from HDF5 shards batch by batch (``rgtopo.batches.LatticeBatches``,
+importable from here too), so paper-scale sets need not fit in memory; every
+file is written through ``rgtopo.io``.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import math
-import os
 import shutil
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-import h5py
 import keras
 import numpy as np
 
-from .datasets import CHECKSUM_ATTR, open_shard
-from .errors import ModelError, ShardError, SpecError
-from .lattice import average_pool
+from . import io
+from .batches import LatticeBatches
+from .errors import ModelError, SpecError
 from .metrics import Tally, clean_formula, wilson_interval
 from .models import (
     base_network,
@@ -47,9 +44,7 @@ from .models import (
     load_model,
     rg_network,
 )
-from .symmetries import augment
-
-TARGETS = ("chern", "pooled")
+from .shards import open_shard, shard_digest
 
 
 def configure(threads: int, seed: int, log: Callable[[str], None] | None = None) -> None:
@@ -85,106 +80,14 @@ def device_summary() -> str:
     return f"{len(gpus)} GPU(s): {[g.name for g in gpus]}" if gpus else "CPU only"
 
 
-class LatticeBatches(keras.utils.PyDataset):
-    """Batches (lattices, target) read from HDF5 shards on demand.
-
-    target 'chern': the Bott labels; 'pooled': the 2x2 average-pooled lattice
-    (decimation initialization). With a seed, the batch order is drawn afresh at
-    the start of every epoch from a seeded generator whose state
-    (``shuffle_state``) is saved with each checkpoint; samples inside a shard are
-    already i.i.d.
-    """
-
-    def __init__(self, shards: Sequence, batch_size: int, target: str, *, shuffle_seed=None,
-                 augment: bool = False):
-        super().__init__()
-        if augment and (target != "chern" or shuffle_seed is None):
-            raise SpecError("augmentation needs Chern targets and a shuffle seed")
-        self.augment = bool(augment)
-        self._augment_key = 0
-        if target not in TARGETS:
-            raise SpecError(f"unknown target {target!r}; known: {TARGETS}")
-        if int(batch_size) < 1:
-            raise SpecError(f"batch_size must be >= 1, got {batch_size}")
-        self.paths = [Path(p) for p in shards]
-        if not self.paths:
-            raise ShardError("no shard files given")
-        self.batch_size = int(batch_size)
-        self.target = target
-        self._files: dict[int, h5py.File] = {}
-        self.index = []
-        for i, path in enumerate(self.paths):
-            with open_shard(path) as f:
-                if target == "chern" and not f.attrs["labeled"]:
-                    raise ShardError(f"{path}: shard has no Chern labels")
-                count = int(f.attrs["count"])
-                self.size = int(f.attrs["size"])
-            self.index += [(i, s) for s in range(0, count, self.batch_size)]
-        self._seed = shuffle_seed
-        self._rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
-        self.order = np.arange(len(self.index))
-
-    def __len__(self):
-        return len(self.index)
-
-    def _file(self, i):
-        if i not in self._files:
-            self._files[i] = h5py.File(self.paths[i], "r", locking=False)
-        return self._files[i]
-
-    def __getitem__(self, k):
-        i, start = self.index[self.order[k]]
-        f = self._file(i)
-        x = f["lattices"][start : start + self.batch_size].astype(np.float32)
-        if self.target == "chern":
-            y = f["chern"][start : start + self.batch_size].astype(np.float32)[:, None]
-        else:
-            y = average_pool(x).astype(np.float32)
-        if self.augment:
-            x, y = augment(x, y, np.random.default_rng([self._augment_key, int(k)]))
-        return x, y
-
-    def on_epoch_begin(self):
-        if self._rng is not None:
-            self.order = self._rng.permutation(len(self.index))
-            self._augment_key = int(self._rng.integers(2**62))
-
-    @property
-    def shuffle_state(self) -> dict | None:
-        """The generator's bit_generator state (None without shuffling), JSON-able."""
-        return None if self._rng is None else self._rng.bit_generator.state
-
-    @shuffle_state.setter
-    def shuffle_state(self, state: dict | None) -> None:
-        if (state is None) != (self._rng is None):
-            raise SpecError("saved batch-shuffle state does not match this data set's shuffling")
-        if state is not None:
-            self._rng.bit_generator.state = state
-
-
-def file_digest(path) -> str:
-    """SHA-256 of a file's bytes, read in 16 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 24):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def shard_digest(path) -> str:
-    """The checksum a shard stores of its data; the file's bytes for shards written without one."""
-    with open_shard(path) as f:
-        stored = f.attrs.get(CHECKSUM_ATTR)
-    return str(stored) if stored is not None else file_digest(path)
-
-
 def inputs_fingerprint(shards: Sequence = (), models: Sequence = ()) -> list[list[str]]:
     """[path, content digest] of every shard and model a stage reads (None models skipped)."""
     models = [Path(p) for p in models if p is not None]
     for path in models:
         if not path.is_file():
             raise ModelError(f"{path}: no such saved model")
-    return [[str(p), shard_digest(p)] for p in shards] + [[str(p), file_digest(p)] for p in models]
+    return ([[str(p), shard_digest(p)] for p in shards]
+            + [[str(p), io.file_digest(p)] for p in models])
 
 
 class PlateauSchedule:
@@ -231,29 +134,6 @@ class CosineSchedule:
         state["cosine_epochs"] = done
         frac = 0.5 * (1.0 + math.cos(math.pi * min(done, self.epochs) / self.epochs))
         return self.floor + (self.lr0 - self.floor) * frac, improved, False
-
-
-def _save_model(model: keras.Model, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
-
-
-def _write_json(path: Path, data: Mapping) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    os.replace(tmp, path)
-
-
-def _write_history(path: Path, rows: list[dict]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fields = list(dict.fromkeys(k for r in rows for k in r))
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, path)
 
 
 def fit_resumable(
@@ -326,7 +206,7 @@ def fit_resumable(
         if schedule is not None:
             new_lr, improved, stop = schedule.step(state, row["val_loss"], lr)
             if improved:
-                _save_model(model, state_dir / "best.keras")
+                io.save_model(model, state_dir / "best.keras")
             model.optimizer.learning_rate.assign(new_lr)
             state["stopped"] = stop
         elif lr_decay != 1.0:
@@ -336,12 +216,12 @@ def fit_resumable(
         row["wall_s"] = time.perf_counter() - t_start
         rows.append(row)
         state["epoch"], state["history"], state["shuffle"] = epoch, rows, train.shuffle_state
-        _save_model(model, ckpt)
-        _write_history(history_file, rows)
-        _write_json(state_file, state)
+        io.save_model(model, ckpt)
+        io.write_rows(history_file, rows)
+        io.write_json(state_file, state, sort_keys=True)
         log(f"epoch {epoch}/{epochs}: {_fmt(row)}")
     state["finished"] = True
-    _write_json(state_file, state)
+    io.write_json(state_file, state, sort_keys=True)
     if state["stopped"]:
         log(f"learning rate would fall below the floor: stopped after epoch {state['epoch']}")
     return model, rows
@@ -394,8 +274,8 @@ def train_base(params: Mapping, train_shards, validation_shards, *, model_out, h
                                          "inputs": inputs_fingerprint(
                                              [*train_shards, *validation_shards])})
     best = Path(state_dir) / "best.keras"
-    shutil.copyfile(best if best.is_file() else Path(state_dir) / "checkpoint.keras", model_out)
-    _write_history(Path(history_out), rows)
+    io.copy_file(best if best.is_file() else Path(state_dir) / "checkpoint.keras", model_out)
+    io.write_rows(Path(history_out), rows)
     return rows[-1]
 
 
@@ -428,11 +308,11 @@ def init_decimation(params: Mapping, train_shards, check_shards: Mapping[int, Se
                                 lr_decay=float(params.get("lr_decay", 1.0)), log=log,
                                 fingerprint={"params": params,
                                              "inputs": inputs_fingerprint(train_shards)})
-    _save_model(model, Path(model_out))
-    _write_history(Path(history_out), rows)
+    io.save_model(model, Path(model_out))
+    io.write_rows(Path(history_out), rows)
     fidelity = decimation_fidelity(model, check_shards, batch)
     fidelity["final_training_loss"] = rows[-1].get("loss")
-    _write_json(Path(metrics_out), fidelity)
+    io.write_json(Path(metrics_out), fidelity, sort_keys=True)
     log(f"decimation fidelity: {fidelity}")
     return fidelity
 
@@ -503,7 +383,7 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
 
     def on_epoch(model, epoch):
         rg, base = model.get_layer("rg_network"), model.get_layer("base_network")
-        _save_model(rg, epoch_dir / f"epoch_{epoch:03d}.keras")
+        io.save_model(rg, epoch_dir / f"epoch_{epoch:03d}.keras")
         return validation_columns(base, rg, sets)
 
     fingerprint = {"params": params, "inputs": inputs_fingerprint(
@@ -515,12 +395,12 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
     epochs_dir.mkdir(parents=True, exist_ok=True)
     for row in rows:
         name = f"epoch_{int(row['epoch']):03d}.keras"
-        shutil.copyfile(epoch_dir / name, epochs_dir / name)
+        io.copy_file(epoch_dir / name, epochs_dir / name)
     key = f"validation_accuracy_{select_size}x{select_size}"
     best = max(rows, key=lambda r: (r[key], -r["epoch"]))
     for row in rows:
         row["selected"] = int(row is best)
-    _write_history(Path(history_out), rows)
-    shutil.copyfile(epoch_dir / f"epoch_{int(best['epoch']):03d}.keras", selected_out)
+    io.write_rows(Path(history_out), rows)
+    io.copy_file(epoch_dir / f"epoch_{int(best['epoch']):03d}.keras", selected_out)
     log(f"selected epoch {best['epoch']} ({key} = {best[key]:.4f})")
     return best

@@ -1,0 +1,94 @@
+"""Training batches streamed from HDF5 shards, so paper-scale sets need not fit in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import h5py
+import keras
+import numpy as np
+
+from .errors import ShardError, SpecError
+from .lattice import average_pool
+from .shards import open_shard
+from .symmetries import augment
+
+TARGETS = ("chern", "pooled")
+
+
+class LatticeBatches(keras.utils.PyDataset):
+    """Batches (lattices, target) read from HDF5 shards on demand.
+
+    target 'chern': the Bott labels; 'pooled': the 2x2 average-pooled lattice
+    (decimation initialization). With a seed, the batch order is drawn afresh at
+    the start of every epoch from a seeded generator whose state
+    (``shuffle_state``) is saved with each checkpoint; samples inside a shard are
+    already i.i.d.
+    """
+
+    def __init__(self, shards: Sequence, batch_size: int, target: str, *, shuffle_seed=None,
+                 augment: bool = False):
+        super().__init__()
+        if augment and (target != "chern" or shuffle_seed is None):
+            raise SpecError("augmentation needs Chern targets and a shuffle seed")
+        self.augment = bool(augment)
+        self._augment_key = 0
+        if target not in TARGETS:
+            raise SpecError(f"unknown target {target!r}; known: {TARGETS}")
+        if int(batch_size) < 1:
+            raise SpecError(f"batch_size must be >= 1, got {batch_size}")
+        self.paths = [Path(p) for p in shards]
+        if not self.paths:
+            raise ShardError("no shard files given")
+        self.batch_size = int(batch_size)
+        self.target = target
+        self._files: dict[int, h5py.File] = {}
+        self.index = []
+        for i, path in enumerate(self.paths):
+            with open_shard(path) as f:
+                if target == "chern" and not f.attrs["labeled"]:
+                    raise ShardError(f"{path}: shard has no Chern labels")
+                count = int(f.attrs["count"])
+                self.size = int(f.attrs["size"])
+            self.index += [(i, s) for s in range(0, count, self.batch_size)]
+        self._seed = shuffle_seed
+        self._rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
+        self.order = np.arange(len(self.index))
+
+    def __len__(self):
+        return len(self.index)
+
+    def _file(self, i):
+        if i not in self._files:
+            self._files[i] = h5py.File(self.paths[i], "r", locking=False)
+        return self._files[i]
+
+    def __getitem__(self, k):
+        i, start = self.index[self.order[k]]
+        f = self._file(i)
+        x = f["lattices"][start : start + self.batch_size].astype(np.float32)
+        if self.target == "chern":
+            y = f["chern"][start : start + self.batch_size].astype(np.float32)[:, None]
+        else:
+            y = average_pool(x).astype(np.float32)
+        if self.augment:
+            x, y = augment(x, y, np.random.default_rng([self._augment_key, int(k)]))
+        return x, y
+
+    def on_epoch_begin(self):
+        if self._rng is not None:
+            self.order = self._rng.permutation(len(self.index))
+            self._augment_key = int(self._rng.integers(2**62))
+
+    @property
+    def shuffle_state(self) -> dict | None:
+        """The generator's bit_generator state (None without shuffling), JSON-able."""
+        return None if self._rng is None else self._rng.bit_generator.state
+
+    @shuffle_state.setter
+    def shuffle_state(self, state: dict | None) -> None:
+        if (state is None) != (self._rng is None):
+            raise SpecError("saved batch-shuffle state does not match this data set's shuffling")
+        if state is not None:
+            self._rng.bit_generator.state = state

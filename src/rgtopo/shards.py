@@ -1,0 +1,111 @@
+"""HDF5 dataset shards: the file format, its writer and its readers.
+
+A shard file holds
+
+* ``lattices`` (B, N, N, 3) float32: exactly the values that were labeled;
+* ``chern`` (B,) int8, ``gap`` (B,) float64, ``bott_deviation`` (B,) float64
+  once labeled;
+* attributes ``format`` = "rgtopo-shard", ``format_version``, ``size``,
+  ``distribution``, ``spec`` (JSON of every parameter), ``seed``,
+  ``first_index``, ``count``, ``labeled``, ``rgtopo_version`` and ``checksum``
+  (SHA-256 of the stored arrays, so training can tell changed data from the
+  same data without reading it).
+
+Shards are opened read-only without HDF5 file locks, which network filesystems
+often do not support, and written atomically (``rgtopo.io``). Reading a shard
+needs h5py and NumPy only: the sampler and the Numba labeler that make shards
+live in ``rgtopo.datasets``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from . import __version__
+from .errors import ShardError
+from .io import atomic_h5, file_digest
+
+FORMAT = "rgtopo-shard"
+FORMAT_VERSION = 1
+LATTICE_DTYPE = np.float32
+CHECKSUM_ATTR = "checksum"
+
+
+def data_checksum(*arrays: np.ndarray) -> str:
+    """SHA-256 over the dtype, shape and bytes of each array in turn."""
+    digest = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        digest.update(f"{a.dtype.str}{a.shape}".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def write_shard(path, lattices: np.ndarray, spec: Mapping, first_index: int, labels=None) -> None:
+    """Write one shard atomically; labels is a BottResult or None."""
+    lattices = np.asarray(lattices, dtype=LATTICE_DTYPE)
+    arrays = {"lattices": lattices}
+    if labels is not None:
+        arrays.update(chern=labels.chern.astype(np.int8), gap=np.asarray(labels.gap),
+                      bott_deviation=np.asarray(labels.deviation))
+    with atomic_h5(path) as f:
+        f.create_dataset(
+            "lattices", data=lattices, chunks=(min(len(lattices), 4096) or 1, *lattices.shape[1:])
+        )
+        for key in ("chern", "gap", "bott_deviation"):
+            if key in arrays:
+                f.create_dataset(key, data=arrays[key])
+        f.attrs.update(
+            format=FORMAT,
+            format_version=FORMAT_VERSION,
+            size=int(spec["size"]),
+            distribution=str(spec["distribution"]),
+            spec=json.dumps(dict(spec), sort_keys=True),
+            seed=int(spec["seed"]),
+            first_index=int(first_index),
+            count=len(lattices),
+            labeled=labels is not None,
+            rgtopo_version=__version__,
+        )
+        f.attrs[CHECKSUM_ATTR] = data_checksum(
+            *arrays.values(), np.frombuffer(f.attrs["spec"].encode(), np.uint8))
+
+
+def open_shard(path) -> h5py.File:
+    """Open a shard read-only, with one clear error if it is missing, unreadable or foreign."""
+    path = Path(path)
+    if not path.is_file():
+        raise ShardError(f"{path}: no such shard file")
+    try:
+        f = h5py.File(path, "r", locking=False)
+    except OSError as exc:
+        raise ShardError(f"{path}: not a readable HDF5 file ({exc})") from None
+    if f.attrs.get("format") != FORMAT or "lattices" not in f:
+        f.close()
+        raise ShardError(f"{path}: HDF5 file is not an rgtopo shard (format attribute missing)")
+    return f
+
+
+def read_shard(path, *, labeled: bool = False) -> dict:
+    """Load a whole shard into memory: lattices (and labels if ``labeled``) plus attributes."""
+    with open_shard(path) as f:
+        if labeled and not f.attrs["labeled"]:
+            raise ShardError(f"{path}: shard has no Chern labels yet")
+        out = {"lattices": f["lattices"][...], "attrs": dict(f.attrs)}
+        if f.attrs["labeled"]:
+            for key in ("chern", "gap", "bott_deviation"):
+                out[key] = f[key][...]
+    return out
+
+
+def shard_digest(path) -> str:
+    """The checksum a shard stores of its data; the file's bytes for shards written without one."""
+    with open_shard(path) as f:
+        stored = f.attrs.get(CHECKSUM_ATTR)
+    return str(stored) if stored is not None else file_digest(path)

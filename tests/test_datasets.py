@@ -1,0 +1,64 @@
+"""Shards made: sampled reproducibly, labeled with the Bott index, from the command line."""
+
+import subprocess
+import sys
+
+import numpy as np
+
+import rgtopo
+from conftest import physics_spec
+from rgtopo.datasets import label_shard, sample_shard
+from rgtopo.shards import read_shard
+
+
+def test_same_seed_reproduces_a_shard_bit_for_bit(tmp_path):
+    spec = physics_spec(size=8)
+    sample_shard(spec, 3, 50, tmp_path / "a.h5")
+    sample_shard(spec, 3, 50, tmp_path / "b.h5")
+    a, b = read_shard(tmp_path / "a.h5"), read_shard(tmp_path / "b.h5")
+    assert a["lattices"].tobytes() == b["lattices"].tobytes()
+    assert a["attrs"]["first_index"] == 150 and a["attrs"]["size"] == 8
+    assert a["attrs"]["seed"] == 7 and a["attrs"]["distribution"] == "boundary_biased"
+    assert a["attrs"]["rgtopo_version"] == rgtopo.__version__
+
+
+def test_labels_are_the_chern_numbers_of_the_stored_values(tmp_path):
+    spec = physics_spec(size=4)
+    sample_shard(spec, 0, 300, tmp_path / "s.h5")
+    label_shard(tmp_path / "s.h5", tmp_path / "l.h5", threads=1, chunk=100)
+    data = read_shard(tmp_path / "l.h5", labeled=True)
+    assert data["lattices"].dtype == np.float32
+    again = rgtopo.chern_numbers(data["lattices"].astype(np.float64))
+    np.testing.assert_array_equal(data["chern"], again.chern)
+    np.testing.assert_allclose(data["gap"], again.gap)
+    assert data["attrs"]["labeled"] and data["chern"].dtype == np.int8
+    assert {-1, 0, 1} <= set(np.unique(data["chern"]).tolist())
+
+
+def test_command_line_samples_labels_and_reports_errors(tmp_path):
+    import json
+
+    run = [sys.executable, "-m", "rgtopo"]
+    spec = json.dumps(physics_spec(size=4))
+    args = ["sample", "--spec", spec, "--shard", "1", "--shard-size", "20"]
+    subprocess.run([*run, *args, "--out", str(tmp_path / "s.h5")], check=True)
+    subprocess.run(
+        [*run, "label", "--in", str(tmp_path / "s.h5"), "--out", str(tmp_path / "l.h5")],
+        check=True,
+    )
+    assert read_shard(tmp_path / "l.h5", labeled=True)["chern"].shape == (20,)
+    bad = subprocess.run(
+        [*run, "label", "--in", str(tmp_path / "nope.h5"), "--out", str(tmp_path / "x.h5")],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2
+    assert "no such shard file" in bad.stderr and "Traceback" not in bad.stderr
+    bad = subprocess.run(
+        [*run, *args[:2], json.dumps({**physics_spec(), "distribution": "x"}), *args[3:],
+         "--out", str(tmp_path / "y.h5")],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "unknown distribution" in bad.stderr
+    assert not (tmp_path / "y.h5").exists()

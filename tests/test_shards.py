@@ -1,0 +1,65 @@
+"""The shard format: atomic writes, clear errors for foreign files, readers without Numba."""
+
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import REPO, physics_spec
+from rgtopo.datasets import sample_shard
+from rgtopo.errors import ShardError
+from rgtopo.shards import read_shard, write_shard
+
+
+def test_an_interrupted_write_leaves_no_file(tmp_path):
+    class Boom:
+        chern = None
+
+    with pytest.raises(AttributeError):
+        write_shard(tmp_path / "x.h5", np.zeros((2, 4, 4, 3)), physics_spec(), 0, labels=Boom())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_foreign_or_unreadable_files_are_rejected(tmp_path):
+    (tmp_path / "text.h5").write_text("not hdf5")
+    with pytest.raises(ShardError, match="not a readable HDF5"):
+        read_shard(tmp_path / "text.h5")
+    with h5py.File(tmp_path / "foreign.h5", "w") as f:
+        f["x"] = np.arange(3)
+    with pytest.raises(ShardError, match="not an rgtopo shard"):
+        read_shard(tmp_path / "foreign.h5")
+    with pytest.raises(ShardError, match="no such shard"):
+        read_shard(tmp_path / "missing.h5")
+    sample_shard(physics_spec(), 0, 5, tmp_path / "unlabeled.h5")
+    with pytest.raises(ShardError, match="no Chern labels"):
+        read_shard(tmp_path / "unlabeled.h5", labeled=True)
+
+
+def test_write_then_read_gives_back_the_arrays_and_a_content_checksum(tmp_path):
+    lat = np.arange(2 * 4 * 4 * 3, dtype=np.float64).reshape(2, 4, 4, 3) / 7
+    spec = physics_spec()
+    write_shard(tmp_path / "a.h5", lat, spec, 10)
+    write_shard(tmp_path / "b.h5", lat, spec, 10)
+    a = read_shard(tmp_path / "a.h5")
+    np.testing.assert_array_equal(a["lattices"], lat.astype(np.float32))
+    assert a["attrs"]["first_index"] == 10 and a["attrs"]["count"] == 2
+    assert not a["attrs"]["labeled"] and a["attrs"]["format"] == "rgtopo-shard"
+    assert a["attrs"]["checksum"] == read_shard(tmp_path / "b.h5")["attrs"]["checksum"]
+    from rgtopo.shards import shard_digest
+
+    assert shard_digest(tmp_path / "a.h5") == a["attrs"]["checksum"]
+    write_shard(tmp_path / "c.h5", lat + 1, spec, 10)
+    assert shard_digest(tmp_path / "c.h5") != a["attrs"]["checksum"]
+
+
+def test_reading_a_shard_does_not_import_numba(tmp_path):
+    sample_shard(physics_spec(), 0, 3, tmp_path / "s.h5")
+    code = ("import sys; from rgtopo.shards import read_shard, shard_digest; "
+            f"d = read_shard({str(tmp_path / 's.h5')!r}); shard_digest({str(tmp_path / 's.h5')!r}); "
+            "print(d['lattices'].shape, 'numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=REPO, env={**__import__("os").environ,
+                                                    "PYTHONPATH": str(REPO / "src")})
+    assert out.stdout.strip() == "(3, 4, 4, 3) False"
