@@ -3,7 +3,6 @@
 import numba
 import numpy as np
 import pytest
-import scipy.io
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import rgtopo
@@ -12,21 +11,7 @@ from conftest import physics_spec
 from rgtopo.bott import bott_index_reference
 from rgtopo.lattice import average_pool, majorana_hamiltonian
 from rgtopo.phase_diagram import boundary_distance, clean_chern_number
-
-
-def reference_lattices(path):
-    """All 160,000 lattices of one reference file and their (rounded) labels."""
-    d = scipy.io.loadmat(path)
-    xi, eta = d["xvec"].ravel(), d["yvec"].ravel()
-    disorder = np.stack(
-        [d["mu_dis"].ravel(), d["t_minus_dis"].ravel(), d["Delta_dis"].ravel()], axis=-1
-    ).reshape(4, 4, 3)  # site k -> (x, y) = divmod(k, 4)
-    i, j = np.divmod(np.arange(xi.size * eta.size), eta.size)
-    lat = np.broadcast_to(disorder, (i.size, 4, 4, 3)).copy()
-    lat[..., 0] += 2 * xi[i][:, None, None]
-    lat[..., 1] += eta[j][:, None, None]
-    lat[..., 2] += 0.15
-    return lat, np.rint(d["Bott_vec"].ravel()).astype(int)
+from rgtopo.reference import reference_lattices
 
 
 @pytest.mark.parametrize("name", ["data_1.mat", "data_2.mat", "data_3.mat"])

@@ -109,3 +109,33 @@ def test_clean_formula_reads_the_lattice_average():
         lat[k, ..., :2] = np.array([mu, tm]) + noise - noise.mean(axis=(0, 1))
         lat[k, ..., 2] = 0.15
     np.testing.assert_array_equal(clean_formula(lat), [c for *_, c in means])
+
+
+def test_headline_table_shows_each_number_with_interval_and_baseline(tmp_path):
+    import pandas as pd
+
+    from rgtopo.metrics import TABLE1_COLUMNS, write_headline_table
+
+    row = dict(key="selected_epoch_16x16", description="selected RG epoch (best 16x16), 16x16",
+               paper_percent=95.60, measured_percent=91.234, measured_ci_low=89.5,
+               measured_ci_high=92.75, stronger_baseline="clean formula",
+               stronger_baseline_percent=80.0, clean_formula_percent=80.0, majority_label=0,
+               majority_percent=60.0, disorder_decided_lattices=40,
+               disorder_decided_percent=55.0, disorder_decided_ci_low=40.0,
+               disorder_decided_ci_high=69.0, epoch=3.0, selected_on="validation_16",
+               test_lattices=200)
+    other = {**row, "key": "x", "description": "not in the paper", "paper_percent": float("nan"),
+             "epoch": float("nan"), "selected_on": float("nan"), "disorder_decided_lattices": 0,
+             "disorder_decided_percent": float("nan")}
+    metrics = pd.DataFrame([row, other]).assign(extra=1)
+    table = write_headline_table(metrics, tmp_path / "table1", "test.yaml")
+    assert list(table.columns) == TABLE1_COLUMNS
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "table1.csv"),
+                                  metrics[TABLE1_COLUMNS], check_dtype=False)
+    lines = (tmp_path / "table1.md").read_text().splitlines()
+    assert lines[0] == "# Table 1: headline accuracies (config: test.yaml)"
+    assert lines[-2] == ("| selected RG epoch (best 16x16), 16x16 | 95.60 | 91.23 [89.50, 92.75] | "
+                         "80.00 (clean formula) | 40 | 55.00 [40.00, 69.00] | 3 (validation_16) "
+                         "| 200 |")
+    assert lines[-1] == ("| not in the paper | n/a | 91.23 [89.50, 92.75] | 80.00 (clean formula) "
+                         "| 0 | n/a |  | 200 |")

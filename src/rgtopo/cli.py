@@ -209,7 +209,7 @@ def _cmd_evaluate(a):
 
 def _cmd_timing(a):
     from . import io
-    from .figures import measure_timing
+    from .timing import measure_timing
     from .models import load_model
 
     _training(a)
@@ -225,6 +225,7 @@ def _cmd_figure(a):
     import pandas as pd
 
     from . import figures
+    from .metrics import write_headline_table
 
     p, name, inp = a.params, a.name, a.inputs
     if name in ("fig2", "fig7", "fig8"):
@@ -247,7 +248,7 @@ def _cmd_figure(a):
         figures.fig8(inp[0], p["size"], p["site"], p["mu0"], p["t_minus0"], p["delta0"],
                      p["strengths"], a.out)
     elif name == "table1":
-        figures.table1(pd.read_csv(inp[0]), a.out, p["config_name"])
+        write_headline_table(pd.read_csv(inp[0]), a.out, p["config_name"])
     _log(f"{name} -> {a.out}.*")
 
 

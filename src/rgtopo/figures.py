@@ -1,14 +1,16 @@
-"""Every figure and table of the paper, from result files.
+"""Every figure of the paper, drawn from result files.
 
 Each ``figN`` function reads results (shards, histories, metrics, saved
 models), writes ``<stem>.png``, ``<stem>.pdf`` and the plotted values as
-``<stem>.csv``, and returns the values as a DataFrame.
+``<stem>.csv``, and returns the values as a DataFrame. What is plotted is
+computed elsewhere: run times in ``timing``, the reference realizations in
+``reference``, the RG analyses in ``rg_analysis``; Table 1 is written by
+``metrics.write_headline_table``.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -18,15 +20,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import scipy.io  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 
 from . import io  # noqa: E402
-from .bott import chern_numbers  # noqa: E402
-from .lattice import clean_lattice  # noqa: E402
-from .metrics import CLEAN_FORMULA, MAJORITY_CLASS, clean_formula  # noqa: E402
+from .metrics import CLEAN_FORMULA, MAJORITY_CLASS  # noqa: E402
 from .phase_diagram import clean_chern_number  # noqa: E402
+from .reference import compare_on_realization, reference_realization  # noqa: E402
 from .shards import read_shard  # noqa: E402
+from .timing import fit_power_law  # noqa: E402
 
 CHERN_VALUES = np.arange(-2, 3)
 CHERN_CMAP = ListedColormap(["#542788", "#998ec3", "#f7f7f7", "#f1a340", "#b35806"])
@@ -62,46 +63,6 @@ def draw_phase_boundaries(ax, **kw) -> None:
 
 
 # ----------------------------------------------------------------------- Fig. 1(b)
-def measure_timing(base, rg, bott_sizes: Sequence[int], network_sizes: Sequence[int], *,
-                   min_seconds: float, network_batch: int, seed: int, threads: int) -> pd.DataFrame:
-    """Seconds per lattice of the Bott labeler and of the compound network, same machine."""
-    from .models import predict_chern
-
-    rng = np.random.default_rng(seed)
-
-    def lattices(n, count):
-        lat = np.empty((count, n, n, 3))
-        lat[..., 0] = rng.uniform(-4, 4, (count, 1, 1))
-        lat[..., 1] = rng.uniform(-2, 2, (count, 1, 1))
-        lat[..., 2] = 0.15
-        return lat
-
-    def per_lattice(fn, batch):
-        fn(batch)  # warm up (compilation, graph tracing)
-        done, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < min_seconds or done == 0:
-            fn(batch)
-            done += len(batch)
-        return (time.perf_counter() - t0) / done
-
-    rows = []
-    for n in bott_sizes:
-        batch = lattices(n, max(1, min(2 * threads, 4096 // n**2)))
-        t = per_lattice(lambda b: chern_numbers(b, threads=threads), batch)
-        rows.append({"method": "bott", "size": n, "seconds_per_lattice": t})
-    for n in network_sizes:
-        batch = lattices(n, max(1, min(network_batch, network_batch * 256 // n**2)))
-        t = per_lattice(lambda b: predict_chern(b, base, rg, batch_size=len(b)), batch)
-        rows.append({"method": "network", "size": n, "seconds_per_lattice": t})
-    return pd.DataFrame(rows)
-
-
-def fit_power_law(sizes, times) -> tuple[float, float]:
-    """(exponent, prefactor) of the least-squares fit times = prefactor * size^exponent."""
-    slope, icept = np.polyfit(np.log(sizes), np.log(times), 1)
-    return float(slope), float(np.exp(icept))
-
-
 def fig1b(timing: pd.DataFrame, stem) -> pd.DataFrame:
     """Time per lattice against linear size N, normalized to the 4x4 Bott time, log-log."""
     ref = timing.query("method == 'bott' and size == 4")["seconds_per_lattice"].iloc[0]
@@ -123,33 +84,9 @@ def fig1b(timing: pd.DataFrame, stem) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------- Fig. 2
-def reference_realization(path) -> dict:
-    """One of the authors' 4x4 disorder realizations and its 400x400 Bott labels."""
-    d = scipy.io.loadmat(path)
-    disorder = np.stack([d["mu_dis"].ravel(), d["t_minus_dis"].ravel(), d["Delta_dis"].ravel()], -1)
-    return {
-        "xi": d["xvec"].ravel(), "eta": d["yvec"].ravel(), "disorder": disorder.reshape(4, 4, 3),
-        "labels": np.rint(d["Bott_vec"].ravel()).astype(int).reshape(d["xvec"].size, -1),
-    }
-
-
-def realization_grid(ref: Mapping, grid: int, delta0: float) -> tuple[np.ndarray, pd.DataFrame]:
-    """Lattices on a grid x grid subset of the reference points, and the points' table."""
-    n_ref = ref["xi"].size
-    idx = np.unique(np.rint(np.linspace(0, n_ref - 1, min(grid, n_ref))).astype(int))
-    i, j = (a.ravel() for a in np.meshgrid(idx, idx, indexing="ij"))
-    lat = np.broadcast_to(ref["disorder"], (i.size, 4, 4, 3)).copy()
-    lat[..., 0] += 2 * ref["xi"][i][:, None, None]
-    lat[..., 1] += ref["eta"][j][:, None, None]
-    lat[..., 2] += delta0
-    points = pd.DataFrame({"xi": ref["xi"][i], "eta": ref["eta"][j],
-                           "reference_bott": ref["labels"][i, j]})
-    return lat, points
-
-
 def fig2(reference_files: Sequence, base_model, grid: int, delta0: float, threads: int, stem):
     """Clean phase diagram (a) and, per realization, Bott (b, d, f) against network (c, e, g)."""
-    from .models import load_model, predict_chern
+    from .models import load_model
 
     base = load_model(base_model)
     tables = []
@@ -163,12 +100,7 @@ def fig2(reference_files: Sequence, base_model, grid: int, delta0: float, thread
         ax.axis("off")
     letters = iter("bcdefg")
     for k, path in enumerate(reference_files, start=1):
-        ref = reference_realization(path)
-        lat, points = realization_grid(ref, grid, delta0)
-        points["bott"] = chern_numbers(lat, threads=threads).chern
-        points["network"] = np.rint(predict_chern(lat, base)).astype(int)
-        points["clean_formula"] = clean_formula(lat)
-        points["disorder_decided"] = points["bott"] != points["clean_formula"]
+        points = compare_on_realization(reference_realization(path), base, grid, delta0, threads)
         points["realization"] = k
         right = points["bott"] == points["network"]
         decided = points["disorder_decided"]
@@ -332,41 +264,12 @@ def fig4(train_shards: Sequence, alpha: float, bins: int, stem) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------- Fig. 7
-def points_mapping(rg, grid: int, steps: int, delta0: float, lattice_size: int) -> pd.DataFrame:
-    """Where clean lattices land in (mu/2, t_minus) after 1..steps RG applications.
-
-    A periodic RG network maps a uniform lattice to a uniform one (translation
-    equivariance), so each step is applied to a small uniform lattice built
-    from the previous step's site average; ``nonuniformity`` records the
-    largest deviation of any output site from that average.
-    """
-    from .models import apply_rg
-
-    xi, eta = (a.ravel() for a in np.meshgrid(np.linspace(-2, 2, grid), np.linspace(-2, 2, grid),
-                                              indexing="ij"))
-    values = np.stack([2 * xi, eta, np.full_like(xi, delta0)], -1)
-    rows = [pd.DataFrame({"point": np.arange(xi.size), "step": 0, "xi": xi, "eta": eta,
-                          "nonuniformity": 0.0})]
-    for step in range(1, steps + 1):
-        lat = np.broadcast_to(values[:, None, None, :], (len(values), lattice_size, lattice_size, 3))
-        out = apply_rg(rg, lat, 1)
-        values = out.mean(axis=(1, 2)).astype(np.float64)
-        dev = np.abs(out - values[:, None, None, :]).max(axis=(1, 2, 3))
-        rows.append(pd.DataFrame({"point": np.arange(xi.size), "step": step, "xi": values[:, 0] / 2,
-                                  "eta": values[:, 1], "nonuniformity": dev}))
-    return pd.concat(rows, ignore_index=True)
-
-
 def fig7(rg_model, grid: int, steps: int, delta0: float, lattice_size: int, stem) -> pd.DataFrame:
     """Fig. 7: the clean grid and its images after 1, 2, 3 RG applications."""
     from .models import load_model
+    from .rg_analysis import landing_phases, points_mapping
 
-    table = points_mapping(load_model(rg_model), grid, steps, delta0, lattice_size)
-    start = table[table["step"] == 0].set_index("point")
-    table["start_chern"] = table["point"].map(
-        pd.Series(clean_chern_number(2 * start["xi"].to_numpy(), start["eta"].to_numpy()),
-                  index=start.index))
-    table["landing_chern"] = clean_chern_number(2 * table["xi"].to_numpy(), table["eta"].to_numpy())
+    table = landing_phases(points_mapping(load_model(rg_model), grid, steps, delta0, lattice_size))
     fig, axes = plt.subplots(1, steps + 1, figsize=(3.6 * (steps + 1), 3.8), sharey=True)
     for step, ax in enumerate(axes):
         sub = table[table["step"] == step]
@@ -385,26 +288,6 @@ def fig7(rg_model, grid: int, steps: int, delta0: float, lattice_size: int, stem
 
 
 # ----------------------------------------------------------------------- Fig. 8
-def impurity_response(rg, size: int, site: Sequence[int], mu0: float, t_minus0: float,
-                      delta0: float, strengths: Sequence[float]) -> pd.DataFrame:
-    """RG output minus the clean values for a single mu impurity of each strength."""
-    from .models import apply_rg
-
-    clean = clean_lattice(size, mu0, t_minus0, delta0)
-    lat = np.stack([clean for _ in strengths])
-    lat[:, site[0], site[1], 0] += np.asarray(strengths)
-    out = apply_rg(rg, lat, 1)
-    clean_out = apply_rg(rg, clean[None], 1)
-    b, x, y, c = np.meshgrid(np.arange(len(strengths)), np.arange(out.shape[1]),
-                             np.arange(out.shape[2]), np.arange(3), indexing="ij")
-    return pd.DataFrame({
-        "delta_mu": np.asarray(strengths)[b.ravel()], "x": x.ravel(), "y": y.ravel(),
-        "channel": np.array(["mu", "t_minus", "Delta"])[c.ravel()],
-        "difference": (out - np.array([mu0, t_minus0, delta0])).ravel(),
-        "impurity_response": (out - clean_out).ravel(),
-    })
-
-
 def fig8(rg_model, size, site, mu0, t_minus0, delta0, strengths, stem) -> pd.DataFrame:
     """Fig. 8: 4x4 difference maps of mu, t_minus, Delta after the RG network.
 
@@ -413,6 +296,7 @@ def fig8(rg_model, size, site, mu0, t_minus0, delta0, strengths, stem) -> pd.Dat
     RG(clean), the part due to the impurity alone. Both are in the CSV.
     """
     from .models import load_model
+    from .rg_analysis import impurity_response
 
     table = impurity_response(load_model(rg_model), size, site, mu0, t_minus0, delta0, strengths)
     channels = ("mu", "t_minus", "Delta")
@@ -441,51 +325,4 @@ def fig8(rg_model, size, site, mu0, t_minus0, delta0, strengths, stem) -> pd.Dat
                  f"{size}$\\times${size} lattice ($\\mu_0$={mu0}, $t^-_0$={t_minus0}, "
                  f"$\\Delta_0$={delta0})")
     save(fig, stem, table)
-    return table
-
-
-# ----------------------------------------------------------------------- Table 1
-def _pct(value, low=None, high=None) -> str:
-    if pd.isna(value):
-        return "n/a"
-    return f"{value:.2f}" if low is None else f"{value:.2f} [{low:.2f}, {high:.2f}]"
-
-
-TABLE1_COLUMNS = [
-    "key", "description", "paper_percent", "measured_percent", "measured_ci_low",
-    "measured_ci_high", "stronger_baseline", "stronger_baseline_percent", "clean_formula_percent",
-    "majority_label", "majority_percent", "disorder_decided_lattices", "disorder_decided_percent",
-    "disorder_decided_ci_low", "disorder_decided_ci_high", "epoch", "selected_on",
-    "test_lattices",
-]
-
-
-def table1(metrics: pd.DataFrame, stem, config_name: str) -> pd.DataFrame:
-    """Every headline number beside this run's value, its interval and its baselines.
-
-    Markdown and CSV; brackets are Wilson 95 % intervals, all on the test lattices.
-    """
-    stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    table = metrics[TABLE1_COLUMNS]
-    table.to_csv(stem.with_suffix(".csv"), index=False)
-    lines = [f"# Table 1: headline accuracies (config: {config_name})", "",
-             "Test lattices only; brackets: Wilson 95 % intervals. Baselines on the same lattices: "
-             "the clean formula (clean phase diagram at the lattice-averaged mu, t_minus) and the "
-             "majority class (always the most frequent label); the stronger is shown. "
-             "Disorder-decided: lattices whose label differs from the clean formula. "
-             "Epochs are chosen on the validation set named, never on a test set.", "",
-             "| quantity | paper (%) | this run (%) | stronger baseline (%) | disorder-decided: "
-             "lattices | this run on them (%) | epoch (chosen on) | test lattices |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in table.itertuples():
-        epoch = "" if pd.isna(r.epoch) else f"{int(r.epoch)} ({r.selected_on})"
-        measured = _pct(r.measured_percent, r.measured_ci_low, r.measured_ci_high)
-        decided = _pct(r.disorder_decided_percent, r.disorder_decided_ci_low,
-                       r.disorder_decided_ci_high)
-        lines.append(
-            f"| {r.description} | {_pct(r.paper_percent)} | {measured} | "
-            f"{_pct(r.stronger_baseline_percent)} ({r.stronger_baseline}) | "
-            f"{int(r.disorder_decided_lattices)} | {decided} | {epoch} | {int(r.test_lattices)} |")
-    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
     return table

@@ -8,7 +8,8 @@ A network only earns its keep where it beats what needs no network:
 
 The lattices whose label differs from the clean formula are *disorder-decided*:
 only there does a correct answer show that the disorder was read. Every
-accuracy carries a Wilson 95 % interval. Pure NumPy, no TensorFlow.
+accuracy carries a Wilson 95 % interval. Pure NumPy, no TensorFlow; Table 1
+(``write_headline_table``) shows each headline number this way.
 """
 
 from __future__ import annotations
@@ -124,3 +125,63 @@ class Tally:
 def accuracy_summary(predictions, labels, clean, z: float = 1.96) -> dict:
     """Tally.summary of one set of integer predictions, labels and clean-formula values."""
     return Tally().add(predictions, labels, clean).summary(z)
+
+
+# Table 1: the columns of the evaluation's metrics table that the headline table shows.
+TABLE1_COLUMNS = [
+    "key", "description", "paper_percent", "measured_percent", "measured_ci_low",
+    "measured_ci_high", "stronger_baseline", "stronger_baseline_percent", "clean_formula_percent",
+    "majority_label", "majority_percent", "disorder_decided_lattices", "disorder_decided_percent",
+    "disorder_decided_ci_low", "disorder_decided_ci_high", "epoch", "selected_on",
+    "test_lattices",
+]
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _pct(value, low=None, high=None) -> str:
+    if _missing(value):
+        return "n/a"
+    return f"{value:.2f}" if low is None else f"{value:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def headline_markdown(table, config_name: str) -> str:
+    """Table 1 as Markdown: each headline number beside this run's value, interval and baselines.
+
+    table: rows of the evaluation's metrics table (``TABLE1_COLUMNS``); brackets
+    are Wilson 95 % intervals, all on the test lattices.
+    """
+    lines = [f"# Table 1: headline accuracies (config: {config_name})", "",
+             "Test lattices only; brackets: Wilson 95 % intervals. Baselines on the same lattices: "
+             "the clean formula (clean phase diagram at the lattice-averaged mu, t_minus) and the "
+             "majority class (always the most frequent label); the stronger is shown. "
+             "Disorder-decided: lattices whose label differs from the clean formula. "
+             "Epochs are chosen on the validation set named, never on a test set.", "",
+             "| quantity | paper (%) | this run (%) | stronger baseline (%) | disorder-decided: "
+             "lattices | this run on them (%) | epoch (chosen on) | test lattices |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in table.itertuples():
+        epoch = "" if _missing(r.epoch) else f"{int(r.epoch)} ({r.selected_on})"
+        measured = _pct(r.measured_percent, r.measured_ci_low, r.measured_ci_high)
+        decided = _pct(r.disorder_decided_percent, r.disorder_decided_ci_low,
+                       r.disorder_decided_ci_high)
+        lines.append(
+            f"| {r.description} | {_pct(r.paper_percent)} | {measured} | "
+            f"{_pct(r.stronger_baseline_percent)} ({r.stronger_baseline}) | "
+            f"{int(r.disorder_decided_lattices)} | {decided} | {epoch} | {int(r.test_lattices)} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_headline_table(metrics, stem, config_name: str):
+    """Table 1 from the metrics table (a DataFrame): ``<stem>.csv`` and ``<stem>.md``."""
+    from pathlib import Path
+
+    from . import io
+
+    stem = Path(stem)
+    table = metrics[TABLE1_COLUMNS]
+    io.write_frame(stem.with_suffix(".csv"), table)
+    io.write_text(stem.with_suffix(".md"), headline_markdown(table, config_name))
+    return table
