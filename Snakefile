@@ -9,11 +9,19 @@ from snakemake.utils import min_version
 min_version("8.10")
 
 
-# The default config applies only when no --configfile is given, so a preset such as
-# config/test.yaml replaces it instead of being merged into it.
+# The default config applies when no --configfile is given. A preset such as
+# config/test.yaml names config/config.yaml as its `base` and holds only what differs;
+# it is resolved here, before the schema check (config/README.md, "Presets").
 if not workflow.overwrite_configfiles:
 
     configfile: f"{workflow.basedir}/config/config.yaml"
+
+
+from rgtopo.config import resolve as _resolve_config
+
+_full_config = _resolve_config(config, workflow.basedir)
+config.clear()
+config.update(_full_config)
 
 
 report: "workflow/report/workflow.rst"

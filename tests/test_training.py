@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 
 from conftest import physics_spec  # noqa: E402
 from rgtopo import training  # noqa: E402
-from rgtopo.datasets import label_shard  # noqa: E402
+from rgtopo.datasets import label_shard, sample_shard  # noqa: E402
 from rgtopo.shards import read_shard  # noqa: E402
 from rgtopo.errors import ModelError, ShardError, SpecError  # noqa: E402
 from rgtopo.lattice import average_pool  # noqa: E402

@@ -40,7 +40,10 @@ def job_stats(output: str) -> dict:
 
 
 def load(name):
-    return yaml.safe_load((REPO / "config" / name).read_text())
+    """A preset as the workflow sees it: overlaid on its base config."""
+    from rgtopo.config import load_config
+
+    return load_config(REPO / "config" / name, REPO)
 
 
 def expected_jobs(cfg):
