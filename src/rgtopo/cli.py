@@ -202,7 +202,7 @@ def _cmd_evaluate(a):
     table = evaluate(a.base, tests, a.main_history, a.selected, a.uninitialized_history,
                      main_epochs=a.main_epochs, uninitialized_epochs=a.uninitialized_epochs,
                      eval_sizes=a.params["eval_sizes"], select_size=a.params["select_size"],
-                     batch_size=a.params["batch_size"])
+                     train_size=a.params["train_size"], batch_size=a.params["batch_size"])
     write_metrics(table, a.csv_out, a.json_out)
     _log("\n" + table.to_string(index=False))
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import io
-from .lattice import average_pool
+from .lattice import BASE_SIZE, average_pool
 from .metrics import Tally, clean_formula
 from .models import load_model, predict_chern, rg_steps
 from .shards import read_shard
@@ -42,8 +42,8 @@ def describe(key: str, select_size: int) -> str:
     elif what == "decimation":
         times = {1: "", 2: " (twice)"}.get(steps, f" ({steps} times)")
         text = f"average pooling{times} into the base network, {size}"
-    elif what == "best_8x8_epoch":
-        text = f"RG epoch with the best 8x8 accuracy, {size}"
+    elif what.startswith("best_"):
+        text = f"RG epoch with the best {what.split('_')[1]} accuracy, {size}"
     elif what == "selected_epoch":
         text = f"selected RG epoch (best {select_size}x{select_size}), {size}"
     else:
@@ -85,19 +85,22 @@ def _epoch_model(epochs_dir, epoch: int):
 
 def evaluate(base_model, test_shards: Mapping[int, Sequence], main_history, selected_model,
              uninitialized_history, *, main_epochs, uninitialized_epochs,
-             eval_sizes: Sequence[int], select_size: int, batch_size: int = 512) -> pd.DataFrame:
+             eval_sizes: Sequence[int], select_size: int, train_size: int = 8,
+             batch_size: int = 512) -> pd.DataFrame:
     """One row per headline number, measured on test sets; every epoch is chosen on validation.
 
     Each row carries the accuracy with its Wilson 95 % interval, the clean-formula
     and majority-class baselines on the same test lattices (the stronger named)
     and the accuracy on the disorder-decided lattices (label != clean formula).
+    train_size: the RG network's training size N, whose best validation epoch
+    (and the uninitialized run's) is reported.
     """
     base = load_model(base_model)
     selected = load_model(selected_model)
     main = pd.read_csv(main_history)
     uninit = pd.read_csv(uninitialized_history)
     rows = []
-    s = int(select_size)
+    s, t = int(select_size), int(train_size)
 
     def add(key, counts: Tally, epoch=None, selected_on=None):
         summary = counts.summary()
@@ -109,24 +112,25 @@ def evaluate(base_model, test_shards: Mapping[int, Sequence], main_history, sele
                "test_lattices": summary.pop("lattices"), **summary}
         rows.append({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()})
 
-    add("base_4x4", tally(base, test_shards[4], batch_size=batch_size))
+    b = BASE_SIZE
+    add(f"base_{b}x{b}", tally(base, test_shards[b], batch_size=batch_size))
     for n in eval_sizes:
         add(f"decimation_{n}x{n}",
             tally(base, test_shards[n], pooling=True, batch_size=batch_size))
-    best8 = best_row(main, "validation_accuracy_8x8")
-    best8_rg = _epoch_model(main_epochs, best8["epoch"])
-    add("best_8x8_epoch_8x8", tally(base, test_shards[8], best8_rg, batch_size=batch_size),
-        int(best8["epoch"]), "validation_8")
+    best = best_row(main, f"validation_accuracy_{t}x{t}")
+    best_rg = _epoch_model(main_epochs, best["epoch"])
+    add(f"best_{t}x{t}_epoch_{t}x{t}", tally(base, test_shards[t], best_rg, batch_size=batch_size),
+        int(best["epoch"]), f"validation_{t}")
     sel = main.loc[main["selected"] == 1].iloc[0]
-    for n in sorted(m for m in test_shards if m > 4):
+    for n in sorted(m for m in test_shards if m > BASE_SIZE):
         add(f"selected_epoch_{n}x{n}",
             tally(base, test_shards[n], selected, batch_size=batch_size),
             int(sel["epoch"]), f"validation_{s}")
-    u = best_row(uninit, "validation_accuracy_8x8")
+    u = best_row(uninit, f"validation_accuracy_{t}x{t}")
     add(f"uninitialized_{s}x{s}",
         tally(base, test_shards[s], _epoch_model(uninitialized_epochs, u["epoch"]),
               batch_size=batch_size),
-        int(u["epoch"]), "validation_8")
+        int(u["epoch"]), f"validation_{t}")
     return pd.DataFrame(rows)
 
 

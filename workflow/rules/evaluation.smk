@@ -29,6 +29,7 @@ rule evaluate:
                 "seed": config["seed"],
                 "eval_sizes": config["rg_training"]["eval_sizes"],
                 "select_size": config["rg_training"]["select_size"],
+                "train_size": DATASETS["train_8"]["size"],
                 "test_shards": {n: shards(f"test_{n}") for n in test_sets()},
             }
         ),
