@@ -15,8 +15,7 @@ from conftest import physics_spec  # noqa: E402
 from rgtopo import training  # noqa: E402
 from rgtopo.datasets import label_shard, sample_shard  # noqa: E402
 from rgtopo.shards import read_shard  # noqa: E402
-from rgtopo.errors import ModelError, ShardError, SpecError  # noqa: E402
-from rgtopo.lattice import average_pool  # noqa: E402
+from rgtopo.errors import ModelError, SpecError  # noqa: E402
 from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
 from rgtopo.models import load_model, rg_network  # noqa: E402
 
