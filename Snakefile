@@ -24,6 +24,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/provenance.smk"
 
 
 rule all:
@@ -32,3 +33,4 @@ rule all:
         rules.figures.input,
         "results/metrics/accuracy.csv",
         "results/metrics/decimation_periodic.json",
+        rules.provenance.output,

@@ -176,6 +176,31 @@ rule fig8:
         FIGURE_SHELL
 
 
+rule fig_training:
+    input:
+        list(training_histories().values()),
+    output:
+        **figure_outputs("fig_training", "fig_training.rst"),
+    log:
+        "logs/figures/fig_training.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: 1
+    params:
+        name="fig_training",
+        params=as_json(
+            FIG_PARAMS
+            | {
+                "histories": list(training_histories()),
+                "select_size": config["rg_training"]["select_size"],
+            }
+        ),
+        stem=lambda wc, output: Path(output[0]).with_suffix(""),
+        rgtopo=RGTOPO,
+    shell:
+        FIGURE_SHELL
+
+
 rule table1:
     input:
         "results/metrics/accuracy.csv",
