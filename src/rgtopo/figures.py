@@ -7,6 +7,7 @@ models), writes ``<stem>.png``, ``<stem>.pdf`` and the plotted values as
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -317,6 +318,11 @@ def _accuracy_columns(history: pd.DataFrame) -> list[str]:
             and "decided" not in c]
 
 
+def _curve_label(column: str) -> str:
+    """Legend text: the history's column name, marked when it is measured on training data."""
+    return column if column.startswith(("val", "test")) else f"{column} (training)"
+
+
 def _band(history: pd.DataFrame, column: str) -> tuple[str, str] | None:
     """(low, high) columns of validation_accuracy_NxN's interval, where the history has them."""
     if "accuracy_" not in column:
@@ -355,17 +361,17 @@ def fig_training(histories: Mapping[str, pd.DataFrame], stem, select_size: int |
         accuracies = [c for c in _accuracy_columns(hist) if numeric(hist, c)]
         ax_loss = fig.add_subplot(grid[row, 0] if accuracies else grid[row, :])
         for column in losses:
-            ax_loss.plot(epochs, hist[column], "o-", ms=3, label=column)
+            ax_loss.plot(epochs, hist[column], "o-", ms=3, label=_curve_label(column))
             record(name, hist, column, epochs)
         if losses and (hist[losses] > 0).any().any():
             ax_loss.set_yscale("log")
+        extra = []  # the learning rate's line joins the loss legend
         if "learning_rate" in hist and numeric(hist, "learning_rate"):
             ax_lr = ax_loss.twinx()
-            ax_lr.step(epochs, hist["learning_rate"], "k:", where="mid", lw=1,
-                       label="learning rate (right axis)")
+            extra = ax_lr.step(epochs, hist["learning_rate"], "k:", where="mid", lw=1,
+                               label="learning rate (right axis)")
             ax_lr.set_yscale("log")
             ax_lr.set_ylabel("learning rate")
-            ax_lr.legend(loc="upper center", fontsize=7)
             record(name, hist, "learning_rate", epochs)
         ax_loss.set_title(f"{name}: loss", fontsize=10)
         ax_loss.set_ylabel("loss")
@@ -374,7 +380,8 @@ def fig_training(histories: Mapping[str, pd.DataFrame], stem, select_size: int |
             ax_acc = fig.add_subplot(grid[row, 1])
             axes.append(ax_acc)
             for column in accuracies:
-                line, = ax_acc.plot(epochs, 100 * hist[column], "o-", ms=3, label=column)
+                line, = ax_acc.plot(epochs, 100 * hist[column], "o-", ms=3,
+                                    label=_curve_label(column))
                 record(name, hist, column, epochs)
                 band = _band(hist, column)
                 if band:
@@ -397,8 +404,9 @@ def fig_training(histories: Mapping[str, pd.DataFrame], stem, select_size: int |
         for ax in axes:
             ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            if ax.get_legend_handles_labels()[0]:
-                ax.legend(fontsize=7)
+            handles = ax.get_legend_handles_labels()[0] + (extra if ax is ax_loss else [])
+            if handles:
+                ax.legend(handles=handles, fontsize=7)
     fig.suptitle("Training curves of every stage")
     table = pd.concat(long, ignore_index=True) if long else pd.DataFrame(
         columns=["history", "epoch", "quantity", "value"])
@@ -558,7 +566,8 @@ TABLE1_COLUMNS = [
 def table1(metrics: pd.DataFrame, stem, config_name: str) -> pd.DataFrame:
     """Every headline number beside this run's value, its interval and its baselines.
 
-    Markdown and CSV; brackets are Wilson 95 % intervals, all on the test lattices.
+    Markdown, CSV and HTML (for the report); brackets are Wilson 95 % intervals, all on
+    the test lattices.
     """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -583,4 +592,21 @@ def table1(metrics: pd.DataFrame, stem, config_name: str) -> pd.DataFrame:
             f"{_pct(r.stronger_baseline_percent)} ({r.stronger_baseline}) | "
             f"{int(r.disorder_decided_lattices)} | {decided} | {epoch} | {int(r.test_lattices)} |")
     stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    stem.with_suffix(".html").write_text(markdown_table_html(lines))
     return table
+
+
+def markdown_table_html(lines: Sequence[str]) -> str:
+    """A page of a Markdown title, paragraphs and one table (the report shows HTML inline)."""
+    cells = [[html.escape(c.strip()) for c in line.strip().strip("|").split("|")]
+             for line in lines if line.startswith("|") and not line.startswith("|---")]
+    head = "".join(f"<th>{c}</th>" for c in cells[0])
+    body = "\n".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in cells[1:])
+    text = [line for line in lines if line and not line.startswith("|")]
+    title, paragraphs = text[0].lstrip("# "), "".join(f"<p>{html.escape(t)}</p>" for t in text[1:])
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif}}"
+            "td,th{padding:.1em .6em;border-bottom:1px solid #ddd;text-align:right}"
+            "td:first-child,th:first-child{text-align:left}</style></head><body>\n"
+            f"<h2>{html.escape(title)}</h2>\n{paragraphs}\n<table>\n<tr>{head}</tr>\n{body}\n"
+            "</table>\n</body></html>\n")

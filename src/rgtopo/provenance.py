@@ -150,5 +150,5 @@ def to_html(record: Mapping) -> str:
 
 def write(record: Mapping, json_out, html_out) -> None:
     """provenance.json (machine-readable) and provenance.html (shown in the report)."""
-    _atomic_write(json_out, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    _atomic_write(json_out, json.dumps(record, indent=2) + "\n")
     _atomic_write(html_out, to_html(record))

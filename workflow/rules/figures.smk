@@ -206,11 +206,17 @@ rule table1:
         "results/metrics/accuracy.csv",
     output:
         md="results/figures/table1.md",
+        html=report(
+            "results/figures/table1.html",
+            caption="../report/table1.rst",
+            category="Tables",
+            labels={"table": "table1 (view)"},
+        ),
         csv=report(
             "results/figures/table1.csv",
             caption="../report/table1.rst",
             category="Tables",
-            labels={"table": "table1"},
+            labels={"table": "table1 (CSV)"},
         ),
     log:
         "logs/figures/table1.log",
@@ -235,5 +241,4 @@ rule figures:
             for name in FIGURES
             for ext in ("png", "pdf", "csv")
         ],
-        "results/figures/table1.md",
-        "results/figures/table1.csv",
+        rules.table1.output,
