@@ -493,7 +493,7 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
         return validation_columns(base, rg, sets)
 
     fingerprint = {"params": params, "inputs": inputs_fingerprint(
-        [*train_shards, *(p for paths in test_shards.values() for p in paths)],
+        [*train_shards, *(p for paths in validation_shards.values() for p in paths)],
         [base_model, init_model])}
     _, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
                             on_epoch=on_epoch, log=log, fingerprint=fingerprint)
