@@ -34,3 +34,4 @@ rule all:
         "results/metrics/accuracy.csv",
         "results/metrics/decimation_periodic.json",
         rules.provenance.output,
+        rules.export_bundle.output,

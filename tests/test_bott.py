@@ -1,10 +1,13 @@
 """The Bott labeler against the authors' labels, an independent port, and known physics."""
 
+import numba
 import numpy as np
 import pytest
 import scipy.io
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import rgtopo
+from rgtopo import bott
 from conftest import physics_spec
 from rgtopo.bott import bott_index_reference
 from rgtopo.lattice import average_pool, majorana_hamiltonian
@@ -119,6 +122,32 @@ def test_single_lattice_and_threads_argument(rng):
     assert rgtopo.chern_numbers(lat, threads=1).chern.tolist() == [1]
     with pytest.raises(ValueError, match="threads"):
         rgtopo.chern_numbers(lat, threads=0)
+
+
+def _blas_threads():
+    return {i["filepath"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+
+def test_labeler_runs_blas_single_threaded_and_restores_the_callers_threads(monkeypatch):
+    lat = rgtopo.clean_lattice(4, -1.5, 0.5, 0.15)
+    rgtopo.chern_numbers(lat)  # loads every BLAS the labeler calls
+    seen, real = {}, bott._bott_batch
+
+    def spy(*args):
+        seen["blas"], seen["numba"] = _blas_threads(), numba.get_num_threads()
+        real(*args)
+
+    monkeypatch.setattr(bott, "_bott_batch", spy)
+    most = numba.config.NUMBA_NUM_THREADS
+    with threadpool_limits(limits=2, user_api="blas"):
+        numba.set_num_threads(most)
+        before = _blas_threads()
+        assert set(before.values()) == {2}
+        assert rgtopo.chern_numbers(lat, threads=1).chern.tolist() == [1]
+        assert set(seen["blas"].values()) == {1} and seen["numba"] == 1
+        assert _blas_threads() == before and numba.get_num_threads() == most
+        rgtopo.chern_numbers(lat)
+        assert seen["numba"] == most and _blas_threads() == before
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 import rgtopo  # noqa: E402
 from rgtopo.errors import LatticeError, ShardError, SpecError  # noqa: E402
 from rgtopo.models import (  # noqa: E402
+    ConditionedShifts,
     DisorderFeatures,
     LatticePad,
     abs_square_loss,
@@ -119,7 +120,7 @@ def test_bad_inputs_raise_clear_errors(nets, tmp_path):
 def spectral():
     keras.utils.set_random_seed(5)
     x = np.random.default_rng(2).normal(size=(256, 4, 4, 3))
-    return base_network(16, architecture="spectral", blocks=2, loss="cross_entropy",
+    return base_network(16, architecture="spectral", blocks=2, shifts=3, loss="cross_entropy",
                         scales=feature_scales(x)), x.astype("float32")
 
 
@@ -131,7 +132,7 @@ def test_feature_scales_standardize_means_and_disorder(rng):
     np.testing.assert_allclose(scales["disorder_scale"], np.array([0.1, 0.05, 0.01]) * np.sqrt(15 / 16),
                                rtol=0.1)
     feats = np.asarray(DisorderFeatures(**scales)(x.astype("float32")))
-    assert feats.shape == (500, 3 + 9 * 16)
+    assert feats.shape == (500, 3 + 12 * 16)
     np.testing.assert_allclose(feats[:, :3].std(axis=0), 1.0, rtol=0.05)
 
 
@@ -172,3 +173,11 @@ def test_unknown_architecture_or_loss_is_a_spec_error():
         base_network(8, loss="hinge")
     with pytest.raises(SpecError, match="feature scales"):
         base_network(8, architecture="spectral", loss="cross_entropy")
+
+
+def test_conditioned_shifts_are_feature_sums_weighted_per_lattice(rng):
+    features = rng.normal(size=(5, 7)).astype("float32")
+    weights = rng.normal(size=(5, 7 * 3)).astype("float32")
+    out = np.asarray(ConditionedShifts(3)([weights, features]))
+    expected = np.einsum("bfj,bf->bj", weights.reshape(5, 7, 3), features)
+    np.testing.assert_allclose(out, expected, rtol=1e-5)

@@ -20,10 +20,10 @@ from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
 from rgtopo.models import load_model, rg_network  # noqa: E402
 
 OPT = {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True, "batch_size": 64, "seed": 1}
-PAPER_BASE = {"architecture": "conv", "blocks": 4, "loss": "abs_square", "augment": False,
+PAPER_BASE = {"architecture": "conv", "blocks": 4, "shifts": 0, "loss": "abs_square", "augment": False,
               "lr_schedule": "plateau"}
 RECIPE_BASE = {**OPT, "optimizer": "adam", "learning_rate": 0.003, "architecture": "spectral",
-               "width": 32, "blocks": 2, "loss": "cross_entropy", "augment": True,
+               "width": 32, "blocks": 2, "shifts": 4, "loss": "cross_entropy", "augment": True,
                "lr_schedule": "cosine", "patience": 1, "lr_factor": 0.5, "lr_floor": 1e-5,
                "max_epochs": 3}
 

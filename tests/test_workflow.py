@@ -53,7 +53,8 @@ def expected_jobs(cfg):
         "sample_shard": sum(shards.values()),
         "label_shard": sum(v for n, v in shards.items() if not n.startswith("decimation")),
         "train_base": 1, "init_decimation": len(paddings), "train_rg": len(runs),
-        "evaluate": 1, "measure_timing": 1, "table1": 1, "provenance": 1, "all": 1, **figures,
+        "evaluate": 1, "measure_timing": 1, "export_bundle": 1, "table1": 1, "provenance": 1,
+        "all": 1, **figures,
     }
 
 
@@ -206,6 +207,31 @@ def test_figure_csvs_match_their_sources(run_dir, reference_dir):
     timing = pd.read_csv(res / "timing/timing.csv")
     assert set(timing["method"]) == {"bott", "network"}
     assert (timing["seconds_per_lattice"] > 0).all()
+
+
+def test_exported_bundle_reproduces_the_selected_16x16_accuracy(run_dir):
+    res = run_dir / "results"
+    card = json.loads((res / "bundle/card.json").read_text())
+    assert card["accuracy"] == json.loads((res / "metrics/accuracy.json").read_text())
+    assert card["config"]["datasets"] == load("test.yaml")["datasets"]
+    shards = sorted((res / "data/test_16").glob("shard_*.h5"))
+    predicted, labels = [], []
+    for shard in shards:
+        out = run_dir / f"predict_{shard.stem}.csv"
+        subprocess.run([sys.executable, "-m", "rgtopo", "predict", str(shard), "--model",
+                        str(res / "bundle"), "--out", str(out)], env=ENV, check=True)
+        predicted.append(pd.read_csv(out)["chern"].to_numpy())
+        labels.append(_shard_labels(shard))
+    accuracy = 100 * np.mean(np.concatenate(predicted) == np.concatenate(labels))
+    row = pd.read_csv(res / "metrics/accuracy.csv").set_index("key").loc["selected_epoch_16x16"]
+    assert accuracy == pytest.approx(row["measured_percent"], abs=0.01)
+
+
+def _shard_labels(path):
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return f["chern"][...]
 
 
 def test_every_headline_carries_interval_baselines_and_disorder_decided_subset(run_dir):

@@ -1,7 +1,7 @@
 """RG-inspired neural networks for Chern numbers of disordered p+ip lattices (PRB 105, 205139).
 
-Top-level names load lazily, so ``python -m rgtopo`` can configure thread pools
-before NumPy, Numba or TensorFlow are imported.
+Top-level names load lazily, so ``import rgtopo`` is quick and TensorFlow is
+imported only by the names that need it (``predict_chern``, ``load_bundle``, ...).
 """
 
 from importlib import import_module
@@ -16,6 +16,10 @@ _EXPORTS = {
     "BottResult": "bott",
     "chern_numbers": "bott",
     "LatticeError": "errors",
+    "RgtopoError": "errors",
+    "load_bundle": "bundle",
+    "export_bundle": "bundle",
+    "LatticeFile": "lattice_io",
     "as_lattice_batch": "lattice",
     "bdg_hamiltonian": "lattice",
     "clean_lattice": "lattice",

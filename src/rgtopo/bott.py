@@ -21,7 +21,10 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
+import scipy.linalg.cython_lapack  # noqa: F401  (the LAPACK Numba calls: loaded before limiting)
+from threadpoolctl import threadpool_limits
 
+from .errors import SpecError
 from .lattice import _majorana_matrix, as_lattice_batch, bdg_hamiltonian
 
 # Eigenvalues of H^2 closer than this (relative to the largest) form one cluster.
@@ -157,17 +160,24 @@ def chern_numbers(lattices, *, threads: int | None = None) -> BottResult:
     """Chern numbers of a lattice (N, N, 3) or a batch (B, N, N, 3) by the Bott index.
 
     threads: Numba threads for the parallel loop over samples (default: all
-    Numba's). Run BLAS single-threaded (OPENBLAS_NUM_THREADS=1, as the command
-    line does) so the per-sample linear algebra does not oversubscribe the cores.
+    Numba's). While the loop runs, BLAS is limited to one thread (each sample's
+    linear algebra is small; BLAS threads on top of Numba's would oversubscribe
+    the cores), whatever the caller's environment; both thread counts are
+    restored afterwards.
     """
     lat = as_lattice_batch(lattices)
-    if threads is not None:
-        if int(threads) < 1:
-            raise ValueError(f"threads must be >= 1, got {threads}")
-        numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
+    if threads is not None and int(threads) < 1:
+        raise SpecError(f"threads must be >= 1, got {threads}")
     raw = np.empty(lat.shape[0])
     gap = np.empty(lat.shape[0])
-    _bott_batch(lat, raw, gap)
+    previous = numba.get_num_threads()
+    try:
+        if threads is not None:
+            numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
+        with threadpool_limits(limits=1, user_api="blas"):
+            _bott_batch(lat, raw, gap)
+    finally:
+        numba.set_num_threads(previous)
     chern = np.rint(raw).astype(np.int64)
     return BottResult(chern, gap, np.abs(raw - chern))
 

@@ -1,8 +1,9 @@
-"""Command line: one subcommand per workflow step (``python -m rgtopo STEP ...``).
+"""Command line: ``rgtopo chern`` / ``rgtopo predict`` for a user's own lattice files,
+``rgtopo export-bundle``, and one subcommand per workflow step.
 
-Each subcommand takes explicit paths and a JSON of its parameters (the workflow
-passes the relevant slice of the config), so the package never reads the
-Snakemake config itself. Known errors end with one line on stderr and exit 2.
+Workflow subcommands take explicit paths and a JSON of their parameters (the
+workflow passes the relevant slice of the config), so the package never reads
+the Snakemake config itself. Known errors end with one line on stderr and exit 2.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
+
+import numpy as np
 
 
 def _log(msg: str) -> None:
@@ -28,13 +32,107 @@ def _json(text: str) -> dict:
     return value
 
 
-def _set_threads(threads: int, *, blas_single: bool) -> None:
-    """Thread pools Snakemake does not set itself (Numba, TensorFlow); before imports."""
-    os.environ["NUMBA_NUM_THREADS"] = str(max(threads, 1))
-    if blas_single:
-        for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-            os.environ[var] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+class _Progress:
+    """Progress lines on stderr, at most one every few seconds, so short inputs stay quiet."""
+
+    def __init__(self, verb: str, total: int, every: float = 5.0):
+        self.verb, self.total, self.every = verb, total, every
+        self.t0 = self.last = time.perf_counter()
+
+    def __call__(self, done: int) -> None:
+        now = time.perf_counter()
+        if now - self.last >= self.every and done < self.total:
+            self.last = now
+            _log(f"{self.verb} {done}/{self.total} lattices ({done / (now - self.t0):.3g}/s)")
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with stderr closed: its C++ start-up lines (oneDNN, absl) ignore
+    TF_CPP_MIN_LOG_LEVEL, and a user's stderr should hold only rgtopo's own lines."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _provenance(a, **extra) -> dict:
+    from . import __version__
+
+    return {"input": str(Path(a.inp).resolve()), "key": a.key or "", "command": a.command,
+            "rgtopo_version": __version__, **extra}
+
+
+def _cmd_chern(a):
+    from .bott import chern_numbers
+    from .errors import SpecError
+    from .lattice_io import LatticeFile, write_table
+
+    if a.threads is not None and a.threads < 1:
+        raise SpecError(f"--threads must be >= 1, got {a.threads}")
+    with LatticeFile(a.inp, a.key) as src:
+        total, n = len(src), src.size
+        chern, gap, dev = (np.empty(total, np.int64), np.empty(total), np.empty(total))
+        # Cost per lattice grows as N^5: about a second of work per batch at any N.
+        step = max(a.threads or 1, 4096 * 4**4 // n**4)
+        progress = _Progress("labeled", total)
+        for start, part in src.batches(step):
+            res = chern_numbers(part, threads=a.threads)
+            stop = start + len(part)
+            chern[start:stop], gap[start:stop], dev[start:stop] = res
+            progress(stop)
+    write_table(a.out, {"index": np.arange(total), "chern": chern, "gap": gap,
+                        "bott_deviation": dev}, _provenance(a))
+
+
+def _cmd_predict(a):
+    from .lattice import rg_steps
+    from .lattice_io import LatticeFile, write_table
+
+    if a.batch_size < 1:
+        from .errors import SpecError
+
+        raise SpecError(f"--batch-size must be >= 1, got {a.batch_size}")
+    with LatticeFile(a.inp, a.key) as src:
+        total = len(src)
+        rg_steps(src.size)
+        from .bundle import load_bundle, read_card
+
+        if a.model is not None:
+            read_card(a.model)
+        _import_tensorflow_quietly()
+        bundle = load_bundle(a.model)
+        raw = np.empty(total)
+        progress = _Progress("predicted", total)
+        for start, part in src.batches(bundle.batch_size(src.size, a.batch_size)):
+            raw[start : start + len(part)] = bundle.predict(part, a.batch_size)
+            progress(start + len(part))
+    chern = np.rint(raw).astype(np.int64)
+    write_table(a.out, {"index": np.arange(total), "chern": chern, "raw": raw,
+                        "distance_to_integer": np.abs(raw - chern)},
+                _provenance(a, model=str(bundle.path.resolve()),
+                            model_commit=bundle.card.get("git_commit") or ""))
+
+
+def _cmd_export_bundle(a):
+    from .bundle import export_bundle
+    from .errors import SpecError
+
+    _import_tensorflow_quietly()
+    config = a.config_json
+    if a.config is not None:
+        import yaml
+
+        try:
+            config = yaml.safe_load(Path(a.config).read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise SpecError(f"{a.config}: not a readable YAML/JSON config ({exc})") from None
+    out = export_bundle(a.base, a.rg, a.out, metrics=a.metrics, config=config)
+    _log(f"bundle -> {out}")
 
 
 def _cmd_sample(a):
@@ -160,20 +258,50 @@ def _build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rgtopo", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
+    inp_help = ".npy, .npz or .h5/.hdf5 file: one lattice (N, N, 3) or a batch (B, N, N, 3)"
+    out_help = ".csv or .h5 file, one row per lattice (default: CSV on standard output)"
+    key_help = "array (.npz) or dataset (HDF5) to read (default: the only one, or 'lattices')"
+    s = sub.add_parser("chern", help="exact Chern numbers of your lattices (Bott index)")
+    s.add_argument("inp", metavar="INPUT", help=inp_help)
+    s.add_argument("--out", default=None, help=out_help)
+    s.add_argument("--key", default=None, help=key_help)
+    s.add_argument("--threads", type=int, default=None, help="Numba threads (default: all cores)")
+    s.set_defaults(func=_cmd_chern)
+
+    s = sub.add_parser("predict", help="network predictions of Chern numbers (N = 4 * 2^k)")
+    s.add_argument("inp", metavar="INPUT", help=inp_help)
+    s.add_argument("--out", default=None, help=out_help)
+    s.add_argument("--key", default=None, help=key_help)
+    s.add_argument("--model", default=None,
+                   help="model bundle directory (default: the bundle shipped with rgtopo)")
+    s.add_argument("--batch-size", type=int, default=256,
+                   help="lattices per network call (fewer at large N, to bound memory)")
+    s.set_defaults(func=_cmd_predict)
+
+    s = sub.add_parser("export-bundle", help="write a model bundle (networks + card.json)")
+    s.add_argument("--base", required=True, help="saved base network (.keras)")
+    s.add_argument("--rg", required=True, help="saved (selected) RG network (.keras)")
+    s.add_argument("--metrics", default=None, help="accuracy JSON (results/metrics/accuracy.json)")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--config", default=None, help="config file (YAML or JSON) the networks used")
+    g.add_argument("--config-json", type=_json, default=None, help="the same config as JSON text")
+    s.add_argument("--out", required=True, help="bundle directory to write")
+    s.set_defaults(func=_cmd_export_bundle)
+
     s = sub.add_parser("sample", help="draw one unlabeled dataset shard")
     s.add_argument("--spec", type=_json, required=True, help="dataset spec (JSON)")
     s.add_argument("--shard", type=int, required=True)
     s.add_argument("--shard-size", type=int, required=True)
     s.add_argument("--count", type=int, default=None, help="total lattices in the dataset")
     s.add_argument("--out", required=True)
-    s.set_defaults(func=_cmd_sample, threads=1, blas_single=True)
+    s.set_defaults(func=_cmd_sample)
 
     s = sub.add_parser("label", help="Bott-label one shard")
     s.add_argument("--in", dest="inp", required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--chunk", type=int, default=None, help="lattices per progress line")
-    s.set_defaults(func=_cmd_label, blas_single=True)
+    s.set_defaults(func=_cmd_label)
 
     def stage(name, func, help_, **paths):
         s = sub.add_parser(name, help=help_)
@@ -184,7 +312,7 @@ def _build_parser() -> argparse.ArgumentParser:
         for flag, nargs in paths.items():
             s.add_argument(f"--{flag.replace('_', '-')}", dest=flag, required=True,
                            nargs=nargs or None)
-        s.set_defaults(func=func, blas_single=False)
+        s.set_defaults(func=func)
         return s
 
     stage("train-base", _cmd_train_base, "stage 1: train the 4x4 base network",
@@ -216,7 +344,7 @@ def _build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
-    _set_threads(getattr(args, "threads", 1), blas_single=args.blas_single)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from .errors import KNOWN_ERRORS
 
     try:

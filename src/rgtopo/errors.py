@@ -17,6 +17,14 @@ class ShardError(RgtopoError):
     """A file that is not a readable rgtopo shard, model or checkpoint."""
 
 
+class InputError(RgtopoError):
+    """A user's lattice file (or its --key) that cannot be read as lattices."""
+
+
+class BundleError(RgtopoError):
+    """A model bundle that is missing, incomplete or from an incompatible version."""
+
+
 KNOWN_ERRORS = (RgtopoError, FileNotFoundError)
 
 

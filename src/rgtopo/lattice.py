@@ -14,6 +14,8 @@ reference labels, see ``shared/reference/ml-topology/README.md``):
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -21,6 +23,7 @@ from .errors import LatticeError
 
 CHANNELS = ("mu", "t_minus", "Delta")
 T_PLUS = 1.0
+BASE_SIZE = 4  # the base network's lattice; the RG chain halves 4 * 2^k down to it
 
 
 def as_lattice_batch(lattices, *, name: str = "lattices") -> np.ndarray:
@@ -51,6 +54,19 @@ def as_lattice_batch(lattices, *, name: str = "lattices") -> np.ndarray:
         bad = int(np.count_nonzero(~np.isfinite(arr).all(axis=(1, 2, 3))))
         raise LatticeError(f"{name}: {bad} lattice(s) contain NaN or inf")
     return arr
+
+
+def rg_steps(size: int) -> int:
+    """k such that size = 4 * 2^k; LatticeError naming the nearest valid sizes otherwise."""
+    k = math.log2(size / BASE_SIZE) if size >= BASE_SIZE else -1
+    if k < 0 or k != int(k):
+        below = BASE_SIZE * 2 ** max(int(math.floor(math.log2(max(size, 1) / BASE_SIZE))), 0)
+        nearest = (f"{below} or {2 * below}" if BASE_SIZE < size else str(BASE_SIZE))
+        raise LatticeError(
+            f"lattice size {size} cannot be reached by the RG chain: sizes must be "
+            f"4 * 2^k (4, 8, 16, ...); nearest valid sizes: {nearest}"
+        )
+    return int(k)
 
 
 def clean_lattice(n: int, mu: float, t_minus: float, delta: float) -> np.ndarray:

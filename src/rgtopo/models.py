@@ -19,7 +19,6 @@ custom_objects.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import keras
@@ -27,9 +26,9 @@ import numpy as np
 from keras import layers, ops
 
 from .errors import LatticeError, ShardError, SpecError
+from .lattice import BASE_SIZE, rg_steps  # noqa: F401  (rg_steps: part of this module's API)
 
 PACKAGE = "rgtopo"
-BASE_SIZE = 4
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -39,7 +38,7 @@ class LatticePad(layers.Layer):
     def __init__(self, width=1, mode="periodic", **kwargs):
         super().__init__(**kwargs)
         if mode not in ("periodic", "zero"):
-            raise ValueError(f"padding mode must be 'periodic' or 'zero', got {mode!r}")
+            raise SpecError(f"padding mode must be 'periodic' or 'zero', got {mode!r}")
         self.width = int(width)
         self.mode = mode
 
@@ -111,7 +110,8 @@ class DisorderFeatures(layers.Layer):
     from it (100x smaller than the averages' range) are standardized with the
     disorder's own spread. Besides the deviations, their power spectra and
     cross spectra per momentum are given: second-order perturbation theory
-    shifts the gap-closing points by sums of exactly these products.
+    shifts the gap-closing points by sums of exactly these products (real and
+    imaginary parts of the cross spectra: bond disorder enters with phases).
     """
 
     def __init__(self, mean_center, mean_scale, disorder_scale, **kwargs):
@@ -129,12 +129,13 @@ class DisorderFeatures(layers.Layer):
         re, im = ops.fft2((ops.transpose(dev, (0, 3, 1, 2)), ops.zeros_like(ops.transpose(dev, (0, 3, 1, 2)))))
         flat = lambda t: ops.reshape(t, (-1, n * n))  # noqa: E731
         spectra = [flat(re[:, c] * re[:, c] + im[:, c] * im[:, c]) / (n * n) for c in range(3)]
-        spectra += [flat(re[:, a] * re[:, b] + im[:, a] * im[:, b]) / (n * n)
-                    for a, b in ((0, 1), (0, 2), (1, 2))]
+        pairs = ((0, 1), (0, 2), (1, 2))
+        spectra += [flat(re[:, a] * re[:, b] + im[:, a] * im[:, b]) / (n * n) for a, b in pairs]
+        spectra += [flat(im[:, a] * re[:, b] - re[:, a] * im[:, b]) / (n * n) for a, b in pairs]
         return ops.concatenate([mean, ops.reshape(dev, (-1, 3 * n * n)), *spectra], axis=-1)
 
     def compute_output_shape(self, shape):
-        return (shape[0], 3 + 9 * shape[1] * shape[2])
+        return (shape[0], 3 + 12 * shape[1] * shape[2])
 
     def get_config(self):
         return {**super().get_config(), "mean_center": self.mean_center,
@@ -166,18 +167,44 @@ def _conv(width, kernel, name, stride=1, activation="relu", init_scale=0.01):
     )
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ConditionedShifts(layers.Layer):
+    """``units`` sums of the features, each weighted by a function of the lattice averages.
+
+    In second-order perturbation theory a phase boundary moves by
+    sum_q w_q(mu, t_minus) |V_q|^2: spectra weighted by energy denominators of
+    the averages. A ReLU network approximates such products poorly, so they
+    are formed explicitly: inputs [weights (B, F * units), features (B, F)].
+    """
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+
+    def call(self, inputs):
+        weights, features = inputs
+        weights = ops.reshape(weights, (-1, features.shape[-1], self.units))
+        return ops.einsum("bfj,bf->bj", weights, features)
+
+    def compute_output_shape(self, shapes):
+        return (shapes[1][0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
 BASE_ARCHITECTURES = ("conv", "spectral")
 
 
-def base_network(width: int, *, architecture: str = "conv", blocks: int = 4,
+def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shifts: int = 0,
                  loss: str = "abs_square", scales: dict | None = None,
                  name: str = "base_network") -> keras.Model:
     """The 4x4 base network.
 
     'conv' is the paper's convolutional ResNet (Appendix A, zero padding).
     'spectral' is a residual network of dense layers on DisorderFeatures
-    (needs ``scales`` from ``feature_scales``): exactly translation-invariant
-    and about 3x cheaper per lattice on a CPU. The head is one scalar for the
+    (needs ``scales`` from ``feature_scales``), about 3x cheaper per lattice
+    on a CPU, with ``shifts`` ConditionedShifts sums beside the features. The head is one scalar for the
     paper's loss and logits over CHERN_CLASSES for 'cross_entropy'.
     """
     if architecture not in BASE_ARCHITECTURES:
@@ -190,6 +217,14 @@ def base_network(width: int, *, architecture: str = "conv", blocks: int = 4,
         if scales is None:
             raise SpecError("the spectral base network needs feature scales")
         x = DisorderFeatures(**scales, name="disorder_features")(inp)
+        if shifts:
+            means = layers.Dense(64, activation="relu", name="means_hidden1")(x[:, :3])
+            means = layers.Dense(64, activation="relu", name="means_hidden2")(means)
+            weights = layers.Dense(
+                x.shape[-1] * shifts, name="shift_weights",
+                kernel_initializer=keras.initializers.VarianceScaling(1.0 / x.shape[-1]))(means)
+            x = layers.Concatenate(name="features_and_shifts")(
+                [x, ConditionedShifts(shifts, name="shifts")([weights, x])])
         x = layers.Dense(width, activation="relu", name="dense1")(x)
         for block in range(blocks):
             skip = x
@@ -223,14 +258,6 @@ def rg_network(width: int, *, padding: str = "periodic", name: str = "rg_network
         skip = x
     out = layers.Conv2D(3, 1, name="to_lattice")(x)
     return keras.Model(inp, out, name=name)
-
-
-def rg_steps(size: int) -> int:
-    """k such that size = 4 * 2^k; LatticeError for any other size."""
-    k = math.log2(size / BASE_SIZE) if size >= BASE_SIZE else -1
-    if k < 0 or k != int(k):
-        raise LatticeError(f"lattice size must be 4 * 2^k (4, 8, 16, ...), got {size}")
-    return int(k)
 
 
 def compound_network(base: keras.Model, rg: keras.Model, size: int) -> keras.Model:
@@ -297,14 +324,21 @@ def _predict(model, x, batch_size):
     return np.concatenate(out) if out else np.zeros((0, *model.output_shape[1:]), np.float32)
 
 
-def predict_chern(lattices, base: keras.Model, rg: keras.Model | None = None,
+def predict_chern(lattices, base=None, rg: keras.Model | None = None,
                   batch_size: int = 256) -> np.ndarray:
     """Predicted (real-valued) Chern numbers of lattices of size 4 * 2^k.
 
-    Round the result to get integer labels. ``rg`` may be None only for 4x4 input.
+    base: a base network (with ``rg`` its RG network, None only for 4x4 input),
+    a ``Bundle`` from ``rgtopo.load_bundle``, or None for the bundle shipped
+    with the package. Round the result to get integer labels.
     """
     from .lattice import as_lattice_batch
 
+    if base is None or not isinstance(base, keras.Model):
+        from .bundle import load_bundle
+
+        bundle = load_bundle(None) if base is None else base
+        return bundle.predict(lattices, batch_size=batch_size)
     x = as_lattice_batch(lattices).astype(np.float32)
     steps = rg_steps(x.shape[1])
     if steps and rg is None:

@@ -370,7 +370,8 @@ def train_base(params: Mapping, train_shards, validation_shards, *, model_out, h
 
     def build():
         net = base_network(int(params["width"]), architecture=params["architecture"],
-                           blocks=int(params["blocks"]), loss=params["loss"], scales=scales)
+                           blocks=int(params["blocks"]), shifts=int(params["shifts"]),
+                           loss=params["loss"], scales=scales)
         return compile_model(net, **_optim(params), chern=True, loss=params["loss"])
 
     _, rows = fit_resumable(build, train, epochs=int(params["max_epochs"]), state_dir=state_dir,
@@ -492,7 +493,7 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
         return validation_columns(base, rg, sets)
 
     fingerprint = {"params": params, "inputs": inputs_fingerprint(
-        [*train_shards, *(p for paths in test_shards.values() for p in paths)],
+        [*train_shards, *(p for paths in validation_shards.values() for p in paths)],
         [base_model, init_model])}
     _, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
                             on_epoch=on_epoch, log=log, fingerprint=fingerprint)

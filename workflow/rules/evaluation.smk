@@ -1,4 +1,4 @@
-"""Stage 5: accuracies of every network against the paper's numbers, and run times."""
+"""Stage 5: accuracies of every network against the paper's numbers, run times, model bundle."""
 
 
 rule evaluate:
@@ -64,6 +64,25 @@ rule measure_timing:
     shell:
         "{params.rgtopo} timing --params {params.params:q} --threads {threads} {params.require_gpu}"
         " --base {input.base} --rg {input.rg} --out {output} 2> {log}"
+
+
+rule export_bundle:
+    input:
+        base="results/models/base_network.keras",
+        rg="results/rg/main/selected.keras",
+        metrics="results/metrics/accuracy.json",
+    output:
+        directory("results/bundle"),
+    log:
+        "logs/export_bundle.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    params:
+        config=as_json(config),
+        rgtopo=RGTOPO,
+    shell:
+        "{params.rgtopo} export-bundle --base {input.base} --rg {input.rg}"
+        " --metrics {input.metrics} --config-json {params.config:q} --out {output} 2> {log}"
 
 
 rule evaluation:

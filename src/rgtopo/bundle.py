@@ -1,0 +1,218 @@
+"""Model bundles: the trained base and RG networks with a card that says where they came from.
+
+A bundle is a directory holding
+
+* ``base_network.keras``: the 4x4 base network;
+* ``rg_network.keras``: the selected RG network;
+* ``card.json``: ``format`` = "rgtopo-bundle", ``format_version``, the
+  rgtopo version, date and git commit that made it, the config it was
+  trained with, the accuracies (``results/metrics/accuracy.json`` as
+  written by the evaluation, paper baselines included), the network widths
+  and the numpy / tensorflow / keras versions.
+
+One bundle is shipped inside the package (``default_bundle/``) so that
+``rgtopo predict`` and ``rgtopo.predict_chern`` work without training.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import BundleError, ShardError
+
+FORMAT = "rgtopo-bundle"
+FORMAT_VERSION = 1
+BASE_FILE = "base_network.keras"
+RG_FILE = "rg_network.keras"
+CARD_FILE = "card.json"
+DEFAULT_BUNDLE = Path(__file__).resolve().parent / "default_bundle"
+# Lattice sites per network call: bounds memory (64 lattices at N = 64, one from N = 512 on).
+SITES_PER_BATCH = 2**18
+
+
+class Bundle:
+    """Loaded networks of one bundle; ``predict`` maps lattices of size 4 * 2^k to raw outputs."""
+
+    def __init__(self, path: Path, base, rg, card: dict):
+        self.path, self.base, self.rg, self.card = path, base, rg, card
+
+    def __repr__(self) -> str:
+        return (f"Bundle({str(self.path)!r}, rgtopo {self.card.get('rgtopo_version')}, "
+                f"commit {str(self.card.get('git_commit'))[:10]})")
+
+    def batch_size(self, size: int, batch_size: int = 256) -> int:
+        """Lattices per network call at linear size N: at most ``batch_size``, bounded memory."""
+        return max(1, min(int(batch_size), SITES_PER_BATCH // (int(size) ** 2)))
+
+    def predict(self, lattices, batch_size: int = 256) -> np.ndarray:
+        """Raw network output (B,) for a lattice (N, N, 3) or batch (B, N, N, 3), N = 4 * 2^k.
+
+        Round to get the predicted Chern number; the distance to the nearest
+        integer is a confidence one can filter on.
+        """
+        from .lattice import as_lattice_batch
+        from .models import _predict, apply_rg, rg_steps
+
+        x = as_lattice_batch(lattices)
+        steps = rg_steps(x.shape[1])
+        step = self.batch_size(x.shape[1], batch_size)
+        out = []
+        for start in range(0, len(x), step):
+            part = x[start : start + step].astype(np.float32)
+            part = apply_rg(self.rg, part, steps, step) if steps else part
+            out.append(_predict(self.base, part, step)[:, 0])
+        return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def _package_versions() -> dict:
+    out = {"python": platform.python_version()}
+    for key, dists in (("numpy", ["numpy"]), ("tensorflow", ["tensorflow", "tensorflow-cpu"]),
+                       ("keras", ["keras"]), ("h5py", ["h5py"])):
+        for dist in dists:
+            try:
+                out[key] = version(dist)
+                break
+            except PackageNotFoundError:
+                pass
+    return out
+
+
+def _git_commit(cwd) -> tuple[str | None, bool | None]:
+    """HEAD of the repository containing cwd and whether tracked files differ from it."""
+    try:
+        run = lambda *a: subprocess.run(["git", *a], cwd=cwd, capture_output=True,  # noqa: E731
+                                        text=True, timeout=20, check=True).stdout.strip()
+        return run("rev-parse", "HEAD"), bool(run("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+
+
+def _network_info(model, file: str) -> dict:
+    info = {"file": file, "parameters": int(model.count_params())}
+    try:
+        info["width"] = int(model.get_layer("conv1").filters)
+    except ValueError:
+        pass
+    try:
+        info["padding"] = model.get_layer("pad2").mode
+    except ValueError:
+        pass
+    return info
+
+
+def export_bundle(base, rg, out, *, metrics=None, config: Mapping | None = None,
+                  git_dir=None) -> Path:
+    """Write a bundle directory ``out`` from saved (or in-memory) base and RG networks.
+
+    base, rg: paths of saved networks or Keras models; metrics: accuracy JSON
+    (a path or a dict), stored as-is; config: the config the networks were
+    trained with. Written to a temporary directory and renamed, so ``out``
+    is either the old bundle or the complete new one.
+    """
+    from .models import load_model
+
+    base = load_model(base) if isinstance(base, (str, os.PathLike)) else base
+    rg = load_model(rg) if isinstance(rg, (str, os.PathLike)) else rg
+    if isinstance(metrics, (str, os.PathLike)):
+        try:
+            metrics = json.loads(Path(metrics).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise BundleError(f"{metrics}: not a readable accuracy JSON ({exc})") from None
+    commit, dirty = _git_commit(git_dir or Path.cwd())
+    card = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "rgtopo_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "networks": {"base": _network_info(base, BASE_FILE), "rg": _network_info(rg, RG_FILE)},
+        "accuracy": metrics,
+        "config": dict(config) if config is not None else None,
+        "packages": _package_versions(),
+    }
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir()
+        base.save(tmp / BASE_FILE)
+        rg.save(tmp / RG_FILE)
+        (tmp / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+        if out.exists():
+            out.rename(old)
+        tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return out
+
+
+def read_card(path) -> dict:
+    """The card of bundle ``path``, checked for format and version compatibility."""
+    path = Path(path)
+    if not path.is_dir():
+        raise BundleError(f"{path}: no such model bundle (expected a directory with {CARD_FILE})")
+    try:
+        card = json.loads((path / CARD_FILE).read_text())
+    except FileNotFoundError:
+        raise BundleError(f"{path}: not a model bundle ({CARD_FILE} missing)") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{path}: unreadable {CARD_FILE} ({exc})") from None
+    if not isinstance(card, dict) or card.get("format") != FORMAT:
+        raise BundleError(f"{path}: {CARD_FILE} is not an rgtopo bundle card")
+    made = card.get("format_version")
+    if made != FORMAT_VERSION:
+        raise BundleError(
+            f"{path}: bundle format version {made} (made by rgtopo {card.get('rgtopo_version')}) "
+            f"is incompatible with rgtopo {__version__}, which reads version {FORMAT_VERSION}"
+        )
+    keras_made = str(card.get("packages", {}).get("keras", "3")).split(".")[0]
+    keras_here = version("keras").split(".")[0]
+    if keras_made != keras_here:
+        raise BundleError(f"{path}: saved with keras {card['packages']['keras']}, "
+                          f"incompatible with the installed keras {version('keras')}")
+    return card
+
+
+_CACHE: dict = {}
+
+
+def load_bundle(path=None) -> Bundle:
+    """Load a bundle directory; None loads the bundle shipped with the package.
+
+    Loaded bundles are cached per directory and card, so repeated
+    ``rgtopo.predict_chern`` calls do not reload the networks.
+    """
+    if path is None:
+        if not (DEFAULT_BUNDLE / CARD_FILE).is_file():
+            raise BundleError(
+                f"no default model bundle installed (no {CARD_FILE} in {DEFAULT_BUNDLE}); pass "
+                "a bundle directory (--model, or rgtopo.load_bundle(path))"
+            )
+        path = DEFAULT_BUNDLE
+    path = Path(path)
+    card = read_card(path)
+    key = (str(path.resolve()), (path / CARD_FILE).stat().st_mtime_ns)
+    if key not in _CACHE:
+        from .models import load_model
+
+        try:
+            base, rg = load_model(path / BASE_FILE), load_model(path / RG_FILE)
+        except ShardError as exc:
+            raise BundleError(f"{path}: {exc}") from None
+        _CACHE[key] = Bundle(path, base, rg, card)
+    return _CACHE[key]

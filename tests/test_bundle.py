@@ -1,0 +1,139 @@
+"""Model bundles: export and load back tiny untrained networks, the card, and every bad bundle."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import json  # noqa: E402
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import rgtopo  # noqa: E402
+from conftest import REPO  # noqa: E402
+from rgtopo import bundle as bundle_mod  # noqa: E402
+from rgtopo.errors import BundleError, LatticeError  # noqa: E402
+from rgtopo.models import base_network, predict_chern, rg_network  # noqa: E402
+
+METRICS = {"selected_epoch_16x16": {"description": "selected RG epoch, 16x16",
+                                    "paper_percent": 95.6, "measured_percent": 41.0,
+                                    "interval_percent": [38.0, 44.0]}}
+
+
+@pytest.fixture(scope="module")
+def nets():
+    keras.utils.set_random_seed(5)
+    return base_network(4), rg_network(2)
+
+
+@pytest.fixture(scope="module")
+def exported(nets, tmp_path_factory):
+    d = tmp_path_factory.mktemp("bundle")
+    (d / "accuracy.json").write_text(json.dumps(METRICS))
+    base, rg = nets
+    base.save(d / "base.keras")
+    rg.save(d / "rg.keras")
+    out = rgtopo.export_bundle(d / "base.keras", d / "rg.keras", d / "bundle",
+                               metrics=d / "accuracy.json", config={"seed": 7}, git_dir=REPO)
+    return out
+
+
+def lattices(rng, n, count=5):
+    lat = np.empty((count, n, n, 3))
+    lat[..., 0] = rng.uniform(-4, 4, (count, 1, 1)) + rng.uniform(-0.3, 0.3, (count, n, n))
+    lat[..., 1] = rng.uniform(-2, 2, (count, 1, 1))
+    lat[..., 2] = 0.15
+    return lat
+
+
+def test_bundle_holds_two_networks_and_a_card(exported):
+    assert sorted(p.name for p in exported.iterdir()) == [
+        "base_network.keras", "card.json", "rg_network.keras"]
+    card = json.loads((exported / "card.json").read_text())
+    assert card["format"] == "rgtopo-bundle" and card["format_version"] == 1
+    assert card["accuracy"] == METRICS and card["config"] == {"seed": 7}
+    assert card["rgtopo_version"] == rgtopo.__version__
+    assert len(card["git_commit"]) == 40
+    assert card["networks"]["base"]["width"] == 4 and card["networks"]["rg"]["width"] == 2
+    assert card["networks"]["rg"]["padding"] == "periodic"
+    assert {"numpy", "tensorflow", "keras"} <= set(card["packages"])
+    assert card["created"][:2] == "20"
+
+
+@pytest.mark.parametrize("n", [4, 8, 16, 32])
+def test_round_trip_predicts_exactly_like_the_networks(nets, exported, rng, n):
+    lat = lattices(rng, n)
+    expected = predict_chern(lat, *nets)
+    loaded = rgtopo.load_bundle(exported)
+    np.testing.assert_array_equal(loaded.predict(lat), expected)
+    np.testing.assert_array_equal(rgtopo.predict_chern(lat, loaded), expected)
+    assert loaded.predict(lat[0]).shape == (1,)
+
+
+def test_large_lattices_go_through_the_chain_in_small_batches(nets, exported, rng, monkeypatch):
+    loaded = rgtopo.load_bundle(exported)
+    assert loaded.batch_size(1024) == 1 and loaded.batch_size(64) == 64
+    assert loaded.batch_size(16) == 256 and loaded.batch_size(64, 16) == 16
+    lat = lattices(rng, 16, 7)
+    monkeypatch.setattr(bundle_mod, "SITES_PER_BATCH", 2 * 16 * 16)
+    assert loaded.batch_size(16) == 2
+    np.testing.assert_allclose(loaded.predict(lat), predict_chern(lat, *nets), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_export_replaces_an_existing_bundle_whole(nets, exported, tmp_path):
+    out = tmp_path / "b"
+    rgtopo.export_bundle(*nets, out, metrics=METRICS)
+    first = json.loads((out / "card.json").read_text())
+    rgtopo.export_bundle(*nets, out)
+    second = json.loads((out / "card.json").read_text())
+    assert first["accuracy"] == METRICS and second["accuracy"] is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]
+
+
+def test_default_bundle_missing_is_one_clear_error(tmp_path, monkeypatch, rng):
+    monkeypatch.setattr(bundle_mod, "DEFAULT_BUNDLE", tmp_path / "default_bundle")
+    with pytest.raises(BundleError, match="no default model bundle installed"):
+        rgtopo.load_bundle()
+    with pytest.raises(BundleError, match="no default model bundle installed"):
+        rgtopo.predict_chern(lattices(rng, 4))
+
+
+def _copy(src, dst):
+    dst.mkdir()
+    for p in src.iterdir():
+        (dst / p.name).write_bytes(p.read_bytes())
+    return dst
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda d: (d / "card.json").unlink(), "card.json missing"),
+        (lambda d: (d / "card.json").write_text("{"), "unreadable card.json"),
+        (lambda d: (d / "card.json").write_text('{"format": "other"}'), "not an rgtopo bundle"),
+        (lambda d: _edit_card(d, format_version=2), "format version 2 .* incompatible"),
+        (lambda d: _edit_card(d, packages={"keras": "2.15.0"}), "keras 2.15.0, incompatible"),
+        (lambda d: (d / "rg_network.keras").unlink(), "no such saved model"),
+        (lambda d: (d / "base_network.keras").write_text("junk"), "not a loadable"),
+    ],
+)
+def test_bad_bundles_raise_one_clear_error(exported, tmp_path, damage, message):
+    d = _copy(exported, tmp_path / "bad")
+    damage(d)
+    with pytest.raises(BundleError, match=message):
+        rgtopo.load_bundle(d)
+
+
+def _edit_card(d, **changes):
+    card = json.loads((d / "card.json").read_text())
+    card.update(changes)
+    (d / "card.json").write_text(json.dumps(card))
+
+
+def test_no_such_bundle_and_unreachable_size(exported, tmp_path, rng):
+    with pytest.raises(BundleError, match="no such model bundle"):
+        rgtopo.load_bundle(tmp_path / "nowhere")
+    with pytest.raises(LatticeError, match="nearest valid sizes: 8 or 16"):
+        rgtopo.load_bundle(exported).predict(np.zeros((1, 12, 12, 3)))

@@ -1,0 +1,254 @@
+"""`rgtopo chern` / `rgtopo predict` / `rgtopo export-bundle` on user files: every input and
+output format, streaming, and every bad input (one line on stderr, exit status 2)."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import io  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import h5py  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import rgtopo  # noqa: E402
+from conftest import REPO  # noqa: E402
+from rgtopo import bundle as bundle_mod  # noqa: E402
+from rgtopo.cli import main  # noqa: E402
+from rgtopo.models import base_network, rg_network  # noqa: E402
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO / "src")}
+
+
+def rgtopo_cli(*args, cwd=None):
+    """The command line in a fresh process: (exit status, stdout, stderr)."""
+    p = subprocess.run([sys.executable, "-m", "rgtopo", *map(str, args)], capture_output=True,
+                       text=True, env=ENV, cwd=cwd, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+
+def lattices(rng, n, count):
+    lat = np.empty((count, n, n, 3))
+    lat[..., 0] = rng.uniform(-4, 4, (count, 1, 1)) + rng.uniform(-0.3, 0.3, (count, n, n))
+    lat[..., 1] = rng.uniform(-2, 2, (count, 1, 1)) + rng.uniform(-0.1, 0.1, (count, n, n))
+    lat[..., 2] = 0.15
+    return lat
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    rng = np.random.default_rng(11)
+    d = tmp_path_factory.mktemp("inputs")
+    lat = lattices(rng, 8, 12)
+    np.save(d / "batch.npy", lat)
+    np.save(d / "one.npy", lat[3])
+    np.savez(d / "several.npz", lattices=lat, mu=lat[..., 0])
+    np.savez_compressed(d / "named.npz", mine=lat.astype(np.float32))
+    with h5py.File(d / "nested.hdf5", "w") as f:
+        f["group/lat"] = lat
+        f["other"] = np.arange(3)
+    with h5py.File(d / "shard.h5", "w") as f:
+        f["lattices"] = lat
+        f["chern"] = np.zeros(12)
+    return d, lat, rgtopo.chern_numbers(lat)
+
+
+@pytest.mark.parametrize(
+    "name, key",
+    [("batch.npy", None), ("several.npz", None), ("named.npz", None), ("named.npz", "mine"),
+     ("nested.hdf5", "group/lat"), ("shard.h5", None)],
+)
+def test_chern_reads_every_format_and_writes_csv_to_stdout(data, name, key, capsys):
+    d, lat, expected = data
+    argv = ["chern", str(d / name), "--threads", "1"] + (["--key", key] if key else [])
+    assert main(argv) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(table.columns) == ["index", "chern", "gap", "bott_deviation"]
+    assert table["index"].tolist() == list(range(12))
+    np.testing.assert_array_equal(table["chern"], expected.chern)
+    np.testing.assert_allclose(table["gap"], expected.gap, rtol=1e-5)
+    assert (table["bott_deviation"] < 1e-6).all()
+
+
+def test_chern_of_one_lattice_and_h5_output(data, tmp_path):
+    d, lat, expected = data
+    assert main(["chern", str(d / "one.npy"), "--out", str(tmp_path / "c.csv")]) == 0
+    assert pd.read_csv(tmp_path / "c.csv")["chern"].tolist() == [expected.chern[3]]
+    assert main(["chern", str(d / "batch.npy"), "--out", str(tmp_path / "c.h5")]) == 0
+    with h5py.File(tmp_path / "c.h5", "r") as f:
+        assert sorted(f) == ["bott_deviation", "chern", "gap", "index"]
+        np.testing.assert_array_equal(f["chern"][...], expected.chern)
+        np.testing.assert_array_equal(f["gap"][...], expected.gap)
+        assert f.attrs["input"] == str(d / "batch.npy") and f.attrs["command"] == "chern"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv", "c.h5"]
+
+
+def test_chern_streams_inputs_larger_than_one_batch(tmp_path):
+    """5000 4x4 lattices span two labeling batches; .npz members are read piecewise."""
+    lat = lattices(np.random.default_rng(2), 4, 5000)
+    np.savez_compressed(tmp_path / "big.npz", lattices=lat)
+    assert main(["chern", str(tmp_path / "big.npz"), "--out", str(tmp_path / "big.csv")]) == 0
+    np.testing.assert_array_equal(pd.read_csv(tmp_path / "big.csv")["chern"],
+                                  rgtopo.chern_numbers(lat).chern)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    keras.utils.set_random_seed(9)
+    base, rg = base_network(4), rg_network(2)
+    out = rgtopo.export_bundle(base, rg, tmp_path_factory.mktemp("m") / "bundle")
+    return out, base, rg
+
+
+@pytest.mark.parametrize("n", [4, 16])
+def test_predict_matches_the_networks_in_any_batch_size(model, tmp_path, n):
+    path, base, rg = model
+    lat = lattices(np.random.default_rng(n), n, 10)
+    np.save(tmp_path / "x.npy", lat.astype(np.float32))
+    expected = rgtopo.predict_chern(lat, base, rg)
+    for batch in ("3", "256"):
+        out = tmp_path / f"p{batch}.csv"
+        argv = ["predict", str(tmp_path / "x.npy"), "--model", str(path), "--out", str(out),
+                "--batch-size", batch]
+        assert main(argv) == 0
+        table = pd.read_csv(out)
+        assert list(table.columns) == ["index", "chern", "raw", "distance_to_integer"]
+        np.testing.assert_allclose(table["raw"], expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(table["chern"], np.rint(table["raw"]))
+        np.testing.assert_allclose(table["distance_to_integer"],
+                                   np.abs(table["raw"] - table["chern"]))
+
+
+def test_predict_h5_output_names_the_model(model, data, tmp_path):
+    path, base, rg = model
+    d, lat, _ = data
+    code, out, err = rgtopo_cli("predict", d / "shard.h5", "--model", path, "--out",
+                                tmp_path / "p.h5")
+    assert (code, out, err) == (0, "", "")
+    with h5py.File(tmp_path / "p.h5", "r") as f:
+        assert sorted(f) == ["chern", "distance_to_integer", "index", "raw"]
+        np.testing.assert_allclose(f["raw"][...], rgtopo.predict_chern(lat, base, rg),
+                                   rtol=1e-5, atol=1e-6)
+        assert f.attrs["model"] == str(path.resolve())
+
+
+def test_export_bundle_command_writes_a_loadable_bundle(model, tmp_path):
+    path, base, rg = model
+    (tmp_path / "cfg.yaml").write_text("seed: 3\nrg_network: {width: 2}\n")
+    (tmp_path / "acc.json").write_text(json.dumps({"base_4x4": {"measured_percent": 50.0}}))
+    code, _, err = rgtopo_cli("export-bundle", "--base", path / "base_network.keras", "--rg",
+                              path / "rg_network.keras", "--metrics", tmp_path / "acc.json",
+                              "--config", tmp_path / "cfg.yaml", "--out", tmp_path / "b")
+    assert code == 0, err
+    card = rgtopo.load_bundle(tmp_path / "b").card
+    assert card["config"] == {"seed": 3, "rg_network": {"width": 2}}
+    assert card["accuracy"] == {"base_4x4": {"measured_percent": 50.0}}
+
+
+def write_bad(d, model):
+    """One file per kind of bad input; returns {case: (command args, expected message)}."""
+    np.save(d / "rank2.npy", np.zeros((4, 4)))
+    np.save(d / "rank5.npy", np.zeros((1, 1, 4, 4, 3)))
+    np.save(d / "nonsquare.npy", np.zeros((2, 4, 8, 3)))
+    np.save(d / "channels.npy", np.zeros((2, 4, 4, 2)))
+    np.save(d / "complex.npy", np.zeros((2, 4, 4, 3), complex))
+    nan = np.zeros((3000, 4, 4, 3))
+    nan[2500, 1, 2, 0] = np.nan
+    np.save(d / "nan.npy", nan)
+    inf = np.zeros((3, 4, 4, 3))
+    inf[1, 0, 0, 2] = np.inf
+    np.savez(d / "inf.npz", lattices=inf)
+    np.save(d / "twelve.npy", np.zeros((2, 12, 12, 3)))
+    np.save(d / "good.npy", np.zeros((2, 4, 4, 3)))
+    np.savez(d / "two.npz", a=np.zeros((2, 4, 4, 3)), b=np.zeros(3))
+    (d / "junk.npy").write_text("not numpy")
+    (d / "junk.h5").write_text("not hdf5")
+    (d / "junk.npz").write_text("not a zip")
+    (d / "lattices.txt").write_text("1 2 3")
+    return {
+        "missing": (["chern", d / "nowhere.npy"], "no such file"),
+        "unreadable npy": (["chern", d / "junk.npy"], "not a readable .npy file"),
+        "unreadable h5": (["chern", d / "junk.h5"], "not a readable .h5 file"),
+        "unreadable npz": (["chern", d / "junk.npz"], "not a readable .npz file"),
+        "unknown format": (["chern", d / "lattices.txt"], "unknown format '.txt'"),
+        "rank 2": (["chern", d / "rank2.npy"], r"got shape \(4, 4\)"),
+        "rank 5": (["predict", d / "rank5.npy"], r"got shape \(1, 1, 4, 4, 3\)"),
+        "non-square": (["chern", d / "nonsquare.npy"], "must be square N x N, got 4 x 8"),
+        "channels": (["predict", d / "channels.npy"], "3 channels .* got 2"),
+        "complex": (["chern", d / "complex.npy"], "expected real numbers"),
+        "nan": (["chern", d / "nan.npy", "--out", d / "out.csv"], "lattice 2500 contains NaN"),
+        "inf": (["predict", d / "inf.npz", "--model", model], "lattice 1 contains NaN or inf"),
+        "unreachable size": (["predict", d / "twelve.npy"],
+                             "size 12 cannot be reached .* nearest valid sizes: 8 or 16"),
+        "unknown key": (["chern", d / "two.npz", "--key", "c"], "no array 'c'; available: a, b"),
+        "ambiguous key": (["chern", d / "two.npz"], "pick one with --key: a, b"),
+        "key for npy": (["chern", d / "good.npy", "--key", "x"], "--key applies to .npz"),
+        "no bundle": (["predict", d / "good.npy", "--model", d], "not a model bundle"),
+        "bad output": (["chern", d / "good.npy", "--out", d / "o.txt"], "unknown output format"),
+        "no out dir": (["chern", d / "good.npy", "--out", d / "no/o.csv"], "does not exist"),
+        "threads": (["chern", d / "good.npy", "--threads", "0"], "--threads must be >= 1"),
+    }
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory, model):
+    d = tmp_path_factory.mktemp("bad")
+    (d / "out.csv").write_text("previous results\n")
+    return d, write_bad(d, model[0])
+
+
+CASES = [
+    "missing", "unreadable npy", "unreadable h5", "unreadable npz", "unknown format", "rank 2",
+    "rank 5", "non-square", "channels", "complex", "nan", "inf", "unreachable size",
+    "unknown key", "ambiguous key", "key for npy", "no bundle", "bad output", "no out dir",
+    "threads",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_one_line_and_exit_status_2(bad, case):
+    d, cases = bad
+    args, message = cases[case]
+    code, out, err = rgtopo_cli(*args)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"rgtopo {args[0]}: error: ")
+    assert re.search(message, lines[0]), lines[0]
+
+
+def test_failed_run_leaves_no_partial_output(bad):
+    d, cases = bad
+    rgtopo_cli(*cases["nan"][0])
+    assert (d / "out.csv").read_text() == "previous results\n"
+    assert not [p for p in d.iterdir() if p.name.startswith(".")]
+
+
+def test_incompatible_bundle_version(model, tmp_path, bad):
+    path, _, _ = model
+    old = tmp_path / "future"
+    old.mkdir()
+    for p in path.iterdir():
+        (old / p.name).write_bytes(p.read_bytes())
+    card = json.loads((old / "card.json").read_text())
+    card.update(format_version=2, rgtopo_version="9.0")
+    (old / "card.json").write_text(json.dumps(card))
+    code, _, err = rgtopo_cli("predict", bad[0] / "good.npy", "--model", old)
+    assert code == 2
+    assert err.strip() == (f"rgtopo predict: error: {old}: bundle format version 2 (made by "
+                           f"rgtopo 9.0) is incompatible with rgtopo {rgtopo.__version__}, "
+                           "which reads version 1")
+
+
+def test_predict_without_a_default_bundle_says_so(bad, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(bundle_mod, "DEFAULT_BUNDLE", tmp_path / "default_bundle")
+    assert main(["predict", str(bad[0] / "good.npy")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rgtopo predict: error: no default model bundle installed")
+    assert "\n" not in err
