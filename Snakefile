@@ -32,6 +32,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/training.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/provenance.smk"
 
 
 rule all:
@@ -40,4 +41,5 @@ rule all:
         rules.figures.input,
         "results/metrics/accuracy.csv",
         "results/metrics/decimation_periodic.json",
+        rules.provenance.output,
         rules.export_bundle.output,

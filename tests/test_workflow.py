@@ -50,13 +50,14 @@ def expected_jobs(cfg):
     shards = {n: -(-d["count"] // cfg["shard_size"]) for n, d in cfg["datasets"].items()}
     runs = cfg["rg_training"]["runs"]
     paddings = {r["padding"] for r in runs.values() if r["init"] == "decimation"}
-    figures = {f: 1 for f in ("fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8")}
+    figures = {f: 1 for f in ("fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8",
+                              "fig_training")}
     return {
         "sample_shard": sum(shards.values()),
         "label_shard": sum(v for n, v in shards.items() if not n.startswith("decimation")),
         "train_base": 1, "init_decimation": len(paddings), "train_rg": len(runs),
-        "evaluate": 1, "measure_timing": 1, "export_bundle": 1, "table1": 1, "all": 1,
-        **figures,
+        "evaluate": 1, "measure_timing": 1, "export_bundle": 1, "table1": 1, "provenance": 1,
+        "all": 1, **figures,
     }
 
 
@@ -157,7 +158,7 @@ def run_dir(tmp_path_factory):
     return d
 
 
-FIGURES = ["fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8"]
+FIGURES = ["fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig_training"]
 
 
 def test_every_figure_and_table_is_written(run_dir):
@@ -168,6 +169,8 @@ def test_every_figure_and_table_is_written(run_dir):
         assert (run_dir / "results/figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     table = (run_dir / "results/figures/table1.md").read_text()
     assert "95.60" in table and "| selected RG epoch (best 16x16), 16x16 |" in table
+    page = (run_dir / "results/figures/table1.html").read_text()
+    assert "<td>selected RG epoch (best 16x16), 16x16</td><td>95.60</td>" in page
 
 
 def test_figure_csvs_match_their_sources(run_dir, reference_dir):
@@ -287,11 +290,53 @@ def test_figures_profile_remakes_all_figures_without_upstream_jobs(run_dir):
     assert set(stats) == {*FIGURES, "table1", "figures"}
 
 
+def embedded_files(html: str) -> dict:
+    """{file name: bytes} of every result the self-contained report embeds as a data URI."""
+    import base64
+
+    return {m[1]: base64.b64decode(m[2]) for m in re.finditer(
+        r"data:[\w/.+-]+;charset=[\w-]+;filename=([^;]+);base64,([A-Za-z0-9+/=]+)", html)}
+
+
 def test_report_builds(run_dir):
     smk("--configfile", str(REPO / "config/test.yaml"), "--report",
         str(run_dir / "report.html"), cwd=run_dir)
     html = (run_dir / "report.html").read_text(errors="ignore")
     assert len(html) > 10_000 and "fig7" in html
+    files = embedded_files(html)
+    for name in FIGURES:
+        assert files[f"{name}.png"][:4] == b"\x89PNG", name
+    assert files["fig_training.png"] == (run_dir / "results/figures/fig_training.png").read_bytes()
+    assert "Training curves" in html and "Provenance" in html  # captions
+    # the accuracy table, shown inline
+    table = files["table1.html"].decode()
+    assert "selected RG epoch (best 16x16), 16x16" in table and "<table>" in table
+    # the provenance: this checkout's commit, the device every TensorFlow job logged, the config
+    record = json.loads((run_dir / "results/provenance.json").read_text())
+    page = files["provenance.html"].decode()
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    assert record["git_commit"] == commit and commit in page
+    assert record["config"] == load("test.yaml")
+    assert set(record["tensorflow_devices"]) == {
+        "train_base", "init_decimation_periodic", "init_decimation_zero", "train_rg_main",
+        "train_rg_uninitialized", "train_rg_zero_padding", "evaluate", "measure_timing"}
+    devices = record["tensorflow_devices"].values()
+    assert all(d.startswith(("CPU only", "1 GPU(s)")) for d in devices)
+    for key in ("packages.tensorflow", "packages.snakemake", "tensorflow_devices.train_base"):
+        assert f"<th>{key}</th>" in page
+    # the training curves: every history of the run, as plotted
+    curves = pd.read_csv(run_dir / "results/figures/fig_training.csv")
+    assert set(curves["history"]) == {
+        "base network", "decimation (periodic padding)", "decimation (zero padding)",
+        "RG run main", "RG run uninitialized", "RG run zero_padding"}
+    main = curves[curves["history"] == "RG run main"].pivot(index="epoch", columns="quantity",
+                                                             values="value")
+    history = pd.read_csv(run_dir / "results/rg/main/history.csv").set_index("epoch")
+    np.testing.assert_allclose(main["validation_accuracy_16x16"],
+                               history["validation_accuracy_16x16"])
+    np.testing.assert_allclose(main["validation_accuracy_low_8x8"],
+                               history["validation_accuracy_low_8x8"])
 
 
 def test_killed_rg_training_resumes_from_last_epoch(run_dir):

@@ -247,12 +247,26 @@ def _cmd_figure(a):
     elif name == "fig8":
         figures.fig8(inp[0], p["size"], p["site"], p["mu0"], p["t_minus0"], p["delta0"],
                      p["strengths"], a.out)
+    elif name == "fig_training":
+        figures.fig_training({h: pd.read_csv(f) for h, f in zip(p["histories"], inp)}, a.out,
+                             p["select_size"])
     elif name == "table1":
         write_headline_table(pd.read_csv(inp[0]), a.out, p["config_name"])
     _log(f"{name} -> {a.out}.*")
 
 
-FIGURES = ("fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "table1")
+def _cmd_provenance(a):
+    from .provenance import collect, write
+
+    p = a.params
+    record = collect(p["config"], repo=a.repo, logs=a.logs, config_files=p["config_files"],
+                     snakemake_version=p.get("snakemake_version"))
+    write(record, a.json_out, a.html_out)
+    _log(f"provenance: commit {record['git_commit']}, devices {record['tensorflow_devices']}")
+
+
+FIGURES = ("fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig_training",
+           "table1")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -330,6 +344,15 @@ def _build_parser() -> argparse.ArgumentParser:
           base=0, rg=0, out=0)
     s = stage("figure", _cmd_figure, "draw one figure from result files", inputs="+", out=0)
     s.add_argument("name", choices=FIGURES)
+
+    s = sub.add_parser("provenance", help="record versions, git commit, device, host and config")
+    s.add_argument("--params", type=_json, required=True,
+                   help="{config, config_files, snakemake_version} (JSON)")
+    s.add_argument("--repo", required=True, help="the workflow's checkout (for its git commit)")
+    s.add_argument("--logs", nargs="*", default=[], help="job logs with 'TensorFlow devices:'")
+    s.add_argument("--json-out", required=True)
+    s.add_argument("--html-out", required=True)
+    s.set_defaults(func=_cmd_provenance, threads=1, blas_single=True)
     return p
 
 

@@ -243,6 +243,110 @@ def fig6(histories: Mapping[str, pd.DataFrame], stem) -> pd.DataFrame:
     return table
 
 
+# ----------------------------------------------------------------------- training curves
+def _accuracy_columns(history: pd.DataFrame) -> list[str]:
+    """Accuracy columns to plot as curves: their _low_/_high_ bands go with them, and the
+    disorder-decided accuracy (often undefined on small sets) stays in the history."""
+    return [c for c in history.columns if "accuracy" in c and not re.search(r"_(low|high)_", c)
+            and "decided" not in c]
+
+
+def _curve_label(column: str) -> str:
+    """Legend text: the history's column name, marked when it is measured on training data."""
+    return column if column.startswith(("val", "test")) else f"{column} (training)"
+
+
+def _band(history: pd.DataFrame, column: str) -> tuple[str, str] | None:
+    """(low, high) columns of validation_accuracy_NxN's interval, where the history has them."""
+    if "accuracy_" not in column:
+        return None
+    low, high = (column.replace("accuracy_", f"accuracy_{q}_", 1) for q in ("low", "high"))
+    return (low, high) if low in history and high in history else None
+
+
+def fig_training(histories: Mapping[str, pd.DataFrame], stem, select_size: int | None = None):
+    """Every training history: losses and learning rate, accuracies with bands, selection.
+
+    One row per history (base network, decimation, each RG run): left, every loss
+    column (log scale) with the learning rate on a second axis; right, every
+    accuracy column in percent with its Wilson band where the history has one and
+    the selected epoch marked (a history without accuracies gets the whole row).
+    Columns are taken as found, so a history of any stage plots.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    fig = plt.figure(figsize=(11, 3.2 * len(histories)), constrained_layout=True)
+    grid = fig.add_gridspec(len(histories), 2)
+    long = []
+
+    def record(name, hist, column, epochs):
+        values = hist[column].to_numpy(dtype=float)
+        keep = np.isfinite(values)
+        long.append(pd.DataFrame({"history": name, "epoch": epochs[keep], "quantity": column,
+                                  "value": values[keep]}))
+
+    def numeric(hist, column):
+        return pd.api.types.is_numeric_dtype(hist[column]) and hist[column].notna().any()
+
+    for row, (name, hist) in enumerate(histories.items()):
+        epochs = (hist["epoch"] if "epoch" in hist else pd.Series(range(len(hist)))).to_numpy()
+        losses = [c for c in hist.columns if "loss" in c and numeric(hist, c)]
+        accuracies = [c for c in _accuracy_columns(hist) if numeric(hist, c)]
+        ax_loss = fig.add_subplot(grid[row, 0] if accuracies else grid[row, :])
+        for column in losses:
+            ax_loss.plot(epochs, hist[column], "o-", ms=3, label=_curve_label(column))
+            record(name, hist, column, epochs)
+        if losses and (hist[losses] > 0).any().any():
+            ax_loss.set_yscale("log")
+        extra = []  # the learning rate's line joins the loss legend
+        if "learning_rate" in hist and numeric(hist, "learning_rate"):
+            ax_lr = ax_loss.twinx()
+            extra = ax_lr.step(epochs, hist["learning_rate"], "k:", where="mid", lw=1,
+                               label="learning rate (right axis)")
+            ax_lr.set_yscale("log")
+            ax_lr.set_ylabel("learning rate")
+            record(name, hist, "learning_rate", epochs)
+        ax_loss.set_title(f"{name}: loss", fontsize=10)
+        ax_loss.set_ylabel("loss")
+        axes = [ax_loss]
+        if accuracies:
+            ax_acc = fig.add_subplot(grid[row, 1])
+            axes.append(ax_acc)
+            for column in accuracies:
+                line, = ax_acc.plot(epochs, 100 * hist[column], "o-", ms=3,
+                                    label=_curve_label(column))
+                record(name, hist, column, epochs)
+                band = _band(hist, column)
+                if band:
+                    ax_acc.fill_between(epochs, 100 * hist[band[0]], 100 * hist[band[1]],
+                                        color=line.get_color(), alpha=0.2, lw=0)
+                    for column_q in band:
+                        record(name, hist, column_q, epochs)
+            ax_acc.set_title(f"{name}: accuracy (bands: Wilson 95% intervals)", fontsize=10)
+            ax_acc.set_ylabel("accuracy (%)")
+        if "selected" in hist and (hist["selected"] == 1).any():
+            chosen = (hist["selected"] == 1).to_numpy()
+            sel = int(epochs[chosen][0])
+            record(name, hist, "selected", epochs)
+            for ax in axes:
+                ax.axvline(sel, color="0.5", ls=":", lw=1)
+            key = f"validation_accuracy_{select_size}x{select_size}"
+            if accuracies and key in hist:
+                ax_acc.plot([sel], [100 * hist.loc[chosen, key].iloc[0]], "k*", ms=12,
+                            label=f"selected epoch {sel}")
+        for ax in axes:
+            ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            handles = ax.get_legend_handles_labels()[0] + (extra if ax is ax_loss else [])
+            if handles:
+                ax.legend(handles=handles, fontsize=7)
+    fig.suptitle("Training curves of every stage")
+    table = pd.concat(long, ignore_index=True) if long else pd.DataFrame(
+        columns=["history", "epoch", "quantity", "value"])
+    save(fig, stem, table)
+    return table
+
+
 # ----------------------------------------------------------------------- Fig. 4
 def fig4(train_shards: Sequence, alpha: float, bins: int, stem) -> pd.DataFrame:
     """Histogram of the training set's mean (mu/2, t_minus): biased toward the boundaries."""

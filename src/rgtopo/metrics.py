@@ -14,6 +14,8 @@ accuracy carries a Wilson 95 % interval. Pure NumPy, no TensorFlow; Table 1
 
 from __future__ import annotations
 
+import html
+
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -175,7 +177,9 @@ def headline_markdown(table, config_name: str) -> str:
 
 
 def write_headline_table(metrics, stem, config_name: str):
-    """Table 1 from the metrics table (a DataFrame): ``<stem>.csv`` and ``<stem>.md``."""
+    """Table 1 from the metrics table (a DataFrame): ``<stem>.csv``, ``.md`` and ``.html``
+
+    (the report shows HTML inline)."""
     from pathlib import Path
 
     from . import io
@@ -183,5 +187,24 @@ def write_headline_table(metrics, stem, config_name: str):
     stem = Path(stem)
     table = metrics[TABLE1_COLUMNS]
     io.write_frame(stem.with_suffix(".csv"), table)
-    io.write_text(stem.with_suffix(".md"), headline_markdown(table, config_name))
+    markdown = headline_markdown(table, config_name)
+    io.write_text(stem.with_suffix(".md"), markdown)
+    io.write_text(stem.with_suffix(".html"), markdown_table_html(markdown.splitlines()))
     return table
+
+
+def markdown_table_html(lines) -> str:
+    """A page of a Markdown title, paragraphs and one table (the report shows HTML inline)."""
+    cells = [[html.escape(c.strip()) for c in line.strip().strip("|").split("|")]
+             for line in lines if line.startswith("|") and not line.startswith("|---")]
+    head = "".join(f"<th>{c}</th>" for c in cells[0])
+    body = "\n".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in cells[1:])
+    text = [line for line in lines if line and not line.startswith("|")]
+    title, paragraphs = text[0].lstrip("# "), "".join(f"<p>{html.escape(t)}</p>" for t in text[1:])
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif}}"
+            "td,th{padding:.1em .6em;border-bottom:1px solid #ddd;text-align:right}"
+            "td:first-child,th:first-child{text-align:left}</style></head><body>\n"
+            f"<h2>{html.escape(title)}</h2>\n{paragraphs}\n<table>\n<tr>{head}</tr>\n{body}\n"
+            "</table>\n</body></html>\n")
+

@@ -19,7 +19,10 @@ def _uses_conda():
 RGTOPO = "python -m rgtopo" if _uses_conda() else f"{sys.executable} -m rgtopo"
 DATASETS = config["datasets"]
 RUNS = config["rg_training"]["runs"]
-FIGURES = ["fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8"]
+DECIMATION_PADDINGS = sorted(
+    {r["padding"] for r in RUNS.values() if r["init"] == "decimation"}
+)
+FIGURES = ["fig1b", *(f"fig{n}" for n in range(2, 9)), "fig_training"]
 
 
 def _config_error(key, problem):
@@ -170,6 +173,29 @@ def rg_init(wc):
     if run["init"] == "random":
         return []
     return f"results/models/rg_decimation_{run['padding']}.keras"
+
+
+def training_histories():
+    """{label: history.csv} of every training stage, in pipeline order (fig_training)."""
+    return {
+        "base network": "results/training/base_network/history.csv",
+        **{
+            f"decimation ({p} padding)": f"results/training/decimation_{p}/history.csv"
+            for p in DECIMATION_PADDINGS
+        },
+        **{f"RG run {run}": f"results/rg/{run}/history.csv" for run in RUNS},
+    }
+
+
+def job_logs():
+    """Logs of the jobs that run TensorFlow on the training device (their device line)."""
+    return [
+        "logs/train_base.log",
+        *(f"logs/init_decimation_{p}.log" for p in DECIMATION_PADDINGS),
+        *(f"logs/train_rg_{run}.log" for run in RUNS),
+        "logs/evaluate.log",
+        "logs/measure_timing.log",
+    ]
 
 
 FIG_PARAMS = {"seed": config["seed"]}

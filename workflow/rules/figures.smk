@@ -176,16 +176,47 @@ rule fig8:
         FIGURE_SHELL
 
 
+rule fig_training:
+    input:
+        list(training_histories().values()),
+    output:
+        **figure_outputs("fig_training", "fig_training.rst"),
+    log:
+        "logs/figures/fig_training.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: 1
+    params:
+        name="fig_training",
+        params=as_json(
+            FIG_PARAMS
+            | {
+                "histories": list(training_histories()),
+                "select_size": config["rg_training"]["select_size"],
+            }
+        ),
+        stem=lambda wc, output: Path(output[0]).with_suffix(""),
+        rgtopo=RGTOPO,
+    shell:
+        FIGURE_SHELL
+
+
 rule table1:
     input:
         "results/metrics/accuracy.csv",
     output:
         md="results/figures/table1.md",
+        html=report(
+            "results/figures/table1.html",
+            caption="../report/table1.rst",
+            category="Tables",
+            labels={"table": "table1 (view)"},
+        ),
         csv=report(
             "results/figures/table1.csv",
             caption="../report/table1.rst",
             category="Tables",
-            labels={"table": "table1"},
+            labels={"table": "table1 (CSV)"},
         ),
     log:
         "logs/figures/table1.log",
@@ -210,5 +241,4 @@ rule figures:
             for name in FIGURES
             for ext in ("png", "pdf", "csv")
         ],
-        "results/figures/table1.md",
-        "results/figures/table1.csv",
+        rules.table1.output,
