@@ -29,7 +29,9 @@ def git(*args):
 
 @pytest.fixture
 def config():
-    return yaml.safe_load((REPO / "config/test.yaml").read_text())
+    from rgtopo.config import load_config
+
+    return load_config(REPO / "config/test.yaml", REPO)
 
 
 def write_logs(tmp_path):
