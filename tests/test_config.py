@@ -32,7 +32,7 @@ def _leaves(tree) -> int:
     return sum(_leaves(v) for v in tree.values()) if isinstance(tree, dict) else 1
 
 
-@pytest.mark.parametrize("name", ["test.yaml", "paper.yaml"])
+@pytest.mark.parametrize("name", ["test.yaml", "paper.yaml", "gpu.yaml"])
 def test_presets_hold_only_differences_and_resolve_to_full_configs(name):
     default = yaml.safe_load((REPO / "config/config.yaml").read_text())
     raw = yaml.safe_load((REPO / "config" / name).read_text())

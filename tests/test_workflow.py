@@ -62,7 +62,7 @@ def expected_jobs(cfg):
     }
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "test.yaml", "paper.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "test.yaml", "paper.yaml", "gpu.yaml"])
 def test_dry_run_lists_the_expected_jobs(tmp_path, name):
     out = smk("-n", "--configfile", str(REPO / "config" / name), cwd=tmp_path).stdout
     assert job_stats(out) == expected_jobs(load(name))

@@ -72,11 +72,7 @@ def check_config():
         if not low < high:
             _config_error(f"sampling.{key}", f"need low < high, got [{low}, {high}]")
     rg = config["rg_training"]
-    for size in {
-        *rg["eval_sizes"],
-        rg["select_size"],
-        *config["decimation"]["check_sizes"],
-    }:
+    for size in {*rg["eval_sizes"], rg["select_size"]}:
         if f"test_{size}" not in DATASETS:
             _config_error(
                 "rg_training.eval_sizes", f"no dataset test_{size} for size {size}"
@@ -86,6 +82,12 @@ def check_config():
             _config_error(
                 "rg_training.eval_sizes",
                 f"no dataset validation_{size}: RG epochs are chosen on validation sets",
+            )
+    for size in config["decimation"]["check_sizes"]:
+        if f"validation_{size}" not in DATASETS:
+            _config_error(
+                "decimation.check_sizes",
+                f"no dataset validation_{size} for size {size}",
             )
     if 8 not in rg["eval_sizes"]:
         _config_error("rg_training.eval_sizes", "must include 8 (the RG training size)")

@@ -37,7 +37,7 @@ rule train_base:
 rule init_decimation:
     input:
         train=shards("decimation_8", labeled=False),
-        check=[shards(f"test_{n}") for n in config["decimation"]["check_sizes"]],
+        check=[shards(f"validation_{n}") for n in config["decimation"]["check_sizes"]],
     output:
         model="results/models/rg_decimation_{padding}.keras",
         history="results/training/decimation_{padding}/history.csv",
@@ -62,7 +62,8 @@ rule init_decimation:
                 "width": config["rg_network"]["width"],
                 "padding": wc.padding,
                 "check_shards": {
-                    n: shards(f"test_{n}") for n in config["decimation"]["check_sizes"]
+                    n: shards(f"validation_{n}")
+                    for n in config["decimation"]["check_sizes"]
                 },
             }
         ),
