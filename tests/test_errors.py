@@ -67,7 +67,7 @@ def _commands(d):
                      "--params is missing 'test_shards'"),
         "timing": (["timing", "--params", seed, "--base", model, "--rg", model, "--out",
                     str(d / "t.csv")], "no such saved model"),
-        "figure": (["figure", "fig7", "--params", seed, "--inputs", model, "--out",
+        "figure": (["figure", "fig7", "--params", seed, "--inputs", f"rg_model={model}", "--out",
                     str(d / "fig7")], "--params is missing 'grid'"),
         "export-bundle": (["export-bundle", "--base", model, "--rg", model, "--out",
                            str(d / "bundle")], "no such saved model"),

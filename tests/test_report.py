@@ -121,14 +121,14 @@ def histories():
 
 def test_training_curves_plot_every_history_column_found(tmp_path):
     hists = histories()
-    paths = []
-    for i, hist in enumerate(hists.values()):
-        paths.append(tmp_path / f"history_{i}.csv")
-        hist.to_csv(paths[-1], index=False)
+    inputs = []
+    for i, (name, hist) in enumerate(hists.items()):
+        hist.to_csv(tmp_path / f"history_{i}.csv", index=False)
+        inputs.append(f"histories:{name}={tmp_path / f'history_{i}.csv'}")
     stem = tmp_path / "figures/fig_training"
-    params = {"seed": 1, "histories": list(hists), "select_size": 16}
+    params = {"seed": 1, "select_size": 16}
     assert main(["figure", "fig_training", "--params", json.dumps(params),
-                 "--inputs", *map(str, paths), "--out", str(stem)]) == 0
+                 "--inputs", *inputs, "--out", str(stem)]) == 0
     assert stem.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
     assert stem.with_suffix(".pdf").read_bytes()[:4] == b"%PDF"
     table = pd.read_csv(stem.with_suffix(".csv"))

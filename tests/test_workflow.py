@@ -17,6 +17,9 @@ import pytest
 import yaml
 
 from conftest import REPO
+from rgtopo.figure_registry import names
+
+FIGURES, TABLES = names("figure"), names("table")
 
 pytestmark = pytest.mark.workflow
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
@@ -50,14 +53,12 @@ def expected_jobs(cfg):
     shards = {n: -(-d["count"] // cfg["shard_size"]) for n, d in cfg["datasets"].items()}
     runs = cfg["rg_training"]["runs"]
     paddings = {r["padding"] for r in runs.values() if r["init"] == "decimation"}
-    figures = {f: 1 for f in ("fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8",
-                              "fig_training")}
     return {
         "sample_shard": sum(shards.values()),
         "label_shard": sum(v for n, v in shards.items() if not n.startswith("decimation")),
         "train_base": 1, "init_decimation": len(paddings), "train_rg": len(runs),
-        "evaluate": 1, "measure_timing": 1, "export_bundle": 1, "table1": 1, "provenance": 1,
-        "all": 1, **figures,
+        "evaluate": 1, "measure_timing": 1, "export_bundle": 1, "provenance": 1, "all": 1,
+        "figure": len(FIGURES), "table": len(TABLES),
     }
 
 
@@ -71,6 +72,11 @@ def test_dry_run_lists_the_expected_jobs(tmp_path, name):
 def test_default_config_applies_without_configfile(tmp_path):
     out = smk("-n", cwd=tmp_path).stdout
     assert job_stats(out) == expected_jobs(load("config.yaml"))
+
+
+def made_figures(output: str) -> list:
+    """The figures and tables a run made (the {figure} wildcard of its jobs)."""
+    return re.findall(r"^    wildcards: figure=(\w+)$", output, re.M)
 
 
 def job_resources(output: str) -> dict:
@@ -113,7 +119,7 @@ def test_slurm_profile_places_cpu_and_gpu_jobs(tmp_path, form, gpu):
     for rule in ("train_base", "init_decimation", "train_rg", "evaluate", "measure_timing"):
         assert "slurm_partition=gpu" in res[rule] and res[rule].endswith(gpu), (rule, res[rule])
     other = "gres=" if form == "gpus" else "gpu="
-    for rule in ("sample_shard", "label_shard", "fig2", "table1"):
+    for rule in ("sample_shard", "label_shard", "figure", "table"):
         assert "slurm_partition=cpu" in res[rule] and "gpu" not in res[rule].replace(
             "slurm_partition=cpu", ""), (rule, res[rule])
     assert not any(other in r.split("slurm_partition")[-1] for r in res.values())
@@ -156,9 +162,6 @@ def run_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("e2e")
     smk("--cores", "2", "--configfile", str(REPO / "config" / "test.yaml"), cwd=d)
     return d
-
-
-FIGURES = ["fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig_training"]
 
 
 def test_every_figure_and_table_is_written(run_dir):
@@ -279,7 +282,8 @@ def test_deleting_one_figure_remakes_only_that_figure(run_dir):
     (run_dir / "results/figures/fig3.png").unlink()
     out = smk("figures", "--cores", "1", "--configfile", str(REPO / "config/test.yaml"),
               cwd=run_dir).stdout
-    assert job_stats(out) == {"fig3": 1, "figures": 1}
+    assert job_stats(out) == {"figure": 1, "figures": 1}
+    assert made_figures(out) == ["fig3"]
     assert (run_dir / "results/figures/fig3.png").is_file()
 
 
@@ -287,7 +291,8 @@ def test_figures_profile_remakes_all_figures_without_upstream_jobs(run_dir):
     out = smk("figures", "--workflow-profile", str(REPO / "profiles/figures"), "--configfile",
               str(REPO / "config/test.yaml"), cwd=run_dir).stdout
     stats = job_stats(out)
-    assert set(stats) == {*FIGURES, "table1", "figures"}
+    assert set(stats) == {"figure", "table", "figures"}
+    assert sorted(made_figures(out)) == sorted([*FIGURES, *TABLES])
 
 
 def embedded_files(html: str) -> dict:

@@ -222,37 +222,15 @@ def _cmd_timing(a):
 
 
 def _cmd_figure(a):
-    import pandas as pd
+    from .figure_registry import FIGURES, check_params, parse_inputs
 
-    from . import figures
-    from .metrics import write_headline_table
-
-    p, name, inp = a.params, a.name, a.inputs
-    if name in ("fig2", "fig7", "fig8"):
+    figure = FIGURES[a.name]
+    check_params(a.name, a.params)
+    inputs = parse_inputs(a.name, a.inputs)
+    if figure.tensorflow:
         _training(a)
-    if name == "fig1b":
-        figures.fig1b(pd.read_csv(inp[0]), a.out)
-    elif name == "fig2":
-        figures.fig2(inp[1:], inp[0], p["grid"], p["delta0"], a.threads, a.out)
-    elif name == "fig3":
-        figures.fig3(pd.read_csv(inp[0]), p["select_size"], a.out)
-    elif name == "fig4":
-        figures.fig4(inp, p["alpha"], p["bins"], a.out)
-    elif name == "fig5":
-        figures.fig5(pd.read_csv(inp[0]), a.out)
-    elif name == "fig6":
-        figures.fig6({r: pd.read_csv(f) for r, f in zip(p["runs"], inp)}, a.out)
-    elif name == "fig7":
-        figures.fig7(inp[0], p["grid"], p["steps"], p["delta0"], p["lattice_size"], a.out)
-    elif name == "fig8":
-        figures.fig8(inp[0], p["size"], p["site"], p["mu0"], p["t_minus0"], p["delta0"],
-                     p["strengths"], a.out)
-    elif name == "fig_training":
-        figures.fig_training({h: pd.read_csv(f) for h, f in zip(p["histories"], inp)}, a.out,
-                             p["select_size"])
-    elif name == "table1":
-        write_headline_table(pd.read_csv(inp[0]), a.out, p["config_name"])
-    _log(f"{name} -> {a.out}.*")
+    figure.draw(inputs, a.params, a.out, a.threads)
+    _log(f"{a.name} -> {a.out}.*")
 
 
 def _cmd_provenance(a):
@@ -263,10 +241,6 @@ def _cmd_provenance(a):
                      snakemake_version=p.get("snakemake_version"))
     write(record, a.json_out, a.html_out)
     _log(f"provenance: commit {record['git_commit']}, devices {record['tensorflow_devices']}")
-
-
-FIGURES = ("fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig_training",
-           "table1")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -342,8 +316,13 @@ def _build_parser() -> argparse.ArgumentParser:
           uninitialized_epochs=0, csv_out=0, json_out=0)
     stage("timing", _cmd_timing, "seconds per lattice: Bott labeler and compound network",
           base=0, rg=0, out=0)
-    s = stage("figure", _cmd_figure, "draw one figure from result files", inputs="+", out=0)
-    s.add_argument("name", choices=FIGURES)
+    from .figure_registry import FIGURES
+
+    s = stage("figure", _cmd_figure, "draw one figure or table from result files", out=0)
+    s.add_argument("name", choices=list(FIGURES))
+    s.add_argument("--inputs", nargs="+", required=True, metavar="NAME=PATH",
+                   help="the figure's named inputs (NAME:LABEL=PATH for labelled ones), "
+                        "as declared in rgtopo.figure_registry")
 
     s = sub.add_parser("provenance", help="record versions, git commit, device, host and config")
     s.add_argument("--params", type=_json, required=True,

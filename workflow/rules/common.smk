@@ -7,6 +7,8 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from rgtopo import figure_registry
+
 validate(config, schema="../schemas/config.schema.yaml")
 
 
@@ -22,7 +24,8 @@ RUNS = config["rg_training"]["runs"]
 DECIMATION_PADDINGS = sorted(
     {r["padding"] for r in RUNS.values() if r["init"] == "decimation"}
 )
-FIGURES = ["fig1b", *(f"fig{n}" for n in range(2, 9)), "fig_training"]
+FIGURES = figure_registry.names("figure")
+TABLES = figure_registry.names("table")
 
 
 def _config_error(key, problem):
@@ -200,25 +203,68 @@ def job_logs():
     ]
 
 
-FIG_PARAMS = {"seed": config["seed"]}
+# How the workflow finds each figure input key of rgtopo.figure_registry ("kind:argument").
+FIGURE_INPUTS = {
+    "timing": lambda _: "results/timing/timing.csv",
+    "metrics": lambda _: "results/metrics/accuracy.csv",
+    "base_model": lambda _: "results/models/base_network.keras",
+    "reference": lambda _: [str(reference_dir() / f"data_{k}.mat") for k in (1, 2, 3)],
+    "shards": shards,
+    "rg_history": lambda run: f"results/rg/{run}/history.csv",
+    "rg_model": lambda run: f"results/rg/{run}/selected.keras",
+    "rg_histories": lambda _: {run: f"results/rg/{run}/history.csv" for run in RUNS},
+    "training_histories": lambda _: training_histories(),
+}
 
 
-def figure_outputs(name, caption, category="Figures"):
+def _figure_files(name):
+    """{input name: path, [paths] or {label: path}} of one registered figure."""
+    found = {}
+    for key, inp in figure_registry.FIGURES[name].inputs.items():
+        kind, _, argument = inp.key.partition(":")
+        found[key] = FIGURE_INPUTS[kind](argument)
+    return found
+
+
+def figure_inputs(wc):
+    """Named inputs of the figure or table {figure} (for unpack)."""
     return {
-        "png": report(
-            f"results/figures/{name}.png",
-            caption=f"../report/{caption}",
-            category=category,
-            labels={"figure": name},
-        ),
-        "pdf": f"results/figures/{name}.pdf",
-        "csv": f"results/figures/{name}.csv",
+        key: list(value.values()) if isinstance(value, dict) else value
+        for key, value in _figure_files(wc.figure).items()
     }
 
 
+def figure_input_args(wc):
+    return figure_registry.input_args(wc.figure, _figure_files(wc.figure))
+
+
+def _config_entry(key):
+    """A config value by dotted path; the config file names for their own key."""
+    if key == figure_registry.CONFIG_FILES:
+        return ",".join(map(str, workflow.configfiles))
+    value = config
+    for part in key.split("."):
+        value = value[part]
+    return value
+
+
+def figure_params(wc):
+    return as_json(figure_registry.params_for(wc.figure, _config_entry))
+
+
+def figure_threads(wc):
+    key = figure_registry.FIGURES[wc.figure].threads
+    return _config_entry(key) if key else 1
+
+
+def figure_caption(wc):
+    """workflow/report/{figure}.rst, which the generic report/figure.rst includes."""
+    return str(Path(workflow.basedir) / "workflow" / "report" / f"{wc.figure}.rst")
+
+
 FIGURE_SHELL = (
-    "{params.rgtopo} figure {params.name} --params {params.params:q} --threads {threads}"
-    " --inputs {input} --out {params.stem} 2> {log}"
+    "{params.rgtopo} figure {wildcards.figure} --params {params.params:q}"
+    " --threads {threads} --inputs {params.inputs:q} --out {params.stem} 2> {log}"
 )
 
 
