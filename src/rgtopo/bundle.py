@@ -55,13 +55,15 @@ class Bundle:
         return max(1, min(int(batch_size), SITES_PER_BATCH // (int(size) ** 2)))
 
     def predict(self, lattices, batch_size: int = 256) -> np.ndarray:
-        """Raw network output (B,) for a lattice (N, N, 3) or batch (B, N, N, 3), N = 4 * 2^k.
+        """Real-valued network output (B,) for lattices (N, N, 3) or (B, N, N, 3), N = 4 * 2^k.
+
+        The scalar head's value, or for a class head the expected Chern number.
 
         Round to get the predicted Chern number; the distance to the nearest
         integer is a confidence one can filter on.
         """
         from .lattice import as_lattice_batch
-        from .models import _predict, apply_rg, rg_steps
+        from .models import _predict, apply_rg, chern_value, rg_steps
 
         x = as_lattice_batch(lattices)
         steps = rg_steps(x.shape[1])
@@ -70,7 +72,7 @@ class Bundle:
         for start in range(0, len(x), step):
             part = x[start : start + step].astype(np.float32)
             part = apply_rg(self.rg, part, steps, step) if steps else part
-            out.append(_predict(self.base, part, step)[:, 0])
+            out.append(np.asarray(chern_value(_predict(self.base, part, step)), dtype=np.float64))
         return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
