@@ -5,6 +5,8 @@ import ast
 import inspect
 import json
 import os
+import subprocess
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -89,15 +91,18 @@ def test_every_subcommand_reports_a_known_failure_in_one_line(command, tmp_path,
 
 
 def test_a_second_configure_keeps_the_thread_pools_and_says_so():
-    import tensorflow as tf
-
-    from rgtopo import training
-
-    training.configure(1, 0)
-    tf.constant(1.0) + 1  # TensorFlow fixes its thread pools on the first operation
-    have = tf.config.threading.get_intra_op_parallelism_threads()
-    said = []
-    training.configure(have + 1, 0, log=said.append)
-    assert len(said) == 1 and f"asked for {have + 1}" in said[0] and "keeping" in said[0]
-    training.configure(have, 0, log=said.append)
-    assert len(said) == 1
+    """In a fresh interpreter, so earlier tests cannot have fixed TensorFlow's pools first."""
+    code = (
+        "import tensorflow as tf\n"
+        "from rgtopo import training\n"
+        "training.configure(1, 0)\n"
+        "tf.constant(1.0) + 1\n"  # TensorFlow fixes its thread pools on the first operation
+        "said = []\n"
+        "training.configure(2, 0, log=said.append)\n"
+        "training.configure(1, 0, log=said.append)\n"
+        "print(tf.config.threading.get_intra_op_parallelism_threads(), '|'.join(said))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}).stdout
+    have, said = out.strip().split(" ", 1)
+    assert have == "1"
+    assert said.count("keeping") == 1 and "asked for 2" in said
