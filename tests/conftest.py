@@ -22,21 +22,11 @@ def reference_dir() -> Path:
 
 
 def physics_spec(distribution="boundary_biased", size=4, seed=7, stream="train"):
-    """A dataset spec with the paper's constants (mirrors config/config.yaml)."""
-    return {
-        "distribution": distribution,
-        "size": size,
-        "seed": seed,
-        "stream": stream,
-        "mu_range": [-4.0, 4.0],
-        "t_minus_range": [-2.0, 2.0],
-        "delta_range": [0.1, 0.2],
-        "alpha": 0.03,
-        "density_grid": 1001,
-        "disorder": {"mu": 0.3, "t_minus": 0.2, "Delta": 0.05},
-        "mu_disorder_scaling": {"reference_size": 4, "exponent": 1.0},
-        "value_range": [-5.0, 5.0],
-    }
+    """A sampler spec with the default config's physics (config/config.yaml), for ad hoc sets."""
+    from rgtopo.config import load_config, sampler_spec
+
+    return sampler_spec(load_config(REPO / "config" / "config.yaml", REPO),
+                        distribution=distribution, size=size, stream=stream, seed=seed)
 
 
 @pytest.fixture

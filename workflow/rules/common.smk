@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from rgtopo import figure_registry
+from rgtopo.config import sampler_spec
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -133,22 +134,10 @@ def test_sets():
 
 def dataset_spec(name):
     """Everything the sampler needs for one dataset, as one JSON-able dict."""
-    s = config["sampling"]
     ds = DATASETS[name]
-    return {
-        "distribution": ds["distribution"],
-        "size": ds["size"],
-        "seed": config["seed"],
-        "stream": name,
-        "mu_range": s["mu_range"],
-        "t_minus_range": s["t_minus_range"],
-        "delta_range": s["delta_range"],
-        "alpha": s["alpha"],
-        "density_grid": s["density_grid"],
-        "disorder": s["disorder"],
-        "mu_disorder_scaling": s["mu_disorder_scaling"],
-        "value_range": s["decimation_range"],
-    }
+    return sampler_spec(
+        config, distribution=ds["distribution"], size=ds["size"], stream=name
+    )
 
 
 def as_json(value):
