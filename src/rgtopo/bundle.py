@@ -63,16 +63,13 @@ class Bundle:
         integer is a confidence one can filter on.
         """
         from .lattice import as_lattice_batch
-        from .models import _predict, apply_rg, chern_value, rg_steps
+        from .models import predict_chern, rg_steps
 
         x = as_lattice_batch(lattices)
-        steps = rg_steps(x.shape[1])
+        rg_steps(x.shape[1])  # an unreachable size fails even for an empty batch
         step = self.batch_size(x.shape[1], batch_size)
-        out = []
-        for start in range(0, len(x), step):
-            part = x[start : start + step].astype(np.float32)
-            part = apply_rg(self.rg, part, steps, step) if steps else part
-            out.append(np.asarray(chern_value(_predict(self.base, part, step)), dtype=np.float64))
+        out = [predict_chern(x[start : start + step], self.base, self.rg, step)
+               for start in range(0, len(x), step)]
         return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 

@@ -126,7 +126,8 @@ class DisorderFeatures(layers.Layer):
         dev = (x - mean) / ops.convert_to_tensor(self.disorder_scale, x.dtype)
         mean = (mean[:, 0, 0] - ops.convert_to_tensor(self.mean_center, x.dtype)) / ops.convert_to_tensor(
             self.mean_scale, x.dtype)
-        re, im = ops.fft2((ops.transpose(dev, (0, 3, 1, 2)), ops.zeros_like(ops.transpose(dev, (0, 3, 1, 2)))))
+        channels_first = ops.transpose(dev, (0, 3, 1, 2))
+        re, im = ops.fft2((channels_first, ops.zeros_like(channels_first)))
         flat = lambda t: ops.reshape(t, (-1, n * n))  # noqa: E731
         spectra = [flat(re[:, c] * re[:, c] + im[:, c] * im[:, c]) / (n * n) for c in range(3)]
         pairs = ((0, 1), (0, 2), (1, 2))
