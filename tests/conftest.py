@@ -22,11 +22,14 @@ def reference_dir() -> Path:
 
 
 def physics_spec(distribution="boundary_biased", size=4, seed=7, stream="train"):
-    """A sampler spec with the default config's physics (config/config.yaml), for ad hoc sets."""
-    from rgtopo.config import load_config, sampler_spec
+    """A sampler spec with the default config's physics (config/config.yaml), for ad hoc sets,
+    as the dict the workflow passes (so a test can change or drop a key)."""
+    from rgtopo.config import load_config
+    from rgtopo.params import DatasetSpec
 
-    return sampler_spec(load_config(REPO / "config" / "config.yaml", REPO),
-                        distribution=distribution, size=size, stream=stream, seed=seed)
+    return DatasetSpec.from_config(load_config(REPO / "config" / "config.yaml", REPO),
+                                   distribution=distribution, size=size, stream=stream,
+                                   seed=seed).as_dict()
 
 
 @pytest.fixture

@@ -53,12 +53,3 @@ def test_the_tiny_preset_keeps_the_paper_constants_and_drops_test_32():
     assert full["datasets"]["test_16"] == {"distribution": "uniform", "size": 16, "count": 20}
     assert set(full["rg_training"]["runs"]) == {"main", "uninitialized", "zero_padding"}
 
-
-def test_sampler_spec_reads_the_sampling_section_of_the_resolved_preset():
-    from rgtopo.config import sampler_spec
-
-    cfg = load_config(REPO / "config" / "test.yaml", REPO)
-    spec = sampler_spec(cfg, distribution="uniform", size=8, stream="test_8")
-    assert spec["seed"] == 7 and spec["density_grid"] == 201  # the preset's, not the default's
-    assert spec["value_range"] == cfg["sampling"]["decimation_range"]
-    assert sampler_spec(cfg, distribution="uniform", size=8, stream="x", seed=3)["seed"] == 3

@@ -13,9 +13,10 @@ from rgtopo import devices  # noqa: E402
 from rgtopo.cli import main  # noqa: E402
 from rgtopo.errors import DeviceError  # noqa: E402
 
-PARAMS = {"seed": 1, "batch_size": 8, "width": 4, "learning_rate": 0.01, "momentum": 0.9,
-          "nesterov": True, "patience": 1, "lr_factor": 0.1, "lr_floor": 1e-4, "max_epochs": 1,
-          "augment": False}
+PARAMS = {"seed": 1, "optimizer": "sgd", "batch_size": 8, "width": 4, "learning_rate": 0.01,
+          "momentum": 0.9, "nesterov": True, "patience": 1, "lr_factor": 0.1, "lr_floor": 1e-4,
+          "max_epochs": 1, "augment": False, "architecture": "conv", "blocks": 1, "shifts": 0,
+          "loss": "abs_square", "lr_schedule": "plateau"}
 
 
 def train_base_args(tmp_path, *extra):

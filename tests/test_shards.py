@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO, physics_spec
 from rgtopo.datasets import sample_shard
 from rgtopo.errors import ShardError
-from rgtopo.shards import read_shard, write_shard
+from rgtopo.shards import by_size, read_shard, write_shard
 
 
 def test_an_interrupted_write_leaves_no_file(tmp_path):
@@ -63,3 +63,15 @@ def test_reading_a_shard_does_not_import_numba(tmp_path):
                          check=True, cwd=REPO, env={**__import__("os").environ,
                                                     "PYTHONPATH": str(REPO / "src")})
     assert out.stdout.strip() == "(3, 4, 4, 3) False"
+
+
+def test_by_size_groups_shard_files_by_their_lattice_size_in_order(tmp_path):
+    paths = {}
+    for name, size in (("a8", 8), ("b4", 4), ("c8", 8)):
+        paths[name] = tmp_path / f"{name}.h5"
+        sample_shard(physics_spec(size=size, stream=name), 0, 2, paths[name])
+    groups = by_size([paths["a8"], paths["b4"], paths["c8"]])
+    assert groups == {8: [paths["a8"], paths["c8"]], 4: [paths["b4"]]}
+    assert by_size([]) == {}
+    with pytest.raises(ShardError, match="no such shard file"):
+        by_size([tmp_path / "missing.h5"])

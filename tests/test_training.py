@@ -19,7 +19,8 @@ from rgtopo.errors import ModelError, SpecError  # noqa: E402
 from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
 from rgtopo.models import load_model, rg_network  # noqa: E402
 
-OPT = {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True, "batch_size": 64, "seed": 1}
+OPT = {"optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9, "nesterov": True,
+       "batch_size": 64, "seed": 1}
 PAPER_BASE = {"architecture": "conv", "blocks": 4, "shifts": 0, "loss": "abs_square", "augment": False,
               "lr_schedule": "plateau"}
 RECIPE_BASE = {**OPT, "optimizer": "adam", "learning_rate": 0.003, "architecture": "spectral",
@@ -66,7 +67,7 @@ def test_base_training_improves_loss_and_keeps_best(shards, tmp_path):
 
 def test_decimation_initialization_approaches_average_pooling(shards, tmp_path):
     params = {**OPT, "learning_rate": 0.001, "optimizer": "adam", "width": 8,
-              "padding": "periodic", "epochs": 6, "batch_size": 32}
+              "padding": "periodic", "epochs": 6, "batch_size": 32, "lr_decay": 1.0}
     check = {8: [shards["test_8"]], 16: [shards["test_16"]]}
     fid = training.init_decimation(params, [shards["decimation_8"]], check,
                                    model_out=tmp_path / "init.keras", history_out=tmp_path / "h.csv",
@@ -91,12 +92,11 @@ def base_model(shards, tmp_path_factory):
 
 def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, tmp_path):
     params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 3,
-              "augment": False}
+              "augment": False, "select_size": 16}
     best = training.train_rg(params, base_model, None, [shards["train_8"]],
                              {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
-                             selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "state",
-                             select_size=16)
+                             selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "state")
     hist = pd.read_csv(tmp_path / "h.csv")
     assert sorted(p.name for p in (tmp_path / "epochs").iterdir()) == [
         f"epoch_{e:03d}.keras" for e in range(4)]
@@ -120,16 +120,15 @@ def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, t
         np.testing.assert_allclose(hist[f"validation_accuracy_low_{s}"], low)
         np.testing.assert_allclose(hist[f"validation_accuracy_high_{s}"], high)
     with pytest.raises(SpecError, match="selection size 32 has no validation set"):
-        training.train_rg(params, base_model, None, [shards["train_8"]],
+        training.train_rg({**params, "select_size": 32}, base_model, None, [shards["train_8"]],
                           {8: [shards["validation_8"]]},
                           epochs_dir=tmp_path / "e2", history_out=tmp_path / "h2.csv",
-                          selected_out=tmp_path / "s2.keras", state_dir=tmp_path / "st2",
-                          select_size=32)
+                          selected_out=tmp_path / "s2.keras", state_dir=tmp_path / "st2")
     with pytest.raises(ModelError, match="no such saved model"):
         training.train_rg(params, tmp_path / "missing.keras", None, [shards["train_8"]],
                           {16: [shards["validation_16"]]}, epochs_dir=tmp_path / "e3",
                           history_out=tmp_path / "h3.csv", selected_out=tmp_path / "s3.keras",
-                          state_dir=tmp_path / "st3", select_size=16)
+                          state_dir=tmp_path / "st3")
 
 
 def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
@@ -177,12 +176,11 @@ def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_pat
     base = load_model(tmp_path / "base.keras")
     assert base.output_shape == (None, 5)
     params = {**OPT, "optimizer": "adam", "learning_rate": 1e-4, "width": 4,
-              "padding": "periodic", "epochs": 1, "augment": True}
+              "padding": "periodic", "epochs": 1, "augment": True, "select_size": 16}
     best = training.train_rg(params, tmp_path / "base.keras", None, [shards["train_8"]],
                              {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "rh.csv",
-                             selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "rstate",
-                             select_size=16)
+                             selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "rstate")
     rh = pd.read_csv(tmp_path / "rh.csv")
     assert np.isfinite(rh["loss"].iloc[1]) and 0 <= best["validation_accuracy_8x8"] <= 1
 

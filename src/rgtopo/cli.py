@@ -2,8 +2,10 @@
 ``rgtopo export-bundle``, and one subcommand per workflow step.
 
 Workflow subcommands take explicit paths and a JSON of their parameters (the
-workflow passes the relevant slice of the config), so the package never reads
-the Snakemake config itself. Known errors end with one line on stderr and exit 2.
+training stages' and the sampler's are ``rgtopo.params`` classes, which the
+rules build from the config and these commands check), so the package never
+reads the Snakemake config itself. Known errors end with one line on stderr
+and exit 2.
 """
 
 from __future__ import annotations
@@ -150,8 +152,9 @@ def _cmd_export_bundle(a):
 
 def _cmd_sample(a):
     from .datasets import sample_shard
+    from .params import DatasetSpec
 
-    sample_shard(a.spec, a.shard, a.shard_size, a.out, count=a.count)
+    sample_shard(DatasetSpec.from_dict(a.spec), a.shard, a.shard_size, a.out, count=a.count)
     _log(f"sampled shard {a.shard} ({a.shard_size} lattices) -> {a.out}")
 
 
@@ -176,22 +179,31 @@ def _training(a):
 
 
 def _cmd_train_base(a):
-    _training(a).train_base(a.params, a.train, a.validation, model_out=a.model_out,
+    from .params import BaseNetworkParams
+
+    params = BaseNetworkParams.from_dict(a.params)
+    _training(a).train_base(params, a.train, a.validation, model_out=a.model_out,
                             history_out=a.history_out, state_dir=a.state_dir, log=_log)
 
 
 def _cmd_init_decimation(a):
-    check = {int(n): paths for n, paths in a.params["check_shards"].items()}
-    _training(a).init_decimation(a.params, a.train, check, model_out=a.model_out,
+    from .params import DecimationParams
+    from .shards import by_size
+
+    params = DecimationParams.from_dict(a.params)
+    _training(a).init_decimation(params, a.train, by_size(a.check), model_out=a.model_out,
                                  history_out=a.history_out, metrics_out=a.metrics_out,
                                  state_dir=a.state_dir, log=_log)
 
 
 def _cmd_train_rg(a):
-    validation = {int(n): paths for n, paths in a.params["validation_shards"].items()}
-    _training(a).train_rg(a.params, a.base, a.init, a.train, validation, epochs_dir=a.epochs_dir,
-                          history_out=a.history_out, selected_out=a.selected_out,
-                          state_dir=a.state_dir, select_size=a.params["select_size"], log=_log)
+    from .params import RGTrainingParams
+    from .shards import by_size
+
+    params = RGTrainingParams.from_dict(a.params)
+    _training(a).train_rg(params, a.base, a.init, a.train, by_size(a.validation),
+                          epochs_dir=a.epochs_dir, history_out=a.history_out,
+                          selected_out=a.selected_out, state_dir=a.state_dir, log=_log)
 
 
 def _cmd_evaluate(a):
@@ -307,9 +319,9 @@ def _build_parser() -> argparse.ArgumentParser:
     stage("train-base", _cmd_train_base, "stage 1: train the 4x4 base network",
           train="+", validation="+", model_out=0, history_out=0, state_dir=0)
     stage("init-decimation", _cmd_init_decimation, "stage 2: RG network -> 2x2 average pooling",
-          train="+", model_out=0, history_out=0, metrics_out=0, state_dir=0)
+          train="+", check="+", model_out=0, history_out=0, metrics_out=0, state_dir=0)
     s = stage("train-rg", _cmd_train_rg, "stage 3: RG network on 8x8 Chern labels",
-              base=0, train="+", epochs_dir=0, history_out=0, selected_out=0, state_dir=0)
+              base=0, train="+", validation="+", epochs_dir=0, history_out=0, selected_out=0, state_dir=0)
     s.add_argument("--init", default=None, help="decimation-initialized RG (omit: random start)")
     stage("evaluate", _cmd_evaluate, "accuracies of every network against the paper",
           base=0, selected=0, main_history=0, uninitialized_history=0, main_epochs=0,

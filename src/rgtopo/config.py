@@ -53,26 +53,3 @@ def load_config(path, root) -> dict:
     """Read a config file and resolve its base chain."""
     return resolve(yaml.safe_load(Path(path).read_text()), root)
 
-
-def sampler_spec(config: Mapping, *, distribution: str, size: int, stream: str,
-                 seed: int | None = None) -> dict:
-    """Everything the sampler needs for one dataset stream, from a resolved config.
-
-    The one place where the config's ``sampling`` section becomes a sampler spec
-    (the workflow's datasets and the tests' ad hoc sets both come through here).
-    """
-    s = config["sampling"]
-    return {
-        "distribution": distribution,
-        "size": int(size),
-        "seed": int(config["seed"] if seed is None else seed),
-        "stream": stream,
-        "mu_range": s["mu_range"],
-        "t_minus_range": s["t_minus_range"],
-        "delta_range": s["delta_range"],
-        "alpha": s["alpha"],
-        "density_grid": s["density_grid"],
-        "disorder": s["disorder"],
-        "mu_disorder_scaling": s["mu_disorder_scaling"],
-        "value_range": s["decimation_range"],
-    }

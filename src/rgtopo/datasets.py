@@ -14,11 +14,12 @@ import numpy as np
 
 from .bott import chern_numbers
 from .errors import SpecError
+from .params import DatasetSpec
 from .sampling import sample_lattices
 from .shards import LATTICE_DTYPE, read_shard, write_shard
 
 
-def sample_shard(spec: Mapping, shard: int, shard_size: int, path, count: int | None = None) -> None:
+def sample_shard(spec: DatasetSpec | Mapping, shard: int, shard_size: int, path, count: int | None = None) -> None:
     """Draw shard number ``shard`` (samples shard*shard_size ...) and write it unlabeled.
 
     count: total lattices of the dataset; the last shard holds the remainder.
@@ -27,8 +28,9 @@ def sample_shard(spec: Mapping, shard: int, shard_size: int, path, count: int | 
     size = int(shard_size) if count is None else min(int(shard_size), int(count) - first)
     if size < 1:
         raise SpecError(f"shard {shard} is beyond the dataset ({count} lattices)")
+    spec = DatasetSpec.of(spec)
     lattices = sample_lattices(spec, first, size).astype(LATTICE_DTYPE)
-    write_shard(path, lattices, spec, first)
+    write_shard(path, lattices, spec.as_dict(), first)
 
 
 def label_shard(src, dst, *, threads: int | None = None, chunk: int | None = None, log=None) -> None:

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .errors import SpecError
+from .params import DatasetSpec
 from .phase_diagram import boundary_distance
 
 DISTRIBUTIONS = ("boundary_biased", "uniform", "wide_uniform")
@@ -59,37 +60,30 @@ def uniforms(key: int, first_index: int, count: int, draws: int) -> np.ndarray:
     return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
-def _get(spec: Mapping, key: str):
-    try:
-        return spec[key]
-    except KeyError:
-        raise SpecError(f"dataset spec is missing '{key}'") from None
-
-
-def _range(spec: Mapping, key: str) -> tuple[float, float]:
-    low, high = (float(v) for v in _get(spec, key))
+def _range(spec: DatasetSpec, key: str) -> tuple[float, float]:
+    low, high = (float(v) for v in getattr(spec, key))
     if not low < high:
         raise SpecError(f"{key}: need low < high, got [{low}, {high}]")
     return low, high
 
 
-def disorder_widths(spec: Mapping, n: int) -> np.ndarray:
+def disorder_widths(spec: DatasetSpec | Mapping, n: int) -> np.ndarray:
     """Full disorder widths (mu, t_minus, Delta) at linear size n, mu scaled with n."""
-    widths = _get(spec, "disorder")
-    scaling = _get(spec, "mu_disorder_scaling")
-    scale = (n / float(scaling["reference_size"])) ** float(scaling["exponent"])
-    out = np.array([widths["mu"] * scale, widths["t_minus"], widths["Delta"]], dtype=float)
+    spec = DatasetSpec.of(spec)
+    widths, scaling = spec.disorder, spec.mu_disorder_scaling
+    scale = (n / float(scaling.reference_size)) ** float(scaling.exponent)
+    out = np.array([widths.mu * scale, widths.t_minus, widths.Delta], dtype=float)
     if np.any(out < 0):
         raise SpecError(f"disorder widths must be >= 0, got {out.tolist()}")
     return out
 
 
-def _biased_means(spec: Mapping, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _biased_means(spec: DatasetSpec, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(mu, t_minus) from the boundary-biased density of Eq. (A1)."""
     mu_lo, mu_hi = _range(spec, "mu_range")
     t_lo, t_hi = _range(spec, "t_minus_range")
-    alpha = float(_get(spec, "alpha"))
-    cells = int(_get(spec, "density_grid"))
+    alpha = float(spec.alpha)
+    cells = int(spec.density_grid)
     if alpha <= 0 or cells < 2:
         raise SpecError(f"need alpha > 0 and density_grid >= 2, got {alpha}, {cells}")
     mu_edges = np.linspace(mu_lo, mu_hi, cells + 1)
@@ -110,21 +104,22 @@ def biased_density(mu, t_minus, alpha: float):
     return 1.0 / (alpha + boundary_distance(mu, t_minus))
 
 
-def sample_lattices(spec: Mapping, first_index: int, count: int) -> np.ndarray:
+def sample_lattices(spec: DatasetSpec | Mapping, first_index: int, count: int) -> np.ndarray:
     """Samples first_index ... first_index + count - 1 of a dataset, shape (count, N, N, 3).
 
-    spec holds: distribution, size, seed, stream, and the distribution's
-    parameters (see config/README.md).
+    spec (a ``rgtopo.params.DatasetSpec`` or its dict) holds: distribution,
+    size, seed, stream, and the distribution's parameters (see config/README.md).
     """
-    dist = _get(spec, "distribution")
+    spec = DatasetSpec.of(spec)
+    dist = spec.distribution
     if dist not in DISTRIBUTIONS:
         raise SpecError(f"unknown distribution {dist!r}; known: {', '.join(DISTRIBUTIONS)}")
-    n = int(_get(spec, "size"))
+    n = int(spec.size)
     if n < 2:
         raise SpecError(f"size must be >= 2, got {n}")
     if first_index < 0 or count < 0:
         raise SpecError(f"need first_index >= 0 and count >= 0, got {first_index}, {count}")
-    key = stream_key(int(_get(spec, "seed")), str(_get(spec, "stream")))
+    key = stream_key(int(spec.seed), spec.stream)
     sites = n * n
     if dist == "wide_uniform":
         low, high = _range(spec, "value_range")

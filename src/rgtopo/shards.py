@@ -109,3 +109,13 @@ def shard_digest(path) -> str:
     with open_shard(path) as f:
         stored = f.attrs.get(CHECKSUM_ATTR)
     return str(stored) if stored is not None else file_digest(path)
+
+
+def by_size(paths) -> dict[int, list]:
+    """{lattice size: [shard paths]}, in the order given: one set per size from a flat list
+    (the workflow passes shard files as plain inputs, not inside the stage parameters)."""
+    out: dict[int, list] = {}
+    for path in paths:
+        with open_shard(path) as f:
+            out.setdefault(int(f.attrs["size"]), []).append(path)
+    return out

@@ -44,6 +44,7 @@ from .models import (
     load_model,
     rg_network,
 )
+from .params import BaseNetworkParams, DecimationParams, RGTrainingParams
 from .shards import open_shard, shard_digest
 
 
@@ -231,46 +232,38 @@ def _fmt(row: Mapping) -> str:
     return ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch")
 
 
-def _optim(stage: Mapping) -> dict:
-    return dict(
-        learning_rate=float(stage["learning_rate"]),
-        momentum=float(stage["momentum"]),
-        nesterov=bool(stage["nesterov"]),
-        optimizer=str(stage.get("optimizer", "sgd")),
-    )
-
-
-def train_base(params: Mapping, train_shards, validation_shards, *, model_out, history_out,
-               state_dir, log=print) -> dict:
+def train_base(params: BaseNetworkParams | Mapping, train_shards, validation_shards, *,
+               model_out, history_out, state_dir, log=print) -> dict:
     """Stage 1: the 4x4 base network on Bott labels, best weights (validation loss) kept.
 
     The learning rate follows the paper's plateau rule or a cosine decay
     (``lr_schedule``); ``augment`` draws a random exact symmetry per lattice.
     """
-    batch = int(params["batch_size"])
-    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]),
-                           augment=bool(params["augment"]))
+    params = BaseNetworkParams.of(params)
+    batch = params.batch_size
+    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=params.seed,
+                           augment=params.augment)
     val = LatticeBatches(validation_shards, batch, "chern")
     if train.size != 4:
         raise SpecError(f"base network trains on 4x4 lattices, got {train.size}x{train.size}")
-    if params["lr_schedule"] == "cosine":
-        schedule = CosineSchedule(params["learning_rate"], params["max_epochs"], params["lr_floor"])
+    if params.lr_schedule == "cosine":
+        schedule = CosineSchedule(params.learning_rate, params.max_epochs, params.lr_floor)
     else:
-        schedule = PlateauSchedule(params["patience"], params["lr_factor"], params["lr_floor"])
+        schedule = PlateauSchedule(params.patience, params.lr_factor, params.lr_floor)
     scales = None
-    if params["architecture"] == "spectral":
+    if params.architecture == "spectral":
         with open_shard(train_shards[0]) as f:
-            scales = feature_scales(f["lattices"][: params["batch_size"] * 16])
+            scales = feature_scales(f["lattices"][: params.batch_size * 16])
 
     def build():
-        net = base_network(int(params["width"]), architecture=params["architecture"],
-                           blocks=int(params["blocks"]), shifts=int(params["shifts"]),
-                           loss=params["loss"], scales=scales)
-        return compile_model(net, **_optim(params), chern=True, loss=params["loss"])
+        net = base_network(params.width, architecture=params.architecture,
+                           blocks=params.blocks, shifts=params.shifts,
+                           loss=params.loss, scales=scales)
+        return compile_model(net, **params.compile_args(), chern=True, loss=params.loss)
 
-    _, rows = fit_resumable(build, train, epochs=int(params["max_epochs"]), state_dir=state_dir,
+    _, rows = fit_resumable(build, train, epochs=params.max_epochs, state_dir=state_dir,
                             validation=val, schedule=schedule, log=log,
-                            fingerprint={"params": params,
+                            fingerprint={"params": params.as_dict(),
                                          "inputs": inputs_fingerprint(
                                              [*train_shards, *validation_shards])})
     best = Path(state_dir) / "best.keras"
@@ -294,19 +287,21 @@ def decimation_fidelity(rg: keras.Model, shards_by_size: Mapping[int, Sequence],
     return out
 
 
-def init_decimation(params: Mapping, train_shards, check_shards: Mapping[int, Sequence], *,
-                    model_out, history_out, metrics_out, state_dir, log=print) -> dict:
+def init_decimation(params: DecimationParams | Mapping, train_shards,
+                    check_shards: Mapping[int, Sequence], *, model_out, history_out, metrics_out,
+                    state_dir, log=print) -> dict:
     """Stage 2: train the RG network to act as 2x2 average pooling on the wide uniform set."""
-    batch = int(params["batch_size"])
-    train = LatticeBatches(train_shards, batch, "pooled", shuffle_seed=int(params["seed"]))
+    params = DecimationParams.of(params)
+    batch = params.batch_size
+    train = LatticeBatches(train_shards, batch, "pooled", shuffle_seed=params.seed)
 
     def build():
-        rg = rg_network(int(params["width"]), padding=params["padding"])
-        return compile_model(rg, **_optim(params), chern=False)
+        rg = rg_network(params.width, padding=params.padding)
+        return compile_model(rg, **params.compile_args(), chern=False)
 
-    model, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
-                                lr_decay=float(params.get("lr_decay", 1.0)), log=log,
-                                fingerprint={"params": params,
+    model, rows = fit_resumable(build, train, epochs=params.epochs, state_dir=state_dir,
+                                lr_decay=float(params.lr_decay), log=log,
+                                fingerprint={"params": params.as_dict(),
                                              "inputs": inputs_fingerprint(train_shards)})
     io.save_model(model, Path(model_out))
     io.write_rows(Path(history_out), rows)
@@ -351,9 +346,9 @@ def validation_columns(base, rg, sets: Mapping[int, LatticeBatches]) -> dict:
     return out
 
 
-def train_rg(params: Mapping, base_model, init_model, train_shards,
+def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_shards,
              validation_shards: Mapping[int, Sequence], *, epochs_dir, history_out, selected_out,
-             state_dir, select_size: int, log=print) -> dict:
+             state_dir, log=print) -> dict:
     """Stage 3: the compound network on 8x8 labels, base frozen, one RG checkpoint per epoch.
 
     init_model None trains from a random start (the uninitialized ablation).
@@ -362,11 +357,13 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
     accuracy is copied to ``selected_out``. Test sets play no part here: what
     is chosen on validation lattices is reported on test lattices.
     """
-    batch = int(params["batch_size"])
-    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=int(params["seed"]),
-                           augment=bool(params["augment"]))
+    params = RGTrainingParams.of(params)
+    select_size = params.select_size
+    batch = params.batch_size
+    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=params.seed,
+                           augment=params.augment)
     sets = {int(s): LatticeBatches(p, batch, "chern") for s, p in validation_shards.items()}
-    if int(select_size) not in sets:
+    if select_size not in sets:
         raise SpecError(f"selection size {select_size} has no validation set")
     state_dir = Path(state_dir)
     epoch_dir = state_dir / "epochs"
@@ -374,22 +371,22 @@ def train_rg(params: Mapping, base_model, init_model, train_shards,
     def build():
         base = load_model(base_model)
         if init_model is None:
-            rg = rg_network(int(params["width"]), padding=params["padding"])
+            rg = rg_network(params.width, padding=params.padding)
         else:
             rg = load_model(init_model)
         loss = "abs_square" if base.output_shape[-1] == 1 else "cross_entropy"
-        return compile_model(compound_network(base, rg, train.size), **_optim(params), chern=True,
-                             loss=loss)
+        return compile_model(compound_network(base, rg, train.size), **params.compile_args(),
+                             chern=True, loss=loss)
 
     def on_epoch(model, epoch):
         rg, base = model.get_layer("rg_network"), model.get_layer("base_network")
         io.save_model(rg, epoch_dir / f"epoch_{epoch:03d}.keras")
         return validation_columns(base, rg, sets)
 
-    fingerprint = {"params": params, "inputs": inputs_fingerprint(
+    fingerprint = {"params": params.as_dict(), "inputs": inputs_fingerprint(
         [*train_shards, *(p for paths in validation_shards.values() for p in paths)],
         [base_model, init_model])}
-    _, rows = fit_resumable(build, train, epochs=int(params["epochs"]), state_dir=state_dir,
+    _, rows = fit_resumable(build, train, epochs=params.epochs, state_dir=state_dir,
                             on_epoch=on_epoch, log=log, fingerprint=fingerprint)
     epochs_dir = Path(epochs_dir)
     epochs_dir.mkdir(parents=True, exist_ok=True)

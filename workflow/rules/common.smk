@@ -8,7 +8,12 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from rgtopo import figure_registry
-from rgtopo.config import sampler_spec
+from rgtopo.params import (
+    BaseNetworkParams,
+    DatasetSpec,
+    DecimationParams,
+    RGTrainingParams,
+)
 
 validate(config, schema="../schemas/config.schema.yaml")
 
@@ -133,20 +138,15 @@ def test_sets():
 
 
 def dataset_spec(name):
-    """Everything the sampler needs for one dataset, as one JSON-able dict."""
+    """Everything the sampler needs for one dataset (a rgtopo.params.DatasetSpec)."""
     ds = DATASETS[name]
-    return sampler_spec(
+    return DatasetSpec.from_config(
         config, distribution=ds["distribution"], size=ds["size"], stream=name
     )
 
 
 def as_json(value):
     return json.dumps(value, sort_keys=True)
-
-
-def optimizer(section):
-    keys = ("optimizer", "batch_size", "learning_rate", "momentum", "nesterov")
-    return {k: config[section][k] for k in keys} | {"seed": config["seed"]}
 
 
 # One GPU per training or evaluation job, in the form the cluster accepts: the SLURM plugin

@@ -18,7 +18,7 @@ rule sample_shard:
         mem_mb=config["resources"]["default_mem_mb"],
         runtime=30,
     params:
-        spec=lambda wc: as_json(dataset_spec(wc.dataset)),
+        spec=lambda wc: dataset_spec(wc.dataset).to_json(),
         shard_size=config["shard_size"],
         total=lambda wc: DATASETS[wc.dataset]["count"],
         rgtopo=RGTOPO,

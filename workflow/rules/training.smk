@@ -23,7 +23,7 @@ rule train_base:
     resources:
         **TRAIN_RESOURCES,
     params:
-        params=as_json(config["base_network"] | optimizer("base_network")),
+        params=BaseNetworkParams.from_config(config).to_json(),
         state="results/training/base_network/state",
         rgtopo=RGTOPO,
         require_gpu=REQUIRE_GPU,
@@ -54,26 +54,17 @@ rule init_decimation:
     resources:
         **TRAIN_RESOURCES,
     params:
-        params=lambda wc: as_json(
-            optimizer("decimation")
-            | {
-                "epochs": config["decimation"]["epochs"],
-                "lr_decay": config["decimation"]["lr_decay"],
-                "width": config["rg_network"]["width"],
-                "padding": wc.padding,
-                "check_shards": {
-                    n: shards(f"validation_{n}")
-                    for n in config["decimation"]["check_sizes"]
-                },
-            }
-        ),
+        params=lambda wc: DecimationParams.from_config(
+            config, padding=wc.padding
+        ).to_json(),
         state="results/training/decimation_{padding}/state",
         rgtopo=RGTOPO,
         require_gpu=REQUIRE_GPU,
     shell:
         "{params.rgtopo} init-decimation --params {params.params:q} --threads {threads}"
         " {params.require_gpu}"
-        " --train {input.train} --model-out {output.model} --history-out {output.history}"
+        " --train {input.train} --check {input.check} --model-out {output.model}"
+        " --history-out {output.history}"
         " --metrics-out {output.metrics} --state-dir {params.state} 2> {log}"
 
 
@@ -99,20 +90,7 @@ rule train_rg:
     resources:
         **TRAIN_RESOURCES,
     params:
-        params=lambda wc: as_json(
-            optimizer("rg_training")
-            | {
-                "epochs": config["rg_training"]["epochs"],
-                "augment": config["rg_training"]["augment"],
-                "width": config["rg_network"]["width"],
-                "padding": RUNS[wc.run]["padding"],
-                "select_size": config["rg_training"]["select_size"],
-                "validation_shards": {
-                    n: shards(f"validation_{n}")
-                    for n in config["rg_training"]["eval_sizes"]
-                },
-            }
-        ),
+        params=lambda wc: RGTrainingParams.from_config(config, run=wc.run).to_json(),
         init=lambda wc, input: f"--init {input.init}" if input.init else "",
         state="results/rg/{run}/state",
         rgtopo=RGTOPO,
@@ -121,6 +99,7 @@ rule train_rg:
         "{params.rgtopo} train-rg --params {params.params:q} --threads {threads}"
         " {params.require_gpu}"
         " --base {input.base} {params.init} --train {input.train}"
+        " --validation {input.validation}"
         " --epochs-dir {output.epochs} --history-out {output.history}"
         " --selected-out {output.selected} --state-dir {params.state} 2> {log}"
 

@@ -1,0 +1,107 @@
+"""Typed stage parameters: built from the resolved config, checked key by key, JSON round trips."""
+
+import dataclasses
+import json
+
+import pytest
+
+from conftest import REPO
+from rgtopo.config import load_config
+from rgtopo.errors import SpecError
+from rgtopo.params import (
+    BaseNetworkParams,
+    DatasetSpec,
+    DecimationParams,
+    Disorder,
+    RGTrainingParams,
+)
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(REPO / "config" / "config.yaml", REPO)
+
+
+def test_dataset_spec_reads_the_sampling_section_of_the_resolved_preset():
+    cfg = load_config(REPO / "config" / "test.yaml", REPO)
+    spec = DatasetSpec.from_config(cfg, distribution="uniform", size=8, stream="test_8")
+    assert spec.seed == 7 and spec.density_grid == 201  # the preset's, not the default's
+    assert list(spec.value_range) == cfg["sampling"]["decimation_range"]
+    assert spec.disorder == Disorder(**cfg["sampling"]["disorder"])
+    seeded = DatasetSpec.from_config(cfg, distribution="uniform", size=8, stream="x", seed=3)
+    assert seeded.seed == 3
+
+
+def test_json_is_the_config_slice_the_rules_passed_before(config):
+    """Same keys and values as the hand-built dicts: Snakemake's parameter check and the
+    training fingerprints see no change."""
+    base = BaseNetworkParams.from_config(config)
+    assert json.loads(base.to_json()) == {**config["base_network"], "seed": config["seed"]}
+    spec = DatasetSpec.from_config(config, distribution="uniform", size=16, stream="test_16")
+    sampling = dict(config["sampling"])
+    sampling["value_range"] = sampling.pop("decimation_range")
+    assert json.loads(spec.to_json()) == {**sampling, "distribution": "uniform", "size": 16,
+                                          "seed": config["seed"], "stream": "test_16"}
+    # values are checked, not converted: the integer 4 stays 4 in the JSON
+    assert '"reference_size": 4}' in spec.to_json()
+
+
+@pytest.mark.parametrize("cls, extra", [
+    (BaseNetworkParams, {}), (DecimationParams, {"padding": "zero"}),
+    (RGTrainingParams, {"run": "uninitialized"}),
+])
+def test_every_stage_round_trips_through_its_json(config, cls, extra):
+    params = cls.from_config(config, **extra)
+    again = cls.from_dict(json.loads(params.to_json()))
+    assert again == params and cls.of(params) is params
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        params.seed = 3
+
+
+def test_stage_parameters_take_the_keys_of_their_sections(config):
+    dec = DecimationParams.from_config(config, padding="zero")
+    assert (dec.padding, dec.width, dec.epochs, dec.seed) == (
+        "zero", config["rg_network"]["width"], config["decimation"]["epochs"], config["seed"])
+    rg = RGTrainingParams.from_config(config, run="main")
+    assert rg.padding == config["rg_training"]["runs"]["main"]["padding"]
+    assert rg.select_size == config["rg_training"]["select_size"]
+    assert rg.compile_args() == {"learning_rate": config["rg_training"]["learning_rate"],
+                                 "momentum": 0.9, "nesterov": True, "optimizer": "adam"}
+    with pytest.raises(SpecError, match="rg_training.runs has no run 'other'"):
+        RGTrainingParams.from_config(config, run="other")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"width": "wide"}, "base_network.width: expected int, got 'wide'"),
+    ({"width": 2.5}, "base_network.width: expected int"),
+    ({"augment": 1}, "base_network.augment: expected bool"),
+    ({"learning_rate": True}, "base_network.learning_rate: expected float"),
+    ({"lr_schedule": "step"}, "base_network.lr_schedule: must be one of 'plateau', 'cosine'"),
+    ({"disorder_scale_range": [0, 1]}, "base_network: unknown key 'disorder_scale_range' "
+                                       "(a new key needs a field in "
+                                       "rgtopo.params.BaseNetworkParams)"),
+])
+def test_ill_typed_or_unknown_keys_are_one_line_naming_the_key(config, change, message):
+    values = {**config["base_network"], "seed": 1, **change}
+    with pytest.raises(SpecError) as exc:
+        BaseNetworkParams.from_dict(values)
+    assert str(exc.value) == message or str(exc.value).startswith(message)
+    assert "\n" not in str(exc.value)
+
+
+def test_missing_keys_and_nested_mappings_are_checked(config):
+    values = {**config["base_network"], "seed": 1}
+    del values["patience"]
+    with pytest.raises(SpecError, match=r"^base_network is missing 'patience'$"):
+        BaseNetworkParams.from_dict(values)
+    with pytest.raises(SpecError, match="base_network is missing 'seed'"):
+        BaseNetworkParams.from_dict(config["base_network"])
+    spec = DatasetSpec.from_config(config, distribution="uniform", size=4, stream="s").as_dict()
+    with pytest.raises(SpecError, match=r"^dataset spec.disorder is missing 'Delta'$"):
+        DatasetSpec.from_dict({**spec, "disorder": {"mu": 0.3, "t_minus": 0.2}})
+    with pytest.raises(SpecError, match=r"^dataset spec.mu_range: expected 2 values, got 3$"):
+        DatasetSpec.from_dict({**spec, "mu_range": [1, 2, 3]})
+    with pytest.raises(SpecError, match=r"^dataset spec.disorder: expected a mapping"):
+        DatasetSpec.from_dict({**spec, "disorder": 0.3})
+    with pytest.raises(SpecError, match="expected a mapping of parameters"):
+        DatasetSpec.from_dict([1, 2])
