@@ -22,6 +22,7 @@ from rgtopo.models import (  # noqa: E402
     chern_value,
     compound_network,
     feature_scales,
+    head_loss,
     load_model,
     predict_chern,
     rg_network,
@@ -77,6 +78,9 @@ def test_loss_is_abs_plus_square_summed_over_sites_and_channels():
     np.testing.assert_allclose(np.asarray(abs_square_loss(y_true, y_pred)), [36.0, 36.0])
     scalar = abs_square_loss(np.array([[1.0], [0.0]]), np.array([[3.0], [0.0]]))
     np.testing.assert_allclose(np.asarray(scalar), [6.0, 0.0])
+    # one value per lattice, as the validation columns of RG training sum it
+    per_lattice = abs_square_loss(np.array([1.0, 0.0, -2.0]), np.array([3.0, 0.5, -1.0]))
+    np.testing.assert_allclose(np.asarray(per_lattice), [6.0, 0.75, 2.0])
     acc = chern_accuracy(np.array([[1.0], [0.0], [-1.0]]), np.array([[0.6], [0.49], [0.2]]))
     np.testing.assert_array_equal(np.asarray(acc), [1.0, 1.0, 0.0])
 
@@ -164,6 +168,15 @@ def test_class_head_value_is_the_expected_chern_number(spectral, tmp_path):
     sure = np.array([[-9, -9, -9, 9, -9], [-9, 9, -9, -9, -9]], dtype="float32")
     assert float(np.mean(chern_accuracy(labels, sure))) == 1.0
     assert float(np.mean(chern_cross_entropy(labels, sure))) < 1e-6
+
+
+def test_the_loss_of_a_head_is_read_back_from_its_width(nets, spectral):
+    base, rg = nets
+    assert base.output_shape == (None, 1) and head_loss(base) == "abs_square"
+    assert spectral[0].output_shape == (None, 5) and head_loss(spectral[0]) == "cross_entropy"
+    assert head_loss(compound_network(spectral[0], rg, 8)) == "cross_entropy"
+    with pytest.raises(ModelError, match="a Chern head of 3 outputs matches no loss"):
+        head_loss(rg_network(2))
 
 
 def test_unknown_architecture_or_loss_is_a_spec_error():

@@ -17,14 +17,15 @@ from rgtopo.datasets import label_shard, sample_shard  # noqa: E402
 from rgtopo.shards import read_shard  # noqa: E402
 from rgtopo.errors import ModelError, SpecError  # noqa: E402
 from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
-from rgtopo.models import load_model, rg_network  # noqa: E402
+from rgtopo.models import feature_scales, load_model, rg_network  # noqa: E402
 
 OPT = {"optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9, "nesterov": True,
        "batch_size": 64, "seed": 1}
 PAPER_BASE = {"architecture": "conv", "blocks": 4, "shifts": 0, "loss": "abs_square", "augment": False,
-              "lr_schedule": "plateau"}
+              "lr_schedule": "plateau", "feature_scale_lattices": 1024}
 RECIPE_BASE = {**OPT, "optimizer": "adam", "learning_rate": 0.003, "architecture": "spectral",
-               "width": 32, "blocks": 2, "shifts": 4, "loss": "cross_entropy", "augment": True,
+               "width": 32, "blocks": 2, "shifts": 4, "feature_scale_lattices": 1024,
+               "loss": "cross_entropy", "augment": True,
                "lr_schedule": "cosine", "patience": 1, "lr_factor": 0.5, "lr_floor": 1e-5,
                "max_epochs": 3}
 
@@ -175,6 +176,10 @@ def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_pat
     assert last["epoch"] == 3
     base = load_model(tmp_path / "base.keras")
     assert base.output_shape == (None, 5)
+    # standardized on the first feature_scale_lattices lattices of the shard (1024 of 1500)
+    expected = feature_scales(read_shard(shards["train_4"])["lattices"][:1024])
+    np.testing.assert_allclose(base.get_layer("disorder_features").disorder_scale,
+                               expected["disorder_scale"], rtol=1e-6)
     params = {**OPT, "optimizer": "adam", "learning_rate": 1e-4, "width": 4,
               "padding": "periodic", "epochs": 1, "augment": True, "select_size": 16}
     best = training.train_rg(params, tmp_path / "base.keras", None, [shards["train_8"]],

@@ -91,6 +91,17 @@ def chern_cross_entropy(y_true, y_pred):
 
 
 LOSSES = {"abs_square": abs_square_loss, "cross_entropy": chern_cross_entropy}
+HEAD_WIDTHS = {"abs_square": 1, "cross_entropy": len(CHERN_CLASSES)}
+"""Outputs of the Chern head each loss trains: one value (Eq. A2) or logits over CHERN_CLASSES."""
+
+
+def head_loss(model: keras.Model) -> str:
+    """The loss a base (or compound) network's Chern head was built for, from its width."""
+    width = model.output_shape[-1]
+    for loss, outputs in HEAD_WIDTHS.items():
+        if outputs == width:
+            return loss
+    raise ModelError(f"{model.name}: a Chern head of {width} outputs matches no loss")
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -212,7 +223,7 @@ def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shi
         raise SpecError(f"unknown base architecture {architecture!r}; known: {BASE_ARCHITECTURES}")
     if loss not in LOSSES:
         raise SpecError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
-    outputs = 1 if loss == "abs_square" else len(CHERN_CLASSES)
+    outputs = HEAD_WIDTHS[loss]
     inp = keras.Input((BASE_SIZE, BASE_SIZE, 3), name="lattice")
     if architecture == "spectral":
         if scales is None:

@@ -186,6 +186,7 @@ class BaseNetworkParams(Optimizer):
     width: int
     blocks: int
     shifts: int
+    feature_scale_lattices: int
     loss: str
     augment: bool
     lr_schedule: Literal["plateau", "cosine"]

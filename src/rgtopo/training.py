@@ -36,11 +36,13 @@ from .batches import LatticeBatches
 from .errors import ModelError, SpecError
 from .metrics import Tally, clean_formula, wilson_interval
 from .models import (
+    abs_square_loss,
     base_network,
     chern_value,
     feature_scales,
     compile_model,
     compound_network,
+    head_loss,
     load_model,
     rg_network,
 )
@@ -253,7 +255,7 @@ def train_base(params: BaseNetworkParams | Mapping, train_shards, validation_sha
     scales = None
     if params.architecture == "spectral":
         with open_shard(train_shards[0]) as f:
-            scales = feature_scales(f["lattices"][: params.batch_size * 16])
+            scales = feature_scales(f["lattices"][: params.feature_scale_lattices])
 
     def build():
         net = base_network(params.width, architecture=params.architecture,
@@ -325,9 +327,9 @@ def validation_columns(base, rg, sets: Mapping[int, LatticeBatches]) -> dict:
         tally, loss = Tally(), 0.0
         for k in range(len(data)):
             x, y = data[k]
-            pred = np.asarray(chern_value(net(x, training=False)), dtype=np.float64)
-            err = pred - y[:, 0]
-            loss += float(np.sum(np.abs(err) + err**2))
+            pred = chern_value(net(x, training=False))
+            loss += float(np.sum(np.asarray(abs_square_loss(y[:, 0], pred), dtype=np.float64)))
+            pred = np.asarray(pred, dtype=np.float64)
             tally.add(np.rint(pred), y[:, 0], clean_formula(x))
         s, n = f"{size}x{size}", tally.lattices
         low, high = wilson_interval(tally.hits, n)
@@ -374,9 +376,8 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
             rg = rg_network(params.width, padding=params.padding)
         else:
             rg = load_model(init_model)
-        loss = "abs_square" if base.output_shape[-1] == 1 else "cross_entropy"
         return compile_model(compound_network(base, rg, train.size), **params.compile_args(),
-                             chern=True, loss=loss)
+                             chern=True, loss=head_loss(base))
 
     def on_epoch(model, epoch):
         rg, base = model.get_layer("rg_network"), model.get_layer("base_network")
