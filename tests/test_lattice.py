@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import rgtopo
-from rgtopo.lattice import average_pool, majorana_hamiltonian
+from rgtopo.lattice import average_pool, decimate, majorana_hamiltonian
 
 
 def test_bdg_matrix_is_hermitian_and_particle_hole_symmetric(rng):
@@ -41,3 +41,18 @@ def test_average_pool_is_the_mean_of_each_two_by_two_block(rng):
     np.testing.assert_allclose(pooled[1, 2, 3], lat[1, 4:6, 6:8].mean(axis=(0, 1)))
     with pytest.raises(rgtopo.LatticeError):
         average_pool(lat[:, :7, :7])
+
+
+@pytest.mark.parametrize("factor", [0.0, 0.5, 1.0])
+def test_decimation_keeps_the_lattice_average_and_shrinks_only_the_disorder(rng, factor):
+    lat = rng.normal(size=(6, 8, 8, 3))
+    pooled, out = average_pool(lat), decimate(lat, factor)
+    assert out.shape == (6, 4, 4, 3)
+    # the clean phase diagram's inputs are untouched, whatever the factor
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), lat.mean(axis=(1, 2)), atol=1e-12)
+    box = sum(np.roll(pooled, (i, j), axis=(1, 2)) for i in (-1, 0, 1) for j in (-1, 0, 1)) / 9
+    np.testing.assert_allclose(out - box, factor * (pooled - box), atol=1e-12)
+    if factor == 1.0:
+        np.testing.assert_array_equal(out, pooled)
+    clean = np.broadcast_to(lat[:, :1, :1], lat.shape)  # a clean lattice is a fixed point
+    np.testing.assert_allclose(decimate(clean, factor), clean[:, :4, :4], atol=1e-12)

@@ -41,7 +41,11 @@ def test_json_is_the_config_slice_the_rules_passed_before(config):
     sampling = dict(config["sampling"])
     sampling["value_range"] = sampling.pop("decimation_range")
     assert json.loads(spec.to_json()) == {**sampling, "distribution": "uniform", "size": 16,
-                                          "seed": config["seed"], "stream": "test_16"}
+                                          "seed": config["seed"], "stream": "test_16",
+                                          "disorder_scale": [1.0, 1.0]}
+    scaled = DatasetSpec.from_config(config, distribution="boundary_biased", size=4,
+                                     stream="train_4", disorder_scale=[0, 2])
+    assert json.loads(scaled.to_json())["disorder_scale"] == [0, 2]
     # values are checked, not converted: the integer 4 stays 4 in the JSON
     assert '"reference_size": 4}' in spec.to_json()
 

@@ -101,3 +101,34 @@ def test_bad_specs_raise_one_clear_error(change, message):
     del spec["alpha"]
     with pytest.raises(SpecError, match="missing 'alpha'"):
         sample_lattices(spec, 0, 3)
+
+
+def test_disorder_scale_multiplies_each_lattice_and_channel_and_keeps_the_means():
+    fixed = physics_spec(distribution="uniform", size=4)
+    scaled = {**fixed, "disorder_scale": [0.0, 2.0]}
+    a, b = sample_lattices(fixed, 100, 3000), sample_lattices(scaled, 100, 3000)
+    np.testing.assert_allclose(a.mean(axis=(1, 2)), b.mean(axis=(1, 2)), atol=1e-12)
+    dev_a = a - a.mean(axis=(1, 2), keepdims=True)
+    dev_b = b - b.mean(axis=(1, 2), keepdims=True)
+    ratio = (dev_b * dev_a).sum(axis=(1, 2)) / (dev_a**2).sum(axis=(1, 2))
+    # one factor per lattice and channel, exactly: the scaled deviations are that multiple
+    np.testing.assert_allclose(dev_b, dev_a * ratio[:, None, None, :], atol=1e-12)
+    assert ratio.min() >= 0 and ratio.max() <= 2
+    assert stats.kstest(ratio.ravel(), stats.uniform(0, 2).cdf).pvalue > 1e-3
+    assert abs(np.corrcoef(ratio[:, 0], ratio[:, 1])[0, 1]) < 0.1  # channels drawn independently
+    # sample i is the same drawn alone (the factors are a pure function of the index too)
+    np.testing.assert_array_equal(sample_lattices(scaled, 3099, 1)[0], b[-1])
+
+
+def test_a_constant_disorder_scale_is_a_plain_factor():
+    fixed = physics_spec(distribution="boundary_biased", size=8)
+    a = sample_lattices(fixed, 0, 50)
+    b = sample_lattices({**fixed, "disorder_scale": [0.5, 0.5]}, 0, 50)
+    m = a.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(b, m + 0.5 * (a - m), atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [[2.0, 1.0], [-1.0, 1.0]])
+def test_a_bad_disorder_scale_is_a_spec_error(scale):
+    with pytest.raises(SpecError, match="disorder_scale"):
+        sample_lattices({**physics_spec(), "disorder_scale": scale}, 0, 3)

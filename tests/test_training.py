@@ -68,7 +68,8 @@ def test_base_training_improves_loss_and_keeps_best(shards, tmp_path):
 
 def test_decimation_initialization_approaches_average_pooling(shards, tmp_path):
     params = {**OPT, "learning_rate": 0.001, "optimizer": "adam", "width": 8,
-              "padding": "periodic", "epochs": 6, "batch_size": 32, "lr_decay": 1.0}
+              "padding": "periodic", "epochs": 6, "batch_size": 32, "lr_decay": 1.0,
+              "disorder_factor": 1.0}
     check = {8: [shards["test_8"]], 16: [shards["test_16"]]}
     fid = training.init_decimation(params, [shards["decimation_8"]], check,
                                    model_out=tmp_path / "init.keras", history_out=tmp_path / "h.csv",
@@ -133,7 +134,7 @@ def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, t
 
 
 def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
-    data = training.LatticeBatches([shards["decimation_8"]], 128, "pooled", shuffle_seed=0)
+    data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
     from rgtopo.models import compile_model
 
     build = lambda: compile_model(rg_network(4), 0.001, 0.9, True, chern=False)  # noqa: E731

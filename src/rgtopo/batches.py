@@ -10,26 +10,27 @@ import keras
 import numpy as np
 
 from .errors import ShardError, SpecError
-from .lattice import average_pool
+from .lattice import decimate
 from .shards import open_shard
 from .symmetries import augment
 
-TARGETS = ("chern", "pooled")
+TARGETS = ("chern", "decimated")
 
 
 class LatticeBatches(keras.utils.PyDataset):
     """Batches (lattices, target) read from HDF5 shards on demand.
 
-    target 'chern': the Bott labels; 'pooled': the 2x2 average-pooled lattice
-    (decimation initialization). With a seed, the batch order is drawn afresh at
+    target 'chern': the Bott labels; 'decimated': ``lattice.decimate`` of the
+    lattice with ``disorder_factor`` (decimation initialization). With a seed, the batch order is drawn afresh at
     the start of every epoch from a seeded generator whose state
     (``shuffle_state``) is saved with each checkpoint; samples inside a shard are
     already i.i.d.
     """
 
     def __init__(self, shards: Sequence, batch_size: int, target: str, *, shuffle_seed=None,
-                 augment: bool = False):
+                 augment: bool = False, disorder_factor: float = 1.0):
         super().__init__()
+        self.disorder_factor = float(disorder_factor)
         if augment and (target != "chern" or shuffle_seed is None):
             raise SpecError("augmentation needs Chern targets and a shuffle seed")
         self.augment = bool(augment)
@@ -71,7 +72,7 @@ class LatticeBatches(keras.utils.PyDataset):
         if self.target == "chern":
             y = f["chern"][start : start + self.batch_size].astype(np.float32)[:, None]
         else:
-            y = average_pool(x).astype(np.float32)
+            y = decimate(x, self.disorder_factor).astype(np.float32)
         if self.augment:
             x, y = augment(x, y, np.random.default_rng([self._augment_key, int(k)]))
         return x, y

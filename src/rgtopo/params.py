@@ -107,6 +107,9 @@ class Params:
         return json.dumps(self.as_dict(), sort_keys=True)
 
 
+FIXED_DISORDER = (1.0, 1.0)  # a dataset's disorder_scale when it names none: the paper's widths
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Disorder(Params):
     """Full widths of the uniform on-site disorder per channel (mu before its size scaling)."""
@@ -147,16 +150,18 @@ class DatasetSpec(Params):
     disorder: Disorder
     mu_disorder_scaling: DisorderScaling
     value_range: tuple[float, float]
+    disorder_scale: tuple[float, float]
 
     @classmethod
     def from_config(cls, config: Mapping, *, distribution: str, size: int, stream: str,
-                    seed: int | None = None) -> DatasetSpec:
+                    seed: int | None = None,
+                    disorder_scale: tuple[float, float] = FIXED_DISORDER) -> DatasetSpec:
         """One dataset stream of a resolved config (the workflow's sets and the tests' ad hoc sets)."""
         sampling = dict(_section(config, "sampling"))
         if "decimation_range" in sampling:
             sampling["value_range"] = sampling.pop("decimation_range")
         return cls.from_dict({**sampling, "distribution": distribution, "size": size,
-                              "stream": stream,
+                              "stream": stream, "disorder_scale": tuple(disorder_scale),
                               "seed": _top(config, "seed") if seed is None else seed})
 
 
@@ -208,6 +213,7 @@ class DecimationParams(Optimizer):
     RULE_KEYS: ClassVar[tuple] = ("check_sizes",)  # which shards the rule passes, not a parameter
     epochs: int
     lr_decay: float
+    disorder_factor: float
     width: int
     padding: str
 

@@ -15,7 +15,10 @@ Distributions (all constants come from the ``spec`` mapping, i.e. the config):
   in [low, high], no structure.
 
 Disorder (first two): per site and channel uniform of full width w, minus its
-lattice average; the mu width is scaled by (N / reference_size) ** exponent.
+lattice average; the mu width is scaled by (N / reference_size) ** exponent,
+and every width by a per-lattice factor uniform in ``disorder_scale`` (the
+paper: [1, 1]; a range teaches the base network what weaker and stronger
+disorder do, which the RG chain's coarse lattices need).
 """
 
 from __future__ import annotations
@@ -140,4 +143,20 @@ def sample_lattices(spec: DatasetSpec | Mapping, first_index: int, count: int) -
     noise = u[:, _MEAN_DRAWS:].reshape(count, n, n, 3) - 0.5
     noise *= disorder_widths(spec, n)
     noise -= noise.mean(axis=(1, 2), keepdims=True)
+    noise *= disorder_multipliers(spec, first_index, count)[:, None, None, :]
     return means[:, None, None, :] + noise
+
+
+def disorder_multipliers(spec: DatasetSpec, first_index: int, count: int) -> np.ndarray:
+    """Per-lattice, per-channel factors on the disorder widths, uniform in ``disorder_scale``.
+
+    Drawn from a stream of their own, so a dataset whose range is the single
+    point [1, 1] (the paper's fixed strength) keeps every lattice it had.
+    """
+    low, high = (float(v) for v in spec.disorder_scale)
+    if not 0.0 <= low <= high:
+        raise SpecError(f"disorder_scale: need 0 <= low <= high, got [{low}, {high}]")
+    if low == high:
+        return np.full((count, 3), low)
+    key = stream_key(int(spec.seed), f"{spec.stream}/disorder_scale")
+    return low + (high - low) * uniforms(key, first_index, count, 3)

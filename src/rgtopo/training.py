@@ -274,11 +274,12 @@ def train_base(params: BaseNetworkParams | Mapping, train_shards, validation_sha
     return rows[-1]
 
 
-def decimation_fidelity(rg: keras.Model, shards_by_size: Mapping[int, Sequence], batch: int) -> dict:
-    """Mean |RG(x) - avgpool(x)| per channel on lattices of the Chern-training distribution."""
+def decimation_fidelity(rg: keras.Model, shards_by_size: Mapping[int, Sequence], batch: int,
+                        disorder_factor: float = 1.0) -> dict:
+    """Mean |RG(x) - decimate(x)| per channel on lattices of the Chern-training distribution."""
     out = {}
     for size, shards in shards_by_size.items():
-        data = LatticeBatches(shards, batch, "pooled")
+        data = LatticeBatches(shards, batch, "decimated", disorder_factor=disorder_factor)
         err, n = np.zeros(3), 0
         for k in range(len(data)):
             x, y = data[k]
@@ -292,10 +293,11 @@ def decimation_fidelity(rg: keras.Model, shards_by_size: Mapping[int, Sequence],
 def init_decimation(params: DecimationParams | Mapping, train_shards,
                     check_shards: Mapping[int, Sequence], *, model_out, history_out, metrics_out,
                     state_dir, log=print) -> dict:
-    """Stage 2: train the RG network to act as 2x2 average pooling on the wide uniform set."""
+    """Stage 2: train the RG network to act as ``lattice.decimate`` on the wide uniform set."""
     params = DecimationParams.of(params)
     batch = params.batch_size
-    train = LatticeBatches(train_shards, batch, "pooled", shuffle_seed=params.seed)
+    train = LatticeBatches(train_shards, batch, "decimated", shuffle_seed=params.seed,
+                           disorder_factor=params.disorder_factor)
 
     def build():
         rg = rg_network(params.width, padding=params.padding)
@@ -307,7 +309,7 @@ def init_decimation(params: DecimationParams | Mapping, train_shards,
                                              "inputs": inputs_fingerprint(train_shards)})
     io.save_model(model, Path(model_out))
     io.write_rows(Path(history_out), rows)
-    fidelity = decimation_fidelity(model, check_shards, batch)
+    fidelity = decimation_fidelity(model, check_shards, batch, params.disorder_factor)
     fidelity["final_training_loss"] = rows[-1].get("loss")
     io.write_json(Path(metrics_out), fidelity, sort_keys=True)
     log(f"decimation fidelity: {fidelity}")

@@ -140,8 +140,9 @@ def test_sets():
 def dataset_spec(name):
     """Everything the sampler needs for one dataset (a rgtopo.params.DatasetSpec)."""
     ds = DATASETS[name]
+    scale = {"disorder_scale": ds["disorder_scale"]} if "disorder_scale" in ds else {}
     return DatasetSpec.from_config(
-        config, distribution=ds["distribution"], size=ds["size"], stream=name
+        config, distribution=ds["distribution"], size=ds["size"], stream=name, **scale
     )
 
 
