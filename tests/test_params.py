@@ -12,6 +12,7 @@ from rgtopo.params import (
     BaseNetworkParams,
     DatasetSpec,
     DecimationParams,
+    EvaluationParams,
     Disorder,
     RGTrainingParams,
 )
@@ -109,3 +110,16 @@ def test_missing_keys_and_nested_mappings_are_checked(config):
         DatasetSpec.from_dict({**spec, "disorder": 0.3})
     with pytest.raises(SpecError, match="expected a mapping of parameters"):
         DatasetSpec.from_dict([1, 2])
+
+
+def test_evaluation_reads_its_section_and_the_sizes_the_rg_runs_were_judged_on(config):
+    p = EvaluationParams.from_config(config, train_size=8)
+    assert (p.batch_size, p.seed, p.train_size) == (config["evaluation"]["batch_size"],
+                                                    config["seed"], 8)
+    assert p.eval_sizes == tuple(config["rg_training"]["eval_sizes"])
+    assert p.select_size == config["rg_training"]["select_size"]
+    assert EvaluationParams.from_dict(json.loads(p.to_json())) == p
+    broken = {**config, "rg_training": {k: v for k, v in config["rg_training"].items()
+                                        if k != "select_size"}}
+    with pytest.raises(SpecError, match="missing 'select_size'"):
+        EvaluationParams.from_config(broken, train_size=8)

@@ -208,13 +208,15 @@ def _cmd_train_rg(a):
 
 def _cmd_evaluate(a):
     from .evaluation import evaluate, write_metrics
+    from .params import EvaluationParams
+    from .shards import by_size
 
+    params = EvaluationParams.from_dict(a.params)
     _training(a)
-    tests = {int(n): paths for n, paths in a.params["test_shards"].items()}
-    table = evaluate(a.base, tests, a.main_history, a.selected, a.uninitialized_history,
+    table = evaluate(a.base, by_size(a.tests), a.main_history, a.selected, a.uninitialized_history,
                      main_epochs=a.main_epochs, uninitialized_epochs=a.uninitialized_epochs,
-                     eval_sizes=a.params["eval_sizes"], select_size=a.params["select_size"],
-                     train_size=a.params["train_size"], batch_size=a.params["batch_size"])
+                     eval_sizes=list(params.eval_sizes), select_size=params.select_size,
+                     train_size=params.train_size, batch_size=params.batch_size)
     write_metrics(table, a.csv_out, a.json_out)
     _log("\n" + table.to_string(index=False))
 
@@ -324,7 +326,7 @@ def _build_parser() -> argparse.ArgumentParser:
               base=0, train="+", validation="+", epochs_dir=0, history_out=0, selected_out=0, state_dir=0)
     s.add_argument("--init", default=None, help="decimation-initialized RG (omit: random start)")
     stage("evaluate", _cmd_evaluate, "accuracies of every network against the paper",
-          base=0, selected=0, main_history=0, uninitialized_history=0, main_epochs=0,
+          base=0, tests="+", selected=0, main_history=0, uninitialized_history=0, main_epochs=0,
           uninitialized_epochs=0, csv_out=0, json_out=0)
     stage("timing", _cmd_timing, "seconds per lattice: Bott labeler and compound network",
           base=0, rg=0, out=0)

@@ -258,3 +258,23 @@ def _section(config: Mapping, name: str, leave_out: tuple = ()) -> dict:
     if not isinstance(section, Mapping):
         raise SpecError(f"config section '{name}' is not a mapping")
     return {k: v for k, v in section.items() if k not in leave_out}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EvaluationParams(Params):
+    """Stage 5 (``evaluation.evaluate``): ``evaluation``, the sizes the RG runs were judged on,
+    and the size the RG network was trained on (the test shards are the rule's inputs)."""
+
+    WHERE: ClassVar[str] = "evaluation"
+    batch_size: int
+    seed: int
+    eval_sizes: tuple[int, ...]
+    select_size: int
+    train_size: int
+
+    @classmethod
+    def from_config(cls, config: Mapping, *, train_size: int) -> EvaluationParams:
+        rg = _section(config, RGTrainingParams.WHERE)
+        sizes = {key: _top(rg, key) for key in ("eval_sizes", "select_size")}
+        return cls.from_dict({**_section(config, cls.WHERE), **sizes,
+                              "seed": _top(config, "seed"), "train_size": train_size})

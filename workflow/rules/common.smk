@@ -12,6 +12,7 @@ from rgtopo.params import (
     BaseNetworkParams,
     DatasetSpec,
     DecimationParams,
+    EvaluationParams,
     RGTrainingParams,
 )
 

@@ -23,21 +23,14 @@ rule evaluate:
     resources:
         **TRAIN_RESOURCES,
     params:
-        params=as_json(
-            {
-                "batch_size": config["evaluation"]["batch_size"],
-                "seed": config["seed"],
-                "eval_sizes": config["rg_training"]["eval_sizes"],
-                "select_size": config["rg_training"]["select_size"],
-                "train_size": DATASETS["train_8"]["size"],
-                "test_shards": {n: shards(f"test_{n}") for n in test_sets()},
-            }
-        ),
+        params=EvaluationParams.from_config(
+            config, train_size=DATASETS["train_8"]["size"]
+        ).to_json(),
         rgtopo=RGTOPO,
         require_gpu=REQUIRE_GPU,
     shell:
         "{params.rgtopo} evaluate --params {params.params:q} --threads {threads} {params.require_gpu}"
-        " --base {input.base} --selected {input.selected}"
+        " --base {input.base} --tests {input.tests} --selected {input.selected}"
         " --main-history {input.main_history}"
         " --uninitialized-history {input.uninitialized_history}"
         " --main-epochs {input.main_epochs}"
