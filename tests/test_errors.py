@@ -69,7 +69,7 @@ def _commands(d):
                       str(d), "--csv-out", str(d / "a.csv"), "--json-out", str(d / "a.json")],
                      "evaluation is missing 'batch_size'"),
         "timing": (["timing", "--params", seed, "--base", model, "--rg", model, "--out",
-                    str(d / "t.csv")], "no such saved model"),
+                    str(d / "t.csv")], "figures.timing is missing 'bott_sizes'"),
         "figure": (["figure", "fig7", "--params", seed, "--inputs", f"rg_model={model}", "--out",
                     str(d / "fig7")], "--params is missing 'grid'"),
         "export-bundle": (["export-bundle", "--base", model, "--rg", model, "--out",
@@ -107,3 +107,17 @@ def test_a_second_configure_keeps_the_thread_pools_and_says_so():
     have, said = out.strip().split(" ", 1)
     assert have == "1"
     assert said.count("keeping") == 1 and "asked for 2" in said
+
+
+def test_timing_with_good_parameters_names_a_missing_model_in_one_line(tmp_path, capsys):
+    from rgtopo.config import load_config
+    from rgtopo.params import TimingParams
+
+    params = TimingParams.from_config(load_config(REPO / "config" / "config.yaml", REPO))
+    model = str(tmp_path / "none.keras")
+    argv = ["timing", "--params", params.to_json(), "--base", model, "--rg", model, "--out",
+            str(tmp_path / "t.csv")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no such saved model" in err and "Traceback" not in err
+    assert not (tmp_path / "t.csv").exists()

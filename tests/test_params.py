@@ -15,6 +15,7 @@ from rgtopo.params import (
     EvaluationParams,
     Disorder,
     RGTrainingParams,
+    TimingParams,
 )
 
 
@@ -123,3 +124,13 @@ def test_evaluation_reads_its_section_and_the_sizes_the_rg_runs_were_judged_on(c
                                         if k != "select_size"}}
     with pytest.raises(SpecError, match="missing 'select_size'"):
         EvaluationParams.from_config(broken, train_size=8)
+
+
+def test_timing_reads_figures_timing_and_names_a_bad_key(config):
+    p = TimingParams.from_config(config)
+    assert p.bott_sizes == tuple(config["figures"]["timing"]["bott_sizes"])
+    assert p.seed == config["seed"] and TimingParams.from_dict(json.loads(p.to_json())) == p
+    bad = {**config, "figures": {**config["figures"],
+                                 "timing": {**config["figures"]["timing"], "min_seconds": "1"}}}
+    with pytest.raises(SpecError, match="figures.timing.min_seconds: expected float"):
+        TimingParams.from_config(bad)

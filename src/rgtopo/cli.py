@@ -226,11 +226,13 @@ def _cmd_timing(a):
     from .timing import measure_timing
     from .models import load_model
 
+    from .params import TimingParams
+
+    p = TimingParams.from_dict(a.params)
     _training(a)
-    p = a.params
-    table = measure_timing(load_model(a.base), load_model(a.rg), p["bott_sizes"],
-                           p["network_sizes"], min_seconds=p["min_seconds"],
-                           network_batch=p["network_batch"], seed=p["seed"], threads=a.threads)
+    table = measure_timing(load_model(a.base), load_model(a.rg), list(p.bott_sizes),
+                           list(p.network_sizes), min_seconds=p.min_seconds,
+                           network_batch=p.network_batch, seed=p.seed, threads=a.threads)
     io.write_frame(a.out, table)
     _log("\n" + table.to_string(index=False))
 

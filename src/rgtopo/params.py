@@ -278,3 +278,20 @@ class EvaluationParams(Params):
         sizes = {key: _top(rg, key) for key in ("eval_sizes", "select_size")}
         return cls.from_dict({**_section(config, cls.WHERE), **sizes,
                               "seed": _top(config, "seed"), "train_size": train_size})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TimingParams(Params):
+    """The run-time benchmark (``timing.measure_timing``): ``figures.timing`` and the seed."""
+
+    WHERE: ClassVar[str] = "figures.timing"
+    bott_sizes: tuple[int, ...]
+    network_sizes: tuple[int, ...]
+    min_seconds: float
+    network_batch: int
+    seed: int
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> TimingParams:
+        timing = _top(_section(config, "figures"), "timing")
+        return cls.from_dict({**timing, "seed": _top(config, "seed")})

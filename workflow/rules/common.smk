@@ -14,6 +14,7 @@ from rgtopo.params import (
     DecimationParams,
     EvaluationParams,
     RGTrainingParams,
+    TimingParams,
 )
 
 validate(config, schema="../schemas/config.schema.yaml")

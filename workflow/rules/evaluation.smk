@@ -52,7 +52,7 @@ rule measure_timing:
     resources:
         **TRAIN_RESOURCES,
     params:
-        params=as_json(config["figures"]["timing"] | {"seed": config["seed"]}),
+        params=TimingParams.from_config(config).to_json(),
         rgtopo=RGTOPO,
         require_gpu=REQUIRE_GPU,
     shell:
