@@ -96,6 +96,25 @@ def test_saved_models_load_back_without_custom_objects(nets, tmp_path, rng):
     np.testing.assert_allclose(np.asarray(again(x)), np.asarray(rg(x)), rtol=1e-6)
 
 
+@pytest.mark.parametrize("factor", [1.0, 0.5])
+def test_linear_path_starts_as_exactly_the_decimation_and_learns_from_there(rng, tmp_path, factor):
+    from rgtopo.lattice import decimate
+
+    x = rng.uniform(-5, 5, size=(3, 16, 16, 3)).astype("float32")
+    rg = rg_network(4, linear_path=True, disorder_factor=factor)
+    np.testing.assert_allclose(np.asarray(rg(x)), decimate(x, factor), atol=2e-6)
+    rg.save(tmp_path / "rg.keras")
+    np.testing.assert_array_equal(np.asarray(load_model(tmp_path / "rg.keras")(x)), np.asarray(rg(x)))
+    # the ResNet branch is live: one step towards another target moves its output layer
+    before = np.asarray(rg.get_layer("to_lattice").kernel).copy()
+    rg.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    rg.fit(x, decimate(x, factor) + 1.0, epochs=1, verbose=0)
+    assert np.abs(np.asarray(rg.get_layer("to_lattice").kernel) - before).max() > 0
+    # without a factor (the uninitialized ablation) the branch starts random
+    random = np.asarray(rg_network(4, linear_path=True)(x))
+    assert np.abs(random - decimate(x, factor)).max() > 0.5
+
+
 def test_parameter_counts_at_paper_width():
     assert base_network(256).count_params() == 4_728_065
     assert rg_network(256).count_params() > 9_000_000

@@ -257,8 +257,18 @@ def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shi
     return keras.Model(inp, out, name=name)
 
 
-def rg_network(width: int, *, padding: str = "periodic", name: str = "rg_network") -> keras.Model:
-    """The RG ResNet (Appendix B): any 2N x 2N lattice -> N x N with one set of weights."""
+def rg_network(width: int, *, padding: str = "periodic", linear_path: bool = False,
+               disorder_factor: float | None = None, name: str = "rg_network") -> keras.Model:
+    """The RG ResNet (Appendix B): any 2N x 2N lattice -> N x N with one set of weights.
+
+    ``linear_path`` adds a linear branch to the output: 2x2 average pooling, then
+    a 3x3 convolution (same padding as the rest). With ``disorder_factor`` that
+    branch starts as exactly ``lattice.decimate(x, disorder_factor)`` and the
+    ResNet's output layer at zero, so the network *is* the decimation before any
+    training and learns corrections to it; without, everything starts random
+    (the uninitialized ablation). The paper's network has no such branch: it
+    must learn pooling through ReLUs, which it does only approximately.
+    """
     inp = keras.Input((None, None, 3), name="lattice")
     pad = lambda i: LatticePad(1, padding, name=f"pad{i}")  # noqa: E731
     x = _conv(width, 3, "conv1", stride=2)(pad(1)(inp))
@@ -268,8 +278,25 @@ def rg_network(width: int, *, padding: str = "periodic", name: str = "rg_network
         x = _conv(2 * width, 3, f"conv{layer + 1}")(pad(layer + 1)(x))
         x = layers.ReLU(name=f"relu{layer + 1}")(layers.Add(name=f"skip{layer}")([x, skip]))
         skip = x
-    out = layers.Conv2D(3, 1, name="to_lattice")(x)
+    exact = linear_path and disorder_factor is not None
+    out = layers.Conv2D(3, 1, name="to_lattice",
+                        kernel_initializer="zeros" if exact else "glorot_uniform")(x)
+    if linear_path:
+        kernel = "glorot_uniform"
+        if exact:
+            kernel = keras.initializers.Constant(decimation_kernel(disorder_factor))
+        pooled = layers.AveragePooling2D(2, name="average_pool")(inp)
+        linear = layers.Conv2D(3, 3, padding="valid", name="decimation",
+                               kernel_initializer=kernel)(pad("_decimation")(pooled))
+        out = layers.Add(name="decimation_and_correction")([linear, out])
     return keras.Model(inp, out, name=name)
+
+
+def decimation_kernel(disorder_factor: float) -> np.ndarray:
+    """3x3 kernel (3 -> 3 channels) of box mean + factor * (site - box mean), per channel."""
+    per_channel = np.full((3, 3), (1.0 - disorder_factor) / 9.0)
+    per_channel[1, 1] += disorder_factor
+    return np.einsum("ij,cd->ijcd", per_channel, np.eye(3)).astype(np.float32)
 
 
 def compound_network(base: keras.Model, rg: keras.Model, size: int) -> keras.Model:

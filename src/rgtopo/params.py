@@ -215,6 +215,7 @@ class DecimationParams(Optimizer):
     lr_decay: float
     disorder_factor: float
     width: int
+    linear_path: bool
     padding: str
 
     @classmethod
@@ -234,6 +235,7 @@ class RGTrainingParams(Optimizer):
     epochs: int
     augment: bool
     width: int
+    linear_path: bool
     padding: str
     select_size: int
 

@@ -300,7 +300,8 @@ def init_decimation(params: DecimationParams | Mapping, train_shards,
                            disorder_factor=params.disorder_factor)
 
     def build():
-        rg = rg_network(params.width, padding=params.padding)
+        rg = rg_network(params.width, padding=params.padding, linear_path=params.linear_path,
+                        disorder_factor=params.disorder_factor)
         return compile_model(rg, **params.compile_args(), chern=False)
 
     model, rows = fit_resumable(build, train, epochs=params.epochs, state_dir=state_dir,
@@ -375,7 +376,7 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
     def build():
         base = load_model(base_model)
         if init_model is None:
-            rg = rg_network(params.width, padding=params.padding)
+            rg = rg_network(params.width, padding=params.padding, linear_path=params.linear_path)
         else:
             rg = load_model(init_model)
         return compile_model(compound_network(base, rg, train.size), **params.compile_args(),
