@@ -69,7 +69,7 @@ def test_base_training_improves_loss_and_keeps_best(shards, tmp_path):
 def test_decimation_initialization_approaches_average_pooling(shards, tmp_path):
     params = {**OPT, "learning_rate": 0.001, "optimizer": "adam", "width": 8,
               "padding": "periodic", "epochs": 6, "batch_size": 32, "lr_decay": 1.0,
-              "disorder_factor": 1.0}
+              "disorder_factor": 1.0, "linear_path": False}
     check = {8: [shards["test_8"]], 16: [shards["test_16"]]}
     fid = training.init_decimation(params, [shards["decimation_8"]], check,
                                    model_out=tmp_path / "init.keras", history_out=tmp_path / "h.csv",
@@ -80,6 +80,19 @@ def test_decimation_initialization_approaches_average_pooling(shards, tmp_path):
     assert json.loads((tmp_path / "m.json").read_text())["mae_mu_8x8"] == fid["mae_mu_8x8"]
     hist = pd.read_csv(tmp_path / "h.csv")
     assert hist["loss"].iloc[-1] < 0.7 * hist["loss"].iloc[1]
+
+
+def test_a_linear_path_needs_no_decimation_training(shards, tmp_path):
+    params = {**OPT, "learning_rate": 0.001, "optimizer": "adam", "width": 4,
+              "padding": "periodic", "epochs": 0, "batch_size": 32, "lr_decay": 1.0,
+              "disorder_factor": 0.5, "linear_path": True}
+    check = {8: [shards["test_8"]], 16: [shards["test_16"]]}
+    fid = training.init_decimation(params, [shards["decimation_8"]], check,
+                                   model_out=tmp_path / "init.keras", history_out=tmp_path / "h.csv",
+                                   metrics_out=tmp_path / "m.json", state_dir=tmp_path / "state")
+    assert max(v for k, v in fid.items() if k.startswith("mae_")) < 1e-5
+    assert fid["final_training_loss"] is None
+    assert list(pd.read_csv(tmp_path / "h.csv")["epoch"]) == [0]
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +107,7 @@ def base_model(shards, tmp_path_factory):
 
 def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, tmp_path):
     params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 3,
-              "augment": False, "select_size": 16}
+              "augment": False, "select_size": 16, "linear_path": False}
     best = training.train_rg(params, base_model, None, [shards["train_8"]],
                              {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
@@ -182,7 +195,8 @@ def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_pat
     np.testing.assert_allclose(base.get_layer("disorder_features").disorder_scale,
                                expected["disorder_scale"], rtol=1e-6)
     params = {**OPT, "optimizer": "adam", "learning_rate": 1e-4, "width": 4,
-              "padding": "periodic", "epochs": 1, "augment": True, "select_size": 16}
+              "padding": "periodic", "epochs": 1, "augment": True, "select_size": 16,
+              "linear_path": True}
     best = training.train_rg(params, tmp_path / "base.keras", None, [shards["train_8"]],
                              {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "rh.csv",
