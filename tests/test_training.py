@@ -21,6 +21,7 @@ from rgtopo.models import feature_scales, load_model, rg_network  # noqa: E402
 
 OPT = {"optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9, "nesterov": True,
        "batch_size": 64, "seed": 1}
+NO_TIED = {"tied_epochs": 0, "tied_learning_rate": 1e-5, "tied_batch_size": 16}
 PAPER_BASE = {"architecture": "conv", "blocks": 4, "shifts": 0, "loss": "abs_square", "augment": False,
               "lr_schedule": "plateau", "feature_scale_lattices": 1024}
 RECIPE_BASE = {**OPT, "optimizer": "adam", "learning_rate": 0.003, "architecture": "spectral",
@@ -106,8 +107,8 @@ def base_model(shards, tmp_path_factory):
 
 
 def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, tmp_path):
-    params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 3,
-              "augment": False, "select_size": 16, "linear_path": False}
+    params = {**OPT, **NO_TIED, "learning_rate": 0.0005, "width": 4, "padding": "periodic",
+              "epochs": 3, "augment": False, "select_size": 16, "linear_path": False}
     best = training.train_rg(params, base_model, None, [shards["train_8"]],
                              {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
@@ -144,6 +145,38 @@ def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, t
                           {16: [shards["validation_16"]]}, epochs_dir=tmp_path / "e3",
                           history_out=tmp_path / "h3.csv", selected_out=tmp_path / "s3.keras",
                           state_dir=tmp_path / "st3")
+
+
+def test_tied_16x16_phase_continues_from_the_selected_epoch(shards, base_model, tmp_path):
+    """Two tied copies of the RG network on 16x16 labels: epochs continue the numbering, the
+    phase starts from the best first-phase epoch, selection runs over both phases."""
+    params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 2,
+              "augment": True, "select_size": 16, "linear_path": True,
+              "tied_epochs": 2, "tied_learning_rate": 1e-3, "tied_batch_size": 8}
+    validation = {8: [shards["validation_8"]], 16: [shards["validation_16"]]}
+    logs = []
+    best = training.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
+                             validation, epochs_dir=tmp_path / "epochs",
+                             history_out=tmp_path / "h.csv", selected_out=tmp_path / "sel.keras",
+                             state_dir=tmp_path / "state", log=logs.append)
+    hist = pd.read_csv(tmp_path / "h.csv")
+    assert hist["epoch"].tolist() == [0, 1, 2, 3, 4]
+    assert hist["phase"].tolist() == ["rg_8"] * 3 + ["tied_16"] * 2
+    assert sorted(p.name for p in (tmp_path / "epochs").iterdir()) == [
+        f"epoch_{e:03d}.keras" for e in range(5)]
+    first = hist.iloc[:3]
+    start = int(first.loc[first["validation_accuracy_16x16"].idxmax(), "epoch"])
+    assert f"tied 16x16 phase from epoch {start}" in logs
+    # the first tied epoch trained on from the selected first-phase weights, so it differs
+    w_start = load_model(tmp_path / "epochs" / f"epoch_{start:03d}.keras").get_weights()
+    w_tied = load_model(tmp_path / "epochs" / "epoch_003.keras").get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(w_start, w_tied))
+    assert best["epoch"] == hist.loc[hist["validation_accuracy_16x16"].idxmax(), "epoch"]
+    assert hist["selected"].sum() == 1
+    with pytest.raises(SpecError, match="needs 16x16 training shards"):
+        training.train_rg(params, base_model, None, [shards["train_8"]], validation,
+                          epochs_dir=tmp_path / "e2", history_out=tmp_path / "h2.csv",
+                          selected_out=tmp_path / "s2.keras", state_dir=tmp_path / "st2")
 
 
 def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
@@ -194,7 +227,7 @@ def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_pat
     expected = feature_scales(read_shard(shards["train_4"])["lattices"][:1024])
     np.testing.assert_allclose(base.get_layer("disorder_features").disorder_scale,
                                expected["disorder_scale"], rtol=1e-6)
-    params = {**OPT, "optimizer": "adam", "learning_rate": 1e-4, "width": 4,
+    params = {**OPT, **NO_TIED, "optimizer": "adam", "learning_rate": 1e-4, "width": 4,
               "padding": "periodic", "epochs": 1, "augment": True, "select_size": 16,
               "linear_path": True}
     best = training.train_rg(params, tmp_path / "base.keras", None, [shards["train_8"]],

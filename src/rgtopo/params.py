@@ -234,6 +234,9 @@ class RGTrainingParams(Optimizer):
     RULE_KEYS: ClassVar[tuple] = ("eval_sizes", "runs")
     epochs: int
     augment: bool
+    tied_epochs: int
+    tied_learning_rate: float
+    tied_batch_size: int
     width: int
     linear_path: bool
     padding: str

@@ -33,7 +33,7 @@ import numpy as np
 
 from . import io
 from .batches import LatticeBatches
-from .errors import ModelError, SpecError
+from .errors import ModelError, ShardError, SpecError
 from .metrics import Tally, clean_formula, wilson_interval
 from .models import (
     abs_square_loss,
@@ -47,7 +47,7 @@ from .models import (
     rg_network,
 )
 from .params import BaseNetworkParams, DecimationParams, RGTrainingParams
-from .shards import open_shard, shard_digest
+from .shards import by_size, open_shard, shard_digest
 
 
 def configure(threads: int, seed: int, log: Callable[[str], None] | None = None) -> None:
@@ -358,50 +358,88 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
 
     init_model None trains from a random start (the uninitialized ablation).
     After every epoch the RG network is saved and evaluated on every validation
-    set (RG applied k times); the epoch with the best ``select_size`` validation
-    accuracy is copied to ``selected_out``. Test sets play no part here: what
-    is chosen on validation lattices is reported on test lattices.
+    set (RG applied k times). With ``tied_epochs``, a second phase follows on the
+    16x16 training shards (``train_shards`` holds both sizes): the RG network is
+    applied twice with one set of weights (two tied copies, the paper's proposal
+    for future work), starting from the best first-phase epoch at
+    ``select_size``; its epochs continue the numbering. The epoch with the best
+    ``select_size`` validation accuracy over both phases is copied to
+    ``selected_out``. Test sets play no part here: what is chosen on validation
+    lattices is reported on test lattices.
     """
     params = RGTrainingParams.of(params)
     select_size = params.select_size
-    batch = params.batch_size
-    train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=params.seed,
-                           augment=params.augment)
-    sets = {int(s): LatticeBatches(p, batch, "chern") for s, p in validation_shards.items()}
+    key = f"validation_accuracy_{select_size}x{select_size}"
+    train_sets = _shards_by_size(train_shards)
+    train_size = min(train_sets)
+    sets = {int(s): LatticeBatches(p, params.batch_size, "chern")
+            for s, p in validation_shards.items()}
     if select_size not in sets:
         raise SpecError(f"selection size {select_size} has no validation set")
+    tied_size = 2 * train_size
+    if params.tied_epochs and tied_size not in train_sets:
+        raise SpecError(f"tied_epochs {params.tied_epochs} needs {tied_size}x{tied_size} "
+                        f"training shards (a train_{tied_size} dataset)")
     state_dir = Path(state_dir)
     epoch_dir = state_dir / "epochs"
+    inputs = [*(p for paths in validation_shards.values() for p in paths)]
 
-    def build():
-        base = load_model(base_model)
-        if init_model is None:
-            rg = rg_network(params.width, padding=params.padding, linear_path=params.linear_path)
-        else:
-            rg = load_model(init_model)
-        return compile_model(compound_network(base, rg, train.size), **params.compile_args(),
-                             chern=True, loss=head_loss(base))
+    def phase(shards, batch, learning_rate, epochs, start, offset, state, name):
+        train = LatticeBatches(shards, batch, "chern", shuffle_seed=params.seed,
+                               augment=params.augment)
 
-    def on_epoch(model, epoch):
-        rg, base = model.get_layer("rg_network"), model.get_layer("base_network")
-        io.save_model(rg, epoch_dir / f"epoch_{epoch:03d}.keras")
-        return validation_columns(base, rg, sets)
+        def build():
+            base = load_model(base_model)
+            rg = rg_network(params.width, padding=params.padding,
+                            linear_path=params.linear_path) if start is None else load_model(start)
+            return compile_model(compound_network(base, rg, train.size),
+                                 **{**params.compile_args(), "learning_rate": learning_rate},
+                                 chern=True, loss=head_loss(base))
 
-    fingerprint = {"params": params.as_dict(), "inputs": inputs_fingerprint(
-        [*train_shards, *(p for paths in validation_shards.values() for p in paths)],
-        [base_model, init_model])}
-    _, rows = fit_resumable(build, train, epochs=params.epochs, state_dir=state_dir,
-                            on_epoch=on_epoch, log=log, fingerprint=fingerprint)
+        def on_epoch(model, epoch):
+            if offset and epoch == 0:  # the starting point is the first phase's selected epoch
+                return {}
+            rg, base = model.get_layer("rg_network"), model.get_layer("base_network")
+            io.save_model(rg, epoch_dir / f"epoch_{offset + epoch:03d}.keras")
+            return validation_columns(base, rg, sets)
+
+        fingerprint = {"params": params.as_dict(), "phase": name, "inputs": inputs_fingerprint(
+            [*shards, *inputs], [base_model, start])}
+        _, rows = fit_resumable(build, train, epochs=epochs, state_dir=state, on_epoch=on_epoch,
+                                log=log, fingerprint=fingerprint)
+        return [{**row, "epoch": offset + row["epoch"], "phase": name}
+                for row in rows[(1 if offset else 0):]]
+
+    rows = phase(train_sets[train_size], params.batch_size, params.learning_rate, params.epochs,
+                 init_model, 0, state_dir, f"rg_{train_size}")
+    if params.tied_epochs:
+        first = _best(rows, key)
+        start = epoch_dir / f"epoch_{int(first['epoch']):03d}.keras"
+        log(f"tied {tied_size}x{tied_size} phase from epoch {first['epoch']}")
+        rows += phase(train_sets[tied_size], params.tied_batch_size, params.tied_learning_rate,
+                      params.tied_epochs, start, params.epochs, state_dir / "tied",
+                      f"tied_{tied_size}")
     epochs_dir = Path(epochs_dir)
     epochs_dir.mkdir(parents=True, exist_ok=True)
     for row in rows:
         name = f"epoch_{int(row['epoch']):03d}.keras"
         io.copy_file(epoch_dir / name, epochs_dir / name)
-    key = f"validation_accuracy_{select_size}x{select_size}"
-    best = max(rows, key=lambda r: (r[key], -r["epoch"]))
+    best = _best(rows, key)
     for row in rows:
         row["selected"] = int(row is best)
     io.write_rows(Path(history_out), rows)
     io.copy_file(epoch_dir / f"epoch_{int(best['epoch']):03d}.keras", selected_out)
     log(f"selected epoch {best['epoch']} ({key} = {best[key]:.4f})")
     return best
+
+
+def _best(rows, key):
+    """The first row with the highest ``key``."""
+    return max(rows, key=lambda r: (r[key], -r["epoch"]))
+
+
+def _shards_by_size(paths) -> dict[int, list]:
+    found = by_size(paths)
+    if not found:
+        raise ShardError("no training shards given")
+    return found

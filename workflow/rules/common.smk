@@ -97,6 +97,10 @@ def check_config():
                 "decimation.check_sizes",
                 f"no dataset validation_{size} for size {size}",
             )
+    if rg["tied_epochs"] and "train_16" not in DATASETS:
+        _config_error(
+            "rg_training.tied_epochs", "the tied 16x16 phase needs a dataset train_16"
+        )
     if 8 not in rg["eval_sizes"]:
         _config_error("rg_training.eval_sizes", "must include 8 (the RG training size)")
     if rg["select_size"] not in rg["eval_sizes"]:
@@ -163,6 +167,12 @@ TRAIN_RESOURCES = dict(
     mem_mb=config["resources"]["train_mem_mb"],
     runtime=config["resources"]["train_runtime_min"],
 )
+
+
+def rg_train_shards():
+    """train_8, and train_16 when the tied 16x16 phase runs (rg_training.tied_epochs)."""
+    tied = config["rg_training"]["tied_epochs"] > 0
+    return shards("train_8") + (shards("train_16") if tied else [])
 
 
 def rg_init(wc):

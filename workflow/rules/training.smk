@@ -72,7 +72,7 @@ rule train_rg:
     input:
         base="results/models/base_network.keras",
         init=rg_init,
-        train=shards("train_8"),
+        train=rg_train_shards(),
         validation=[
             shards(f"validation_{n}") for n in config["rg_training"]["eval_sizes"]
         ],
