@@ -32,6 +32,26 @@ def physics_spec(distribution="boundary_biased", size=4, seed=7, stream="train")
                                    seed=seed).as_dict()
 
 
+def write_lattice_files(d: Path, lat: np.ndarray) -> None:
+    """The same lattices in every file layout a user may bring (the readers' and commands'
+    tests): .npy (batch, one lattice, integers), .npz (several arrays, compressed float32,
+    Fortran order), HDF5 (nested dataset, a shard-like file)."""
+    import h5py
+
+    np.save(d / "batch.npy", lat)
+    np.save(d / "one.npy", lat[3])
+    np.save(d / "ints.npy", np.rint(lat).astype(np.int16))
+    np.savez(d / "several.npz", lattices=lat, mu=lat[..., 0])
+    np.savez_compressed(d / "named.npz", mine=lat.astype(np.float32))
+    np.savez(d / "fortran.npz", lattices=np.asfortranarray(lat))
+    with h5py.File(d / "nested.hdf5", "w") as f:
+        f["group/lat"] = lat
+        f["other"] = np.arange(3)
+    with h5py.File(d / "shard.h5", "w") as f:
+        f["lattices"] = lat
+        f["chern"] = np.zeros(len(lat))
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)

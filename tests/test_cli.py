@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import rgtopo  # noqa: E402
-from conftest import REPO  # noqa: E402
+from conftest import REPO, write_lattice_files  # noqa: E402
 from rgtopo import bundle as bundle_mod  # noqa: E402
 from rgtopo.cli import main  # noqa: E402
 from rgtopo.models import base_network, rg_network  # noqa: E402
@@ -46,16 +46,7 @@ def data(tmp_path_factory):
     rng = np.random.default_rng(11)
     d = tmp_path_factory.mktemp("inputs")
     lat = lattices(rng, 8, 12)
-    np.save(d / "batch.npy", lat)
-    np.save(d / "one.npy", lat[3])
-    np.savez(d / "several.npz", lattices=lat, mu=lat[..., 0])
-    np.savez_compressed(d / "named.npz", mine=lat.astype(np.float32))
-    with h5py.File(d / "nested.hdf5", "w") as f:
-        f["group/lat"] = lat
-        f["other"] = np.arange(3)
-    with h5py.File(d / "shard.h5", "w") as f:
-        f["lattices"] = lat
-        f["chern"] = np.zeros(12)
+    write_lattice_files(d, lat)
     return d, lat, rgtopo.chern_numbers(lat)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import write_lattice_files
 from rgtopo.errors import InputError
 from rgtopo.lattice_io import LatticeFile, write_table
 
@@ -21,18 +22,7 @@ def lat():
 def files(tmp_path_factory, lat):
     """{name: (path, key, expected float64 array)} for every layout the reader accepts."""
     d = tmp_path_factory.mktemp("lattice_files")
-    np.save(d / "batch.npy", lat)
-    np.save(d / "one.npy", lat[3])
-    np.save(d / "ints.npy", np.rint(lat).astype(np.int16))
-    np.savez(d / "several.npz", lattices=lat, mu=lat[..., 0])
-    np.savez_compressed(d / "named.npz", mine=lat.astype(np.float32))
-    np.savez(d / "fortran.npz", lattices=np.asfortranarray(lat))
-    with h5py.File(d / "nested.hdf5", "w") as f:
-        f["group/lat"] = lat
-        f["other"] = np.arange(3)
-    with h5py.File(d / "shard.h5", "w") as f:
-        f["lattices"] = lat
-        f["chern"] = np.zeros(12)
+    write_lattice_files(d, lat)
     f32 = lat.astype(np.float32).astype(np.float64)
     return {
         "npy": (d / "batch.npy", None, lat),
