@@ -379,8 +379,9 @@ def test_killed_rg_training_resumes_from_last_epoch(run_dir):
     resumed = int(re.search(r"resuming from epoch (\d+)", log)[1])
     assert resumed >= killed_at
     history = pd.read_csv(run_dir / "results/rg/main/history.csv")
-    assert history["epoch"].tolist() == list(range(13))
-    assert len(list((run_dir / "results/rg/main/epochs").glob("epoch_*.keras"))) == 13
+    epochs = 12 + cfg["rg_training"]["tied_epochs"] + 1  # then the tied 16x16 phase
+    assert history["epoch"].tolist() == list(range(epochs))
+    assert len(list((run_dir / "results/rg/main/epochs").glob("epoch_*.keras"))) == epochs
 
 
 def test_documented_commands_put_targets_before_config_options():
