@@ -179,6 +179,41 @@ def test_tied_16x16_phase_continues_from_the_selected_epoch(shards, base_model, 
                           selected_out=tmp_path / "s2.keras", state_dir=tmp_path / "st2")
 
 
+def test_run_killed_in_the_tied_phase_resumes_there(shards, base_model, tmp_path, monkeypatch):
+    """A kill during the tied 16x16 phase resumes that phase; the finished 8x8 phase is kept."""
+    params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 2,
+              "augment": True, "select_size": 16, "linear_path": True,
+              "tied_epochs": 2, "tied_learning_rate": 1e-3, "tied_batch_size": 8}
+    validation = {8: [shards["validation_8"]], 16: [shards["validation_16"]]}
+    paths = dict(epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
+                 selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "state")
+    columns, calls = training.validation_columns, []
+
+    def killed_in_tied_epoch_2(*args):
+        calls.append(1)
+        if len(calls) == 5:  # 8x8 epochs 0, 1, 2, tied epoch 3, then the kill in tied epoch 4
+            raise KeyboardInterrupt("killed")
+        return columns(*args)
+
+    monkeypatch.setattr(training, "validation_columns", killed_in_tied_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        training.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
+                          validation, **paths)
+    first_phase = (tmp_path / "state" / "epochs" / "epoch_002.keras").read_bytes()
+    monkeypatch.setattr(training, "validation_columns", columns)
+    logs = []
+    training.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
+                      validation, **paths, log=logs.append)
+    assert "resuming from epoch 2" in logs[0] and "resuming from epoch 1" in logs[2]
+    assert not any("training again" in line or "changed" in line for line in logs)
+    assert (tmp_path / "state" / "epochs" / "epoch_002.keras").read_bytes() == first_phase
+    assert pd.read_csv(tmp_path / "h.csv")["epoch"].tolist() == [0, 1, 2, 3, 4]
+    logs = []
+    training.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
+                      validation, **paths, log=logs.append)
+    assert "the saved run had finished: training again from the start" in logs[0]
+
+
 def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
     data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
     from rgtopo.models import compile_model

@@ -152,6 +152,7 @@ def fit_resumable(
     fingerprint: Mapping | None = None,
     log: Callable[[str], None] = print,
     verbose: int = 0,
+    finish: bool = True,
 ) -> tuple[keras.Model, list[dict]]:
     """Train epoch by epoch with a full checkpoint after each; resume from state_dir.
 
@@ -161,7 +162,9 @@ def fit_resumable(
     model by validation loss is kept as ``best.keras`` in state_dir.
     A saved state whose ``fingerprint`` (the stage's parameters and input
     digests) differs from this call's is set aside, not resumed; a finished one
-    is discarded, so a new call trains again. The shuffle state of ``train`` is
+    is discarded, so a new call trains again; ``finish=False`` leaves a completed
+    run unmarked (resumable, with nothing left to train) until ``mark_finished``,
+    for a stage whose later phase may still be interrupted. The shuffle state of ``train`` is
     saved after every epoch and restored on resume. Returns the final model and
     history.
     """
@@ -223,11 +226,19 @@ def fit_resumable(
         io.write_rows(history_file, rows)
         io.write_json(state_file, state, sort_keys=True)
         log(f"epoch {epoch}/{epochs}: {_fmt(row)}")
-    state["finished"] = True
+    state["finished"] = finish
     io.write_json(state_file, state, sort_keys=True)
     if state["stopped"]:
         log(f"learning rate would fall below the floor: stopped after epoch {state['epoch']}")
     return model, rows
+
+
+def mark_finished(state_dir) -> None:
+    """Mark the run saved in state_dir as finished: the next call trains it again."""
+    state_file = Path(state_dir) / "state.json"
+    state = json.loads(state_file.read_text())
+    state["finished"] = True
+    io.write_json(state_file, state, sort_keys=True)
 
 
 def _fmt(row: Mapping) -> str:
@@ -382,9 +393,10 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
                         f"training shards (a train_{tied_size} dataset)")
     state_dir = Path(state_dir)
     epoch_dir = state_dir / "epochs"
-    inputs = [*(p for paths in validation_shards.values() for p in paths)]
+    inputs = [p for paths in validation_shards.values() for p in paths]
+    tied = bool(params.tied_epochs)
 
-    def phase(shards, batch, learning_rate, epochs, start, offset, state, name):
+    def phase(shards, batch, learning_rate, epochs, start, offset, state, name, finish=True):
         train = LatticeBatches(shards, batch, "chern", shuffle_seed=params.seed,
                                augment=params.augment)
 
@@ -406,19 +418,22 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
         fingerprint = {"params": params.as_dict(), "phase": name, "inputs": inputs_fingerprint(
             [*shards, *inputs], [base_model, start])}
         _, rows = fit_resumable(build, train, epochs=epochs, state_dir=state, on_epoch=on_epoch,
-                                log=log, fingerprint=fingerprint)
+                                log=log, fingerprint=fingerprint, finish=finish)
         return [{**row, "epoch": offset + row["epoch"], "phase": name}
                 for row in rows[(1 if offset else 0):]]
 
+    # with a tied phase to follow, the first stays resumable until both are done, so a run
+    # killed in the tied phase resumes there instead of training the first phase again
     rows = phase(train_sets[train_size], params.batch_size, params.learning_rate, params.epochs,
-                 init_model, 0, state_dir, f"rg_{train_size}")
-    if params.tied_epochs:
+                 init_model, 0, state_dir, f"rg_{train_size}", finish=not tied)
+    if tied:
         first = _best(rows, key)
         start = epoch_dir / f"epoch_{int(first['epoch']):03d}.keras"
         log(f"tied {tied_size}x{tied_size} phase from epoch {first['epoch']}")
         rows += phase(train_sets[tied_size], params.tied_batch_size, params.tied_learning_rate,
                       params.tied_epochs, start, params.epochs, state_dir / "tied",
                       f"tied_{tied_size}")
+        mark_finished(state_dir)
     epochs_dir = Path(epochs_dir)
     epochs_dir.mkdir(parents=True, exist_ok=True)
     for row in rows:
