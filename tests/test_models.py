@@ -18,7 +18,9 @@ from rgtopo.models import (  # noqa: E402
     apply_rg,
     base_network,
     chern_accuracy,
+    check_head_loss,
     chern_cross_entropy,
+    chern_expected_error,
     chern_value,
     compound_network,
     feature_scales,
@@ -189,6 +191,16 @@ def test_class_head_value_is_the_expected_chern_number(spectral, tmp_path):
     assert float(np.mean(chern_cross_entropy(labels, sure))) < 1e-6
 
 
+def test_expected_error_is_one_minus_the_label_probability_and_bounded():
+    logits = np.log(np.array([[0.1, 0.2, 0.4, 0.2, 0.1], [0.7, 0.1, 0.1, 0.05, 0.05]], "float32"))
+    np.testing.assert_allclose(chern_expected_error(np.array([0.0, 1.0]), logits), [0.6, 0.95],
+                               rtol=1e-5)
+    # confidently wrong costs at most 1 (cross-entropy: ~18), so such lattices cannot dominate
+    wrong = np.array([[-9, -9, -9, 9, -9]], dtype="float32")
+    assert 0.999 < float(chern_expected_error(np.array([-1.0]), wrong)[0]) <= 1.0
+    assert float(chern_cross_entropy(np.array([-1.0]), wrong)[0]) > 17
+
+
 def test_the_loss_of_a_head_is_read_back_from_its_width(nets, spectral):
     base, rg = nets
     assert base.output_shape == (None, 1) and head_loss(base) == "abs_square"
@@ -196,6 +208,14 @@ def test_the_loss_of_a_head_is_read_back_from_its_width(nets, spectral):
     assert head_loss(compound_network(spectral[0], rg, 8)) == "cross_entropy"
     with pytest.raises(ModelError, match="a Chern head of 3 outputs matches no loss"):
         head_loss(rg_network(2))
+    check_head_loss(spectral[0], "expected_error")
+    check_head_loss(base, "abs_square")
+    with pytest.raises(SpecError, match="needs a Chern head of 5 outputs; base_network has 1"):
+        check_head_loss(base, "expected_error")
+    with pytest.raises(SpecError, match="needs a Chern head of 1 outputs"):
+        check_head_loss(spectral[0], "abs_square")
+    with pytest.raises(SpecError, match="unknown loss 'hinge'"):
+        check_head_loss(base, "hinge")
 
 
 def test_unknown_architecture_or_loss_is_a_spec_error():

@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 from conftest import physics_spec  # noqa: E402
 from rgtopo import training  # noqa: E402
 from rgtopo.datasets import label_shard, sample_shard  # noqa: E402
+from rgtopo.errors import SpecError  # noqa: E402
 from rgtopo.shards import read_shard  # noqa: E402
 from rgtopo.errors import ModelError, SpecError  # noqa: E402
 from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
@@ -108,7 +109,8 @@ def base_model(shards, tmp_path_factory):
 
 def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, tmp_path):
     params = {**OPT, **NO_TIED, "learning_rate": 0.0005, "width": 4, "padding": "periodic",
-              "epochs": 3, "augment": False, "select_size": 16, "linear_path": False}
+              "epochs": 3, "loss": "abs_square", "augment": False, "select_size": 16,
+              "linear_path": False}
     best = training.train_rg(params, base_model, None, [shards["train_8"]],
                              {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
@@ -151,7 +153,7 @@ def test_tied_16x16_phase_continues_from_the_selected_epoch(shards, base_model, 
     """Two tied copies of the RG network on 16x16 labels: epochs continue the numbering, the
     phase starts from the best first-phase epoch, selection runs over both phases."""
     params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 2,
-              "augment": True, "select_size": 16, "linear_path": True,
+              "loss": "abs_square", "augment": True, "select_size": 16, "linear_path": True,
               "tied_epochs": 2, "tied_learning_rate": 1e-3, "tied_batch_size": 8}
     validation = {8: [shards["validation_8"]], 16: [shards["validation_16"]]}
     logs = []
@@ -182,7 +184,7 @@ def test_tied_16x16_phase_continues_from_the_selected_epoch(shards, base_model, 
 def test_run_killed_in_the_tied_phase_resumes_there(shards, base_model, tmp_path, monkeypatch):
     """A kill during the tied 16x16 phase resumes that phase; the finished 8x8 phase is kept."""
     params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 2,
-              "augment": True, "select_size": 16, "linear_path": True,
+              "loss": "abs_square", "augment": True, "select_size": 16, "linear_path": True,
               "tied_epochs": 2, "tied_learning_rate": 1e-3, "tied_batch_size": 8}
     validation = {8: [shards["validation_8"]], 16: [shards["validation_16"]]}
     paths = dict(epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
@@ -263,14 +265,21 @@ def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_pat
     np.testing.assert_allclose(base.get_layer("disorder_features").disorder_scale,
                                expected["disorder_scale"], rtol=1e-6)
     params = {**OPT, **NO_TIED, "optimizer": "adam", "learning_rate": 1e-4, "width": 4,
-              "padding": "periodic", "epochs": 1, "augment": True, "select_size": 16,
-              "linear_path": True}
+              "padding": "periodic", "epochs": 1, "loss": "expected_error", "augment": True,
+              "select_size": 16, "linear_path": True}
     best = training.train_rg(params, tmp_path / "base.keras", None, [shards["train_8"]],
                              {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "rh.csv",
                              selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "rstate")
     rh = pd.read_csv(tmp_path / "rh.csv")
     assert np.isfinite(rh["loss"].iloc[1]) and 0 <= best["validation_accuracy_8x8"] <= 1
+    assert 0 <= rh["loss"].iloc[1] <= 1  # the expected error rate
+    with pytest.raises(SpecError, match="needs a Chern head of 1 outputs"):
+        training.train_rg({**params, "loss": "abs_square"}, tmp_path / "base.keras", None,
+                          [shards["train_8"]],
+                          {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
+                          epochs_dir=tmp_path / "e2", history_out=tmp_path / "rh2.csv",
+                          selected_out=tmp_path / "sel2.keras", state_dir=tmp_path / "s2")
 
 
 def test_changed_shards_or_a_finished_run_train_again(shards, tmp_path):

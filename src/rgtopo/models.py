@@ -27,6 +27,7 @@ from keras import layers, ops
 
 from .errors import LatticeError, ModelError, SpecError
 from .lattice import BASE_SIZE, rg_steps  # noqa: F401  (rg_steps: part of this module's API)
+from .params import LOSS_HEADS
 
 PACKAGE = "rgtopo"
 
@@ -90,18 +91,44 @@ def chern_cross_entropy(y_true, y_pred):
     return keras.losses.sparse_categorical_crossentropy(label, y_pred, from_logits=True)
 
 
-LOSSES = {"abs_square": abs_square_loss, "cross_entropy": chern_cross_entropy}
-HEAD_WIDTHS = {"abs_square": 1, "cross_entropy": len(CHERN_CLASSES)}
+@keras.saving.register_keras_serializable(package=PACKAGE)
+def chern_expected_error(y_true, y_pred):
+    """1 - p(label) of class logits: the expected error rate, bounded per lattice.
+
+    Cross-entropy lets the few lattices a network is confidently wrong on
+    dominate; an RG network trained through a frozen base then learns to hedge
+    (coarse lattices the base is unsure of), which lowers the loss but costs
+    accuracy and does not compose. This loss only pays for getting labels right.
+    """
+    lo = CHERN_CLASSES[0]
+    label = ops.clip(ops.reshape(ops.cast(y_true, "int32"), (-1,)) - lo, 0, len(CHERN_CLASSES) - 1)
+    probs = ops.softmax(ops.cast(y_pred, "float32"), axis=-1)
+    return 1.0 - ops.sum(probs * ops.one_hot(label, len(CHERN_CLASSES)), axis=-1)
+
+
+LOSSES = {"abs_square": abs_square_loss, "cross_entropy": chern_cross_entropy,
+          "expected_error": chern_expected_error}
+HEAD_WIDTHS = {loss: {"value": 1, "classes": len(CHERN_CLASSES)}[LOSS_HEADS[loss]] for loss in LOSSES}
 """Outputs of the Chern head each loss trains: one value (Eq. A2) or logits over CHERN_CLASSES."""
 
 
 def head_loss(model: keras.Model) -> str:
-    """The loss a base (or compound) network's Chern head was built for, from its width."""
+    """The first loss (in LOSSES' order) that fits a network's Chern head, from its width."""
     width = model.output_shape[-1]
     for loss, outputs in HEAD_WIDTHS.items():
         if outputs == width:
             return loss
     raise ModelError(f"{model.name}: a Chern head of {width} outputs matches no loss")
+
+
+def check_head_loss(model: keras.Model, loss: str) -> None:
+    """SpecError unless ``loss`` trains a Chern head like ``model``'s (RG stage: the base's)."""
+    if loss not in LOSSES:
+        raise SpecError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    if HEAD_WIDTHS[loss] != model.output_shape[-1]:
+        raise SpecError(f"loss {loss!r} needs a Chern head of {HEAD_WIDTHS[loss]} outputs; "
+                        f"{model.name} has {model.output_shape[-1]} (base_network.loss "
+                        f"{head_loss(model)!r})")
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

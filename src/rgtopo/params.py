@@ -182,6 +182,10 @@ class Optimizer(Params):
                     nesterov=self.nesterov, optimizer=self.optimizer)
 
 
+LOSS_HEADS = {"abs_square": "value", "cross_entropy": "classes", "expected_error": "classes"}
+"""The Chern head each training loss needs: one value (Eq. A2) or logits over the Chern numbers."""
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class BaseNetworkParams(Optimizer):
     """Stage 1 (``training.train_base``): the config's ``base_network`` section and the seed."""
@@ -233,6 +237,7 @@ class RGTrainingParams(Optimizer):
     WHERE: ClassVar[str] = "rg_training"
     RULE_KEYS: ClassVar[tuple] = ("eval_sizes", "runs")
     epochs: int
+    loss: str
     augment: bool
     tied_epochs: int
     tied_learning_rate: float

@@ -42,7 +42,7 @@ from .models import (
     feature_scales,
     compile_model,
     compound_network,
-    head_loss,
+    check_head_loss,
     load_model,
     rg_network,
 )
@@ -404,9 +404,10 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
             base = load_model(base_model)
             rg = rg_network(params.width, padding=params.padding,
                             linear_path=params.linear_path) if start is None else load_model(start)
+            check_head_loss(base, params.loss)
             return compile_model(compound_network(base, rg, train.size),
                                  **{**params.compile_args(), "learning_rate": learning_rate},
-                                 chern=True, loss=head_loss(base))
+                                 chern=True, loss=params.loss)
 
         def on_epoch(model, epoch):
             if offset and epoch == 0:  # the starting point is the first phase's selected epoch

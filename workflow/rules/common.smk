@@ -9,6 +9,7 @@ from snakemake.utils import validate
 
 from rgtopo import figure_registry
 from rgtopo.params import (
+    LOSS_HEADS,
     BaseNetworkParams,
     DatasetSpec,
     DecimationParams,
@@ -100,6 +101,13 @@ def check_config():
     if rg["tied_epochs"] and "train_16" not in DATASETS:
         _config_error(
             "rg_training.tied_epochs", "the tied 16x16 phase needs a dataset train_16"
+        )
+    base_head = LOSS_HEADS[config["base_network"]["loss"]]
+    if LOSS_HEADS[rg["loss"]] != base_head:
+        _config_error(
+            "rg_training.loss",
+            f"{rg['loss']} trains a {LOSS_HEADS[rg['loss']]} head; base_network.loss"
+            f" {config['base_network']['loss']} builds a {base_head} head",
         )
     if 8 not in rg["eval_sizes"]:
         _config_error("rg_training.eval_sizes", "must include 8 (the RG training size)")
