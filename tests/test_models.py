@@ -7,10 +7,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import yaml  # noqa: E402
 
 import rgtopo  # noqa: E402
+from conftest import REPO  # noqa: E402
 from rgtopo.errors import LatticeError, ModelError, SpecError  # noqa: E402
 from rgtopo.models import (  # noqa: E402
+    LOSSES,
     ConditionedShifts,
     DisorderFeatures,
     LatticePad,
@@ -30,6 +33,7 @@ from rgtopo.models import (  # noqa: E402
     rg_network,
     rg_steps,
 )
+from rgtopo.params import LOSS_HEADS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -212,10 +216,18 @@ def test_the_loss_of_a_head_is_read_back_from_its_width(nets, spectral):
     check_head_loss(base, "abs_square")
     with pytest.raises(SpecError, match="needs a Chern head of 5 outputs; base_network has 1"):
         check_head_loss(base, "expected_error")
-    with pytest.raises(SpecError, match="needs a Chern head of 1 outputs"):
+    with pytest.raises(SpecError, match="needs a Chern head of 1 outputs; .* has 5 .a classes head"):
         check_head_loss(spectral[0], "abs_square")
     with pytest.raises(SpecError, match="unknown loss 'hinge'"):
         check_head_loss(base, "hinge")
+
+
+def test_every_loss_has_one_list_the_schema_and_the_models_agree_on():
+    """LOSS_HEADS (rgtopo.params) is the list; the schema's enums and LOSSES must follow it."""
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    for section in ("base_network", "rg_training"):
+        assert schema["properties"][section]["properties"]["loss"]["enum"] == list(LOSS_HEADS)
+    assert list(LOSSES) == list(LOSS_HEADS)
 
 
 def test_unknown_architecture_or_loss_is_a_spec_error():

@@ -14,7 +14,6 @@ import pytest  # noqa: E402
 from conftest import physics_spec  # noqa: E402
 from rgtopo import training  # noqa: E402
 from rgtopo.datasets import label_shard, sample_shard  # noqa: E402
-from rgtopo.errors import SpecError  # noqa: E402
 from rgtopo.shards import read_shard  # noqa: E402
 from rgtopo.errors import ModelError, SpecError  # noqa: E402
 from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402

@@ -127,8 +127,8 @@ def check_head_loss(model: keras.Model, loss: str) -> None:
         raise SpecError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
     if HEAD_WIDTHS[loss] != model.output_shape[-1]:
         raise SpecError(f"loss {loss!r} needs a Chern head of {HEAD_WIDTHS[loss]} outputs; "
-                        f"{model.name} has {model.output_shape[-1]} (base_network.loss "
-                        f"{head_loss(model)!r})")
+                        f"{model.name} has {model.output_shape[-1]} (a {LOSS_HEADS[head_loss(model)]}"
+                        " head)")
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -244,7 +244,7 @@ def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shi
     'spectral' is a residual network of dense layers on DisorderFeatures
     (needs ``scales`` from ``feature_scales``), about 3x cheaper per lattice
     on a CPU, with ``shifts`` ConditionedShifts sums beside the features. The head is one scalar for the
-    paper's loss and logits over CHERN_CLASSES for 'cross_entropy'.
+    paper's loss and logits over CHERN_CLASSES for 'cross_entropy' and 'expected_error'.
     """
     if architecture not in BASE_ARCHITECTURES:
         raise SpecError(f"unknown base architecture {architecture!r}; known: {BASE_ARCHITECTURES}")
