@@ -83,12 +83,17 @@ def chern_value(output):
     return ops.sum(probs * ops.convert_to_tensor(CHERN_CLASSES, "float32"), axis=-1)
 
 
+def _class_index(y_true):
+    """Integer Chern labels as indices into CHERN_CLASSES (clipped to its range)."""
+    lo = CHERN_CLASSES[0]
+    return ops.clip(ops.reshape(ops.cast(y_true, "int32"), (-1,)) - lo, 0, len(CHERN_CLASSES) - 1)
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 def chern_cross_entropy(y_true, y_pred):
     """Cross-entropy of class logits against integer Chern labels (classes -2 ... 2)."""
-    lo = CHERN_CLASSES[0]
-    label = ops.clip(ops.reshape(ops.cast(y_true, "int32"), (-1,)) - lo, 0, len(CHERN_CLASSES) - 1)
-    return keras.losses.sparse_categorical_crossentropy(label, y_pred, from_logits=True)
+    return keras.losses.sparse_categorical_crossentropy(_class_index(y_true), y_pred,
+                                                        from_logits=True)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -100,16 +105,19 @@ def chern_expected_error(y_true, y_pred):
     (coarse lattices the base is unsure of), which lowers the loss but costs
     accuracy and does not compose. This loss only pays for getting labels right.
     """
-    lo = CHERN_CLASSES[0]
-    label = ops.clip(ops.reshape(ops.cast(y_true, "int32"), (-1,)) - lo, 0, len(CHERN_CLASSES) - 1)
     probs = ops.softmax(ops.cast(y_pred, "float32"), axis=-1)
-    return 1.0 - ops.sum(probs * ops.one_hot(label, len(CHERN_CLASSES)), axis=-1)
+    return 1.0 - ops.sum(probs * ops.one_hot(_class_index(y_true), len(CHERN_CLASSES)), axis=-1)
 
 
 LOSSES = {"abs_square": abs_square_loss, "cross_entropy": chern_cross_entropy,
           "expected_error": chern_expected_error}
 HEAD_WIDTHS = {loss: {"value": 1, "classes": len(CHERN_CLASSES)}[LOSS_HEADS[loss]] for loss in LOSSES}
 """Outputs of the Chern head each loss trains: one value (Eq. A2) or logits over CHERN_CLASSES."""
+
+
+def _check_known_loss(loss: str) -> None:
+    if loss not in LOSSES:
+        raise SpecError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
 
 
 def head_loss(model: keras.Model) -> str:
@@ -123,8 +131,7 @@ def head_loss(model: keras.Model) -> str:
 
 def check_head_loss(model: keras.Model, loss: str) -> None:
     """SpecError unless ``loss`` trains a Chern head like ``model``'s (RG stage: the base's)."""
-    if loss not in LOSSES:
-        raise SpecError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    _check_known_loss(loss)
     if HEAD_WIDTHS[loss] != model.output_shape[-1]:
         raise SpecError(f"loss {loss!r} needs a Chern head of {HEAD_WIDTHS[loss]} outputs; "
                         f"{model.name} has {model.output_shape[-1]} (a {LOSS_HEADS[head_loss(model)]}"
@@ -248,8 +255,7 @@ def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shi
     """
     if architecture not in BASE_ARCHITECTURES:
         raise SpecError(f"unknown base architecture {architecture!r}; known: {BASE_ARCHITECTURES}")
-    if loss not in LOSSES:
-        raise SpecError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    _check_known_loss(loss)
     outputs = HEAD_WIDTHS[loss]
     inp = keras.Input((BASE_SIZE, BASE_SIZE, 3), name="lattice")
     if architecture == "spectral":
@@ -352,8 +358,7 @@ def compile_model(model: keras.Model, learning_rate: float, momentum: float, nes
         opt = keras.optimizers.Adam(learning_rate)
     else:
         raise SpecError(f"unknown optimizer {optimizer!r}; known: {', '.join(OPTIMIZERS)}")
-    if loss not in LOSSES:
-        raise SpecError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    _check_known_loss(loss)
     model.compile(
         optimizer=opt,
         loss=LOSSES[loss] if chern else abs_square_loss,

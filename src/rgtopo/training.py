@@ -139,6 +139,10 @@ class CosineSchedule:
         return self.floor + (self.lr0 - self.floor) * frac, improved, False
 
 
+STATE_FILE = "state.json"
+"""fit_resumable's record of a run (epoch, shuffle state, fingerprint, finished) in its state_dir."""
+
+
 def fit_resumable(
     build: Callable[[], keras.Model],
     train: LatticeBatches,
@@ -170,7 +174,7 @@ def fit_resumable(
     """
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    ckpt, state_file = state_dir / "checkpoint.keras", state_dir / "state.json"
+    ckpt, state_file = state_dir / "checkpoint.keras", state_dir / STATE_FILE
     history_file = state_dir / "history.csv"
     fingerprint = json.loads(json.dumps(fingerprint or {}, sort_keys=True, default=str))
     saved = json.loads(state_file.read_text()) if state_file.is_file() else None
@@ -235,7 +239,7 @@ def fit_resumable(
 
 def mark_finished(state_dir) -> None:
     """Mark the run saved in state_dir as finished: the next call trains it again."""
-    state_file = Path(state_dir) / "state.json"
+    state_file = Path(state_dir) / STATE_FILE
     state = json.loads(state_file.read_text())
     state["finished"] = True
     io.write_json(state_file, state, sort_keys=True)
