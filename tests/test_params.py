@@ -1,5 +1,6 @@
 """Typed stage parameters: built from the resolved config, checked key by key, JSON round trips."""
 
+import copy
 import dataclasses
 import json
 
@@ -75,6 +76,15 @@ def test_stage_parameters_take_the_keys_of_their_sections(config):
                                  "momentum": 0.9, "nesterov": True, "optimizer": "adam"}
     with pytest.raises(SpecError, match="rg_training.runs has no run 'other'"):
         RGTrainingParams.from_config(config, run="other")
+
+
+def test_a_run_may_train_on_its_own_loss(config):
+    """``rg_training.runs.<run>.loss`` overrides ``rg_training.loss`` for that run only."""
+    config = copy.deepcopy(config)
+    config["rg_training"]["loss"] = "expected_error"
+    config["rg_training"]["runs"]["uninitialized"]["loss"] = "cross_entropy"
+    assert RGTrainingParams.from_config(config, run="main").loss == "expected_error"
+    assert RGTrainingParams.from_config(config, run="uninitialized").loss == "cross_entropy"
 
 
 @pytest.mark.parametrize("change, message", [

@@ -136,6 +136,8 @@ def test_slurm_profile_places_cpu_and_gpu_jobs(tmp_path, form, gpu):
         (lambda c: c["datasets"]["test_8"].update(size=9), "datasets.test_8.size"),
         (lambda c: c["rg_training"].update(select_size=32), "rg_training.eval_sizes"),
         (lambda c: c["rg_training"].update(loss="abs_square"), "rg_training.loss"),
+        (lambda c: c["rg_training"]["runs"]["uninitialized"].update(loss="abs_square"),
+         "rg_training.runs.uninitialized.loss"),
         (lambda c: c["sampling"].update(mu_range=[4, -4]), "sampling.mu_range"),
         (lambda c: c.update(reference_dir="/nonexistent"), "reference_dir"),
         (lambda c: c["datasets"].pop("validation_16"), "validation_16"),

@@ -231,8 +231,8 @@ class DecimationParams(Optimizer):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RGTrainingParams(Optimizer):
-    """Stage 3 (``training.train_rg``) for one run: ``rg_training``, the run's padding and the
-    RG network's shape."""
+    """Stage 3 (``training.train_rg``) for one run: ``rg_training``, the run's padding (and its
+    ``loss``, where the run sets one) and the RG network's shape."""
 
     WHERE: ClassVar[str] = "rg_training"
     RULE_KEYS: ClassVar[tuple] = ("eval_sizes", "runs")
@@ -252,9 +252,10 @@ class RGTrainingParams(Optimizer):
         runs = _section(config, cls.WHERE).get("runs", {})
         if run not in runs:
             raise SpecError(f"rg_training.runs has no run '{run}'")
+        own = {k: runs[run][k] for k in ("padding", "loss") if k in runs[run]}
         return cls.from_dict({**_section(config, cls.WHERE, cls.RULE_KEYS),
                               **_section(config, "rg_network"),
-                              "seed": _top(config, "seed"), "padding": runs[run]["padding"]})
+                              "seed": _top(config, "seed"), **own})
 
 
 def _top(config: Mapping, key: str):

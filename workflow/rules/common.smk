@@ -103,12 +103,19 @@ def check_config():
             "rg_training.tied_epochs", "the tied 16x16 phase needs a dataset train_16"
         )
     base_head = LOSS_HEADS[config["base_network"]["loss"]]
-    if LOSS_HEADS[rg["loss"]] != base_head:
-        _config_error(
-            "rg_training.loss",
-            f"{rg['loss']} trains a {LOSS_HEADS[rg['loss']]} head; base_network.loss"
-            f" {config['base_network']['loss']} builds a {base_head} head",
-        )
+    losses = {"rg_training.loss": rg["loss"]}
+    losses.update(
+        (f"rg_training.runs.{name}.loss", run["loss"])
+        for name, run in RUNS.items()
+        if "loss" in run
+    )
+    for key, loss in losses.items():
+        if LOSS_HEADS[loss] != base_head:
+            _config_error(
+                key,
+                f"{loss} trains a {LOSS_HEADS[loss]} head; base_network.loss"
+                f" {config['base_network']['loss']} builds a {base_head} head",
+            )
     if 8 not in rg["eval_sizes"]:
         _config_error("rg_training.eval_sizes", "must include 8 (the RG training size)")
     if rg["select_size"] not in rg["eval_sizes"]:
