@@ -6,6 +6,7 @@ import yaml
 from conftest import REPO
 from rgtopo.config import load_config, overlay, resolve
 from rgtopo.errors import SpecError
+from rgtopo.params import RGTrainingParams
 
 
 def test_overlay_merges_mappings_replaces_other_values_and_null_removes():
@@ -53,3 +54,14 @@ def test_the_tiny_preset_keeps_the_paper_constants_and_drops_test_32():
     assert full["datasets"]["test_16"] == {"distribution": "uniform", "size": 16, "count": 20}
     assert set(full["rg_training"]["runs"]) == {"main", "uninitialized", "zero_padding"}
 
+
+
+def test_the_paper_preset_trains_every_run_on_the_papers_loss():
+    """paper.yaml removes the default's per-run loss, so every RG run reads Eq. (A2)."""
+    full = load_config(REPO / "config/paper.yaml", REPO)
+    assert full["base_network"]["loss"] == "abs_square"
+    assert {run: RGTrainingParams.from_config(full, run=run).loss
+            for run in full["rg_training"]["runs"]} == dict.fromkeys(
+        ("main", "uninitialized", "zero_padding"), "abs_square")
+    default = load_config(REPO / "config/config.yaml", REPO)
+    assert default["rg_training"]["runs"]["uninitialized"]["loss"] == "cross_entropy"
