@@ -5,6 +5,7 @@ import dataclasses
 import json
 
 import pytest
+import yaml
 
 from conftest import REPO
 from rgtopo.config import load_config
@@ -15,6 +16,7 @@ from rgtopo.params import (
     DecimationParams,
     EvaluationParams,
     Disorder,
+    RUN_KEYS,
     RGTrainingParams,
     TimingParams,
 )
@@ -85,6 +87,11 @@ def test_a_run_may_train_on_its_own_loss(config):
     config["rg_training"]["runs"]["uninitialized"]["loss"] = "cross_entropy"
     assert RGTrainingParams.from_config(config, run="main").loss == "expected_error"
     assert RGTrainingParams.from_config(config, run="uninitialized").loss == "cross_entropy"
+    config["rg_training"]["runs"]["main"]["los"] = "cross_entropy"
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    assert tuple(schema["definitions"]["rg_run"]["properties"]) == RUN_KEYS
+    with pytest.raises(SpecError, match=r"rg_training.runs.main: unknown key\(s\) \['los'\]"):
+        RGTrainingParams.from_config(config, run="main")
 
 
 @pytest.mark.parametrize("change, message", [

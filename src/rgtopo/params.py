@@ -183,6 +183,8 @@ class Optimizer(Params):
 
 
 LOSS_HEADS = {"abs_square": "value", "cross_entropy": "classes", "expected_error": "classes"}
+# what one entry of rg_training.runs may set: its start, its padding and, optionally, its own loss
+RUN_KEYS = ("init", "padding", "loss")
 """The Chern head each training loss needs: one value (Eq. A2) or logits over the Chern numbers."""
 
 
@@ -252,6 +254,9 @@ class RGTrainingParams(Optimizer):
         runs = _section(config, cls.WHERE).get("runs", {})
         if run not in runs:
             raise SpecError(f"rg_training.runs has no run '{run}'")
+        unknown = sorted(set(runs[run]) - set(RUN_KEYS))
+        if unknown:
+            raise SpecError(f"rg_training.runs.{run}: unknown key(s) {unknown}; known: {RUN_KEYS}")
         own = {k: runs[run][k] for k in ("padding", "loss") if k in runs[run]}
         return cls.from_dict({**_section(config, cls.WHERE, cls.RULE_KEYS),
                               **_section(config, "rg_network"),
