@@ -55,7 +55,6 @@ def test_the_tiny_preset_keeps_the_paper_constants_and_drops_test_32():
     assert set(full["rg_training"]["runs"]) == {"main", "uninitialized", "zero_padding"}
 
 
-
 def test_the_paper_preset_trains_every_run_on_the_papers_loss():
     """paper.yaml removes the default's per-run loss, so every RG run reads Eq. (A2)."""
     full = load_config(REPO / "config/paper.yaml", REPO)

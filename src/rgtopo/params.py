@@ -183,9 +183,10 @@ class Optimizer(Params):
 
 
 LOSS_HEADS = {"abs_square": "value", "cross_entropy": "classes", "expected_error": "classes"}
-# what one entry of rg_training.runs may set: its start, its padding and, optionally, its own loss
-RUN_KEYS = ("init", "padding", "loss")
 """The Chern head each training loss needs: one value (Eq. A2) or logits over the Chern numbers."""
+
+RUN_KEYS = ("init", "padding", "loss")
+"""What one entry of rg_training.runs may set: its start, its padding and, optionally, its loss."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -257,7 +258,7 @@ class RGTrainingParams(Optimizer):
         unknown = sorted(set(runs[run]) - set(RUN_KEYS))
         if unknown:
             raise SpecError(f"rg_training.runs.{run}: unknown key(s) {unknown}; known: {RUN_KEYS}")
-        own = {k: runs[run][k] for k in ("padding", "loss") if k in runs[run]}
+        own = {k: v for k, v in runs[run].items() if k != "init"}  # init picks the rule's start model
         return cls.from_dict({**_section(config, cls.WHERE, cls.RULE_KEYS),
                               **_section(config, "rg_network"),
                               "seed": _top(config, "seed"), **own})
