@@ -141,7 +141,7 @@ def test_no_such_bundle_and_unreachable_size(exported, tmp_path, rng):
 
 def test_shipped_bundle_predicts_fresh_lattices():
     """The committed default bundle loads; at 4x4 it reads the disorder (beats the clean formula
-    by 3 points, README: 96.8 vs 89.7 %), and through the RG chain at 8x8 it beats always
+    by 3 points, README: 96.6 vs 89.7 %), and through the RG chain at 8x8 it beats always
     answering the majority label (README: 95 vs 75 %)."""
     from conftest import physics_spec
     from rgtopo import chern_numbers, load_bundle
