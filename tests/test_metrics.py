@@ -46,6 +46,13 @@ def test_wilson_interval_edges():
             wilson_interval(hits, n)
 
 
+def same_summary(a: dict, b: dict) -> bool:
+    """Equal summaries, NaN equal to NaN (an empty subset's percentages)."""
+    return a.keys() == b.keys() and all(
+        a[k] == b[k] or (isinstance(a[k], float) and math.isnan(a[k]) and math.isnan(b[k]))
+        for k in a)
+
+
 # Ten lattices: labels, the clean formula at their averages, a network's answers.
 LABELS = [0, 0, 0, 0, 0, 1, 1, -1, 2, 0]
 CLEAN = [0, 0, 0, 0, 1, 1, 0, -1, 0, 0]  # differs at 4, 6, 8: three disorder-decided
@@ -86,7 +93,7 @@ def test_tally_added_batch_by_batch_equals_whole_set():
     t = Tally()
     for lo, hi in [(0, 3), (3, 4), (4, 10)]:
         t.add(PRED[lo:hi], LABELS[lo:hi], CLEAN[lo:hi])
-    assert t.summary() == whole
+    assert same_summary(t.summary(), whole)
     baselines_only = Tally().add(None, LABELS, CLEAN)
     assert baselines_only.baselines() == t.baselines()
     assert baselines_only.hits == 0 and baselines_only.decided == 3
@@ -98,6 +105,31 @@ def test_empty_subset_gives_nan_not_an_error():
     assert math.isnan(s["disorder_decided_percent"]) and math.isnan(s["disorder_decided_ci_low"])
     with pytest.raises(RgtopoError, match="3 predictions for 2 labels"):
         accuracy_summary([1, 0, 0], [1, 0], [1, 0])
+
+
+GAPS = [0.3, 0.2, 0.1, 0.05, 0.2, 0.3, 0.001, 0.2, 0.02, 0.3]  # decided 4, 6, 8: gapped 4, 8
+
+
+def test_gapped_subset_counts_only_disorder_decided_lattices_with_a_gap():
+    s = accuracy_summary(PRED, LABELS, CLEAN, GAPS, min_gap=0.01)
+    # decided lattices 4 (right), 6 (right, gap 0.001 < 0.01) and 8 (wrong): gapped 4 and 8
+    assert s["gapped_decided_lattices"] == 2
+    assert s["gapped_decided_percent"] == pytest.approx(50.0)
+    assert (s["gapped_decided_ci_low"], s["gapped_decided_ci_high"]) == pytest.approx(
+        tuple(100 * v for v in wilson_interval(1, 2)))
+    assert s["disorder_decided_lattices"] == 3 and s["measured_percent"] == pytest.approx(80.0)
+    strict = accuracy_summary(PRED, LABELS, CLEAN, GAPS, min_gap=0.025)
+    assert strict["gapped_decided_lattices"] == 1 and strict["gapped_decided_percent"] == 100.0
+    t = Tally(min_gap=0.01)
+    for lo, hi in [(0, 5), (5, 10)]:
+        t.add(PRED[lo:hi], LABELS[lo:hi], CLEAN[lo:hi], GAPS[lo:hi])
+    assert same_summary(t.summary(), s)
+    unset = accuracy_summary(PRED, LABELS, CLEAN)
+    assert unset["gapped_decided_lattices"] == 0 and math.isnan(unset["gapped_decided_percent"])
+    with pytest.raises(RgtopoError, match="min_gap is set but no BdG gaps"):
+        accuracy_summary(PRED, LABELS, CLEAN, min_gap=0.01)
+    with pytest.raises(RgtopoError, match="2 gaps for 10 labels"):
+        accuracy_summary(PRED, LABELS, CLEAN, GAPS[:2], min_gap=0.01)
 
 
 def test_clean_formula_reads_the_lattice_average():
@@ -122,11 +154,14 @@ def test_headline_table_shows_each_number_with_interval_and_baseline(tmp_path):
                stronger_baseline_percent=80.0, clean_formula_percent=80.0, majority_label=0,
                majority_percent=60.0, disorder_decided_lattices=40,
                disorder_decided_percent=55.0, disorder_decided_ci_low=40.0,
-               disorder_decided_ci_high=69.0, epoch=3.0, selected_on="validation_16",
+               disorder_decided_ci_high=69.0, gapped_decided_lattices=10,
+               gapped_decided_percent=70.0, gapped_decided_ci_low=39.68,
+               gapped_decided_ci_high=89.22, epoch=3.0, selected_on="validation_16",
                test_lattices=200)
     other = {**row, "key": "x", "description": "not in the paper", "paper_percent": float("nan"),
              "epoch": float("nan"), "selected_on": float("nan"), "disorder_decided_lattices": 0,
-             "disorder_decided_percent": float("nan")}
+             "disorder_decided_percent": float("nan"), "gapped_decided_lattices": 0,
+             "gapped_decided_percent": float("nan")}
     metrics = pd.DataFrame([row, other]).assign(extra=1)
     table = write_headline_table(metrics, tmp_path / "table1", "test.yaml")
     assert list(table.columns) == TABLE1_COLUMNS
@@ -135,7 +170,7 @@ def test_headline_table_shows_each_number_with_interval_and_baseline(tmp_path):
     lines = (tmp_path / "table1.md").read_text().splitlines()
     assert lines[0] == "# Table 1: headline accuracies (config: test.yaml)"
     assert lines[-2] == ("| selected RG epoch (best 16x16), 16x16 | 95.60 | 91.23 [89.50, 92.75] | "
-                         "80.00 (clean formula) | 40 | 55.00 [40.00, 69.00] | 3 (validation_16) "
-                         "| 200 |")
+                         "80.00 (clean formula) | 40 | 55.00 [40.00, 69.00] | 10 | "
+                         "70.00 [39.68, 89.22] | 3 (validation_16) | 200 |")
     assert lines[-1] == ("| not in the paper | n/a | 91.23 [89.50, 92.75] | 80.00 (clean formula) "
-                         "| 0 | n/a |  | 200 |")
+                         "| 0 | n/a | 0 | n/a |  | 200 |")

@@ -134,6 +134,7 @@ def test_evaluation_reads_its_section_and_the_sizes_the_rg_runs_were_judged_on(c
     p = EvaluationParams.from_config(config, train_size=8)
     assert (p.batch_size, p.seed, p.train_size) == (config["evaluation"]["batch_size"],
                                                     config["seed"], 8)
+    assert p.min_gap == config["evaluation"]["min_gap"]
     assert p.eval_sizes == tuple(config["rg_training"]["eval_sizes"])
     assert p.select_size == config["rg_training"]["select_size"]
     assert EvaluationParams.from_dict(json.loads(p.to_json())) == p

@@ -265,6 +265,7 @@ def test_every_headline_carries_interval_baselines_and_disorder_decided_subset(r
             (100 * low, 100 * high), abs=0.006)
         clean_hits = round(r.clean_formula_percent * n / 100)
         assert r.disorder_decided_lattices == n - clean_hits
+        assert 0 <= r.gapped_decided_lattices <= r.disorder_decided_lattices
         assert r.stronger_baseline_percent == max(r.clean_formula_percent, r.majority_percent)
         assert r.stronger_baseline == ("majority class" if r.majority_percent
                                        > r.clean_formula_percent else "clean formula")

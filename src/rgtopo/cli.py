@@ -216,7 +216,8 @@ def _cmd_evaluate(a):
     table = evaluate(a.base, by_size(a.tests), a.main_history, a.selected, a.uninitialized_history,
                      main_epochs=a.main_epochs, uninitialized_epochs=a.uninitialized_epochs,
                      eval_sizes=list(params.eval_sizes), select_size=params.select_size,
-                     train_size=params.train_size, batch_size=params.batch_size)
+                     min_gap=params.min_gap, train_size=params.train_size,
+                     batch_size=params.batch_size)
     write_metrics(table, a.csv_out, a.json_out)
     _log("\n" + table.to_string(index=False))
 

@@ -2,7 +2,8 @@
 
 Accuracy is the fraction of test lattices whose rounded prediction equals the
 Bott label, shown with its Wilson interval, the clean-formula and majority-class
-baselines and the disorder-decided subset (``metrics``). Epochs are chosen on
+baselines and the disorder-decided subset, all of it and its gapped part
+(``metrics``). Epochs are chosen on
 validation sets only. All predictions stream over the HDF5 test shards.
 """
 
@@ -54,23 +55,23 @@ def describe(key: str, select_size: int) -> str:
 def _labeled(shards: Sequence):
     for path in shards:
         data = read_shard(path, labeled=True)
-        yield data["lattices"].astype(np.float32), data["chern"].astype(np.int64)
+        yield data["lattices"].astype(np.float32), data["chern"].astype(np.int64), data["gap"]
 
 
 def tally(base, shards: Sequence, rg=None, *, pooling: bool = False,
-          batch_size: int = 512) -> Tally:
+          batch_size: int = 512, min_gap: float | None = None) -> Tally:
     """Counts of base (after RG or average pooling down to 4x4) on labeled shards.
 
-    The clean formula is read from each lattice as stored, before any pooling.
+    The clean formula and the gap are those of each lattice as stored, before any pooling.
     """
-    counts = Tally()
-    for x, labels in _labeled(shards):
+    counts = Tally(min_gap=min_gap)
+    for x, labels, gap in _labeled(shards):
         clean = clean_formula(x)
         if pooling:
             for _ in range(rg_steps(x.shape[1])):
                 x = average_pool(x).astype(np.float32)
         pred = predict_chern(x, base, None if pooling else rg, batch_size)
-        counts.add(np.rint(pred), labels, clean)
+        counts.add(np.rint(pred), labels, clean, gap)
     return counts
 
 
@@ -85,13 +86,14 @@ def _epoch_model(epochs_dir, epoch: int):
 
 def evaluate(base_model, test_shards: Mapping[int, Sequence], main_history, selected_model,
              uninitialized_history, *, main_epochs, uninitialized_epochs,
-             eval_sizes: Sequence[int], select_size: int, train_size: int = 8,
-             batch_size: int = 512) -> pd.DataFrame:
+             eval_sizes: Sequence[int], select_size: int, min_gap: float,
+             train_size: int = 8, batch_size: int = 512) -> pd.DataFrame:
     """One row per headline number, measured on test sets; every epoch is chosen on validation.
 
     Each row carries the accuracy with its Wilson 95 % interval, the clean-formula
     and majority-class baselines on the same test lattices (the stronger named)
-    and the accuracy on the disorder-decided lattices (label != clean formula).
+    and the accuracy on the disorder-decided lattices (label != clean formula), all of
+    them and those whose BdG gap is at least min_gap.
     train_size: the RG network's training size N, whose best validation epoch
     (and the uninitialized run's) is reported.
     """
@@ -113,23 +115,24 @@ def evaluate(base_model, test_shards: Mapping[int, Sequence], main_history, sele
         rows.append({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()})
 
     b = BASE_SIZE
-    add(f"base_{b}x{b}", tally(base, test_shards[b], batch_size=batch_size))
+    add(f"base_{b}x{b}", tally(base, test_shards[b], batch_size=batch_size, min_gap=min_gap))
     for n in eval_sizes:
         add(f"decimation_{n}x{n}",
-            tally(base, test_shards[n], pooling=True, batch_size=batch_size))
+            tally(base, test_shards[n], pooling=True, batch_size=batch_size, min_gap=min_gap))
     best = best_row(main, f"validation_accuracy_{t}x{t}")
     best_rg = _epoch_model(main_epochs, best["epoch"])
-    add(f"best_{t}x{t}_epoch_{t}x{t}", tally(base, test_shards[t], best_rg, batch_size=batch_size),
+    add(f"best_{t}x{t}_epoch_{t}x{t}",
+        tally(base, test_shards[t], best_rg, batch_size=batch_size, min_gap=min_gap),
         int(best["epoch"]), f"validation_{t}")
     sel = main.loc[main["selected"] == 1].iloc[0]
     for n in sorted(m for m in test_shards if m > BASE_SIZE):
         add(f"selected_epoch_{n}x{n}",
-            tally(base, test_shards[n], selected, batch_size=batch_size),
+            tally(base, test_shards[n], selected, batch_size=batch_size, min_gap=min_gap),
             int(sel["epoch"]), f"validation_{s}")
     u = best_row(uninit, f"validation_accuracy_{t}x{t}")
     add(f"uninitialized_{s}x{s}",
         tally(base, test_shards[s], _epoch_model(uninitialized_epochs, u["epoch"]),
-              batch_size=batch_size),
+              batch_size=batch_size, min_gap=min_gap),
         int(u["epoch"]), f"validation_{t}")
     return pd.DataFrame(rows)
 

@@ -7,8 +7,12 @@ A network only earns its keep where it beats what needs no network:
 * the *majority class*: always the most frequent label of the same lattices.
 
 The lattices whose label differs from the clean formula are *disorder-decided*:
-only there does a correct answer show that the disorder was read. Every
-accuracy carries a Wilson 95 % interval. Pure NumPy, no TensorFlow; Table 1
+only there does a correct answer show that the disorder was read. Those whose
+BdG gap is at least ``min_gap`` are the *gapped* disorder-decided lattices: on
+large lattices most disorder-decided labels belong to nearly gapless lattices
+whose Bott index changes under a perturbation of a few percent of the disorder
+(``benchmarks/label_stability.py``), so the gapped ones show what a network can
+be asked to learn. Every accuracy carries a Wilson 95 % interval. Pure NumPy, no TensorFlow; Table 1
 (``write_headline_table``) shows each headline number this way.
 """
 
@@ -61,22 +65,40 @@ def _percent(hits: int, n: int, z: float) -> tuple[float, float, float]:
 
 @dataclass
 class Tally:
-    """Counts of one evaluation, added batch by batch so sets need not fit in memory."""
+    """Counts of one evaluation, added batch by batch so sets need not fit in memory.
 
+    min_gap: the BdG gap from which a disorder-decided lattice counts as gapped
+    (None: no gapped subset is counted).
+    """
+
+    min_gap: float | None = None
     lattices: int = 0
     hits: int = 0
     clean_hits: int = 0
     decided: int = 0
     decided_hits: int = 0
+    gapped_decided: int = 0
+    gapped_decided_hits: int = 0
     labels: Counter = field(default_factory=Counter)
 
-    def add(self, predictions, labels, clean) -> Tally:
-        """Add one batch: integer predictions (None: baselines only), labels, clean formula."""
+    def add(self, predictions, labels, clean, gap=None) -> Tally:
+        """Add one batch: integer predictions (None: baselines only), labels, clean formula,
+        and the BdG gaps (needed when ``min_gap`` is set)."""
         labels = np.asarray(labels, dtype=np.int64).ravel()
         clean = np.asarray(clean, dtype=np.int64).ravel()
         if clean.shape != labels.shape:
             raise RgtopoError(f"{clean.size} clean-formula values for {labels.size} labels")
         decided = labels != clean
+        if self.min_gap is not None:
+            if gap is None:
+                raise RgtopoError("min_gap is set but no BdG gaps were given")
+            gap = np.asarray(gap, dtype=np.float64).ravel()
+            if gap.shape != labels.shape:
+                raise RgtopoError(f"{gap.size} gaps for {labels.size} labels")
+            gapped = decided & (gap >= self.min_gap)
+        else:
+            gapped = np.zeros_like(decided)
+        self.gapped_decided += int(np.sum(gapped))
         self.lattices += labels.size
         self.clean_hits += int(np.sum(~decided))
         self.decided += int(np.sum(decided))
@@ -88,6 +110,7 @@ class Tally:
             right = pred == labels
             self.hits += int(np.sum(right))
             self.decided_hits += int(np.sum(right & decided))
+            self.gapped_decided_hits += int(np.sum(right & gapped))
         return self
 
     def majority(self) -> tuple[int, int]:
@@ -112,21 +135,28 @@ class Tally:
         }
 
     def summary(self, z: float = 1.96) -> dict:
-        """Accuracy, baselines and the disorder-decided subset, percentages with intervals."""
+        """Accuracy, baselines and the disorder-decided subsets, percentages with intervals.
+
+        The gapped columns are NaN (0 lattices) when ``min_gap`` is None."""
         measured = _percent(self.hits, self.lattices, z)
         decided = _percent(self.decided_hits, self.decided, z)
+        gapped = _percent(self.gapped_decided_hits, self.gapped_decided, z)
         return {
             "measured_percent": measured[0], "measured_ci_low": measured[1],
             "measured_ci_high": measured[2], "lattices": self.lattices,
             **self.baselines(z),
             "disorder_decided_lattices": self.decided, "disorder_decided_percent": decided[0],
             "disorder_decided_ci_low": decided[1], "disorder_decided_ci_high": decided[2],
+            "gapped_decided_lattices": self.gapped_decided, "gapped_decided_percent": gapped[0],
+            "gapped_decided_ci_low": gapped[1], "gapped_decided_ci_high": gapped[2],
         }
 
 
-def accuracy_summary(predictions, labels, clean, z: float = 1.96) -> dict:
-    """Tally.summary of one set of integer predictions, labels and clean-formula values."""
-    return Tally().add(predictions, labels, clean).summary(z)
+def accuracy_summary(predictions, labels, clean, gap=None, min_gap: float | None = None,
+                     z: float = 1.96) -> dict:
+    """Tally.summary of one set of integer predictions, labels, clean-formula values
+    (and BdG gaps, for the gapped subset from ``min_gap``)."""
+    return Tally(min_gap=min_gap).add(predictions, labels, clean, gap).summary(z)
 
 
 # Table 1: the columns of the evaluation's metrics table that the headline table shows.
@@ -134,7 +164,9 @@ TABLE1_COLUMNS = [
     "key", "description", "paper_percent", "measured_percent", "measured_ci_low",
     "measured_ci_high", "stronger_baseline", "stronger_baseline_percent", "clean_formula_percent",
     "majority_label", "majority_percent", "disorder_decided_lattices", "disorder_decided_percent",
-    "disorder_decided_ci_low", "disorder_decided_ci_high", "epoch", "selected_on",
+    "disorder_decided_ci_low", "disorder_decided_ci_high", "gapped_decided_lattices",
+    "gapped_decided_percent", "gapped_decided_ci_low", "gapped_decided_ci_high", "epoch",
+    "selected_on",
     "test_lattices",
 ]
 
@@ -159,20 +191,25 @@ def headline_markdown(table, config_name: str) -> str:
              "Test lattices only; brackets: Wilson 95 % intervals. Baselines on the same lattices: "
              "the clean formula (clean phase diagram at the lattice-averaged mu, t_minus) and the "
              "majority class (always the most frequent label); the stronger is shown. "
-             "Disorder-decided: lattices whose label differs from the clean formula. "
+             "Disorder-decided: lattices whose label differs from the clean formula; gapped: "
+             "those of them whose BdG gap is at least the config's evaluation.min_gap. "
              "Epochs are chosen on the validation set named, never on a test set.", "",
              "| quantity | paper (%) | this run (%) | stronger baseline (%) | disorder-decided: "
-             "lattices | this run on them (%) | epoch (chosen on) | test lattices |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "lattices | this run on them (%) | gapped disorder-decided: lattices | this run on "
+             "them (%) | epoch (chosen on) | test lattices |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in table.itertuples():
         epoch = "" if _missing(r.epoch) else f"{int(r.epoch)} ({r.selected_on})"
         measured = _pct(r.measured_percent, r.measured_ci_low, r.measured_ci_high)
         decided = _pct(r.disorder_decided_percent, r.disorder_decided_ci_low,
                        r.disorder_decided_ci_high)
+        gapped = _pct(r.gapped_decided_percent, r.gapped_decided_ci_low,
+                      r.gapped_decided_ci_high)
         lines.append(
             f"| {r.description} | {_pct(r.paper_percent)} | {measured} | "
             f"{_pct(r.stronger_baseline_percent)} ({r.stronger_baseline}) | "
-            f"{int(r.disorder_decided_lattices)} | {decided} | {epoch} | {int(r.test_lattices)} |")
+            f"{int(r.disorder_decided_lattices)} | {decided} | {int(r.gapped_decided_lattices)} | "
+            f"{gapped} | {epoch} | {int(r.test_lattices)} |")
     return "\n".join(lines) + "\n"
 
 

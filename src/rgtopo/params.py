@@ -284,6 +284,7 @@ class EvaluationParams(Params):
 
     WHERE: ClassVar[str] = "evaluation"
     batch_size: int
+    min_gap: float
     seed: int
     eval_sizes: tuple[int, ...]
     select_size: int
