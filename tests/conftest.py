@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import rgtopo  # noqa: F401  (first, so its TensorFlow settings precede every test's import of it)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 REFERENCE = SHARED / "reference" / "ml-topology"

@@ -58,3 +58,18 @@ def test_a_gpu_node_passes_the_check(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "no such shard file" in err and "require_gpu" not in err
     assert "TensorFlow devices: 1 GPU(s)" in err
+
+
+def test_import_turns_onednn_off_unless_the_caller_chose(tmp_path):
+    """oneDNN's kernels crashed RG training on an AVX512-BF16 CPU; rgtopo's import sets the
+    switch before TensorFlow loads, and a caller's own setting wins."""
+    import subprocess
+    import sys
+
+    code = "import os, rgtopo; print(os.environ['TF_ENABLE_ONEDNN_OPTS'])"
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    for given, expected in ((None, "0"), ("1", "1")):
+        run_env = env if given is None else {**env, "TF_ENABLE_ONEDNN_OPTS": given}
+        out = subprocess.run([sys.executable, "-c", code], env=run_env, cwd=tmp_path,
+                             capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == expected
