@@ -66,10 +66,13 @@ def test_import_turns_onednn_off_unless_the_caller_chose(tmp_path):
     import subprocess
     import sys
 
-    code = "import os, rgtopo; print(os.environ['TF_ENABLE_ONEDNN_OPTS'])"
+    code = ("import os, sys, rgtopo; assert 'tensorflow' not in sys.modules; "
+            "print(os.environ['TF_ENABLE_ONEDNN_OPTS']); import tensorflow")
     env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "0"  # TensorFlow says at import whether oneDNN is on
     for given, expected in ((None, "0"), ("1", "1")):
         run_env = env if given is None else {**env, "TF_ENABLE_ONEDNN_OPTS": given}
         out = subprocess.run([sys.executable, "-c", code], env=run_env, cwd=tmp_path,
                              capture_output=True, text=True, check=True)
         assert out.stdout.strip() == expected
+        assert ("oneDNN custom operations are on" in out.stderr) == (expected == "1")

@@ -130,6 +130,12 @@ def test_gapped_subset_counts_only_disorder_decided_lattices_with_a_gap():
         accuracy_summary(PRED, LABELS, CLEAN, min_gap=0.01)
     with pytest.raises(RgtopoError, match="2 gaps for 10 labels"):
         accuracy_summary(PRED, LABELS, CLEAN, GAPS[:2], min_gap=0.01)
+    with pytest.raises(RgtopoError, match="BdG gaps must be finite"):
+        accuracy_summary(PRED, LABELS, CLEAN, [float("nan")] + GAPS[1:], min_gap=0.01)
+    t = Tally(min_gap=0.01)
+    with pytest.raises(RgtopoError, match="3 predictions for 10 labels"):
+        t.add(PRED[:3], LABELS, CLEAN, GAPS)
+    assert (t.lattices, t.decided, t.gapped_decided) == (0, 0, 0)
 
 
 def test_clean_formula_reads_the_lattice_average():

@@ -89,25 +89,25 @@ class Tally:
         if clean.shape != labels.shape:
             raise RgtopoError(f"{clean.size} clean-formula values for {labels.size} labels")
         decided = labels != clean
+        gapped = np.zeros_like(decided)
         if self.min_gap is not None:
             if gap is None:
                 raise RgtopoError("min_gap is set but no BdG gaps were given")
             gap = np.asarray(gap, dtype=np.float64).ravel()
             if gap.shape != labels.shape:
                 raise RgtopoError(f"{gap.size} gaps for {labels.size} labels")
+            if not np.all(np.isfinite(gap)):
+                raise RgtopoError("BdG gaps must be finite")
             gapped = decided & (gap >= self.min_gap)
-        else:
-            gapped = np.zeros_like(decided)
-        self.gapped_decided += int(np.sum(gapped))
+        if predictions is not None and np.size(predictions) != labels.size:
+            raise RgtopoError(f"{np.size(predictions)} predictions for {labels.size} labels")
         self.lattices += labels.size
         self.clean_hits += int(np.sum(~decided))
         self.decided += int(np.sum(decided))
+        self.gapped_decided += int(np.sum(gapped))
         self.labels.update(labels.tolist())
         if predictions is not None:
-            pred = np.asarray(predictions).ravel()
-            if pred.shape != labels.shape:
-                raise RgtopoError(f"{pred.size} predictions for {labels.size} labels")
-            right = pred == labels
+            right = np.asarray(predictions).ravel() == labels
             self.hits += int(np.sum(right))
             self.decided_hits += int(np.sum(right & decided))
             self.gapped_decided_hits += int(np.sum(right & gapped))
