@@ -3,8 +3,7 @@
 Accuracy is the fraction of test lattices whose rounded prediction equals the
 Bott label, shown with its Wilson interval, the clean-formula and majority-class
 baselines and the disorder-decided subset, all of it and its gapped part
-(``metrics``). Epochs are chosen on
-validation sets only. All predictions stream over the HDF5 test shards.
+(``metrics``). Epochs are chosen on validation sets only. All predictions stream over the HDF5 test shards.
 """
 
 from __future__ import annotations
@@ -114,25 +113,23 @@ def evaluate(base_model, test_shards: Mapping[int, Sequence], main_history, sele
                "test_lattices": summary.pop("lattices"), **summary}
         rows.append({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()})
 
+    def on_test(size: int, rg=None, pooling: bool = False) -> Tally:
+        return tally(base, test_shards[size], rg, pooling=pooling, batch_size=batch_size,
+                     min_gap=min_gap)
+
     b = BASE_SIZE
-    add(f"base_{b}x{b}", tally(base, test_shards[b], batch_size=batch_size, min_gap=min_gap))
+    add(f"base_{b}x{b}", on_test(b))
     for n in eval_sizes:
-        add(f"decimation_{n}x{n}",
-            tally(base, test_shards[n], pooling=True, batch_size=batch_size, min_gap=min_gap))
+        add(f"decimation_{n}x{n}", on_test(n, pooling=True))
     best = best_row(main, f"validation_accuracy_{t}x{t}")
-    best_rg = _epoch_model(main_epochs, best["epoch"])
-    add(f"best_{t}x{t}_epoch_{t}x{t}",
-        tally(base, test_shards[t], best_rg, batch_size=batch_size, min_gap=min_gap),
+    add(f"best_{t}x{t}_epoch_{t}x{t}", on_test(t, _epoch_model(main_epochs, best["epoch"])),
         int(best["epoch"]), f"validation_{t}")
     sel = main.loc[main["selected"] == 1].iloc[0]
     for n in sorted(m for m in test_shards if m > BASE_SIZE):
-        add(f"selected_epoch_{n}x{n}",
-            tally(base, test_shards[n], selected, batch_size=batch_size, min_gap=min_gap),
-            int(sel["epoch"]), f"validation_{s}")
+        add(f"selected_epoch_{n}x{n}", on_test(n, selected), int(sel["epoch"]),
+            f"validation_{s}")
     u = best_row(uninit, f"validation_accuracy_{t}x{t}")
-    add(f"uninitialized_{s}x{s}",
-        tally(base, test_shards[s], _epoch_model(uninitialized_epochs, u["epoch"]),
-              batch_size=batch_size, min_gap=min_gap),
+    add(f"uninitialized_{s}x{s}", on_test(s, _epoch_model(uninitialized_epochs, u["epoch"])),
         int(u["epoch"]), f"validation_{t}")
     return pd.DataFrame(rows)
 
