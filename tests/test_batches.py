@@ -45,3 +45,27 @@ def test_augmented_batches_apply_one_symmetry_per_lattice(shards):
     np.testing.assert_allclose(np.sort(np.abs(x1[..., 2]).ravel()), np.sort(x0[..., 2].ravel()))
     with pytest.raises(SpecError, match="augmentation"):
         LatticeBatches([shards["train_4"]], 64, "decimated", shuffle_seed=3, augment=True)
+
+
+def test_level_batches_decimate_coarse_shards_and_tell_the_level(shards):
+    """levels 2: an 8x8 shard arrives decimated once with the one-hot level 1, in coarse_share
+    of the batches; 4x4 batches carry level 0; a level beyond the base network's is an error."""
+    data = LatticeBatches([shards["train_4"], shards["train_8"]], 100, "chern", levels=2,
+                          disorder_factor=0.5)
+    assert len(data) == 15 + 4 and data.size == 4
+    (x, code), y = data[0]
+    assert x.shape == (100, 4, 4, 3) and np.array_equal(code, np.tile([1.0, 0.0], (100, 1)))
+    (x, code), y = data[15]
+    raw = LatticeBatches([shards["train_8"]], 100, "chern")[0]
+    np.testing.assert_allclose(x, decimate(raw[0], 0.5), rtol=1e-5, atol=1e-6)
+    assert np.array_equal(code, np.tile([0.0, 1.0], (100, 1))) and np.array_equal(y, raw[1])
+    half = LatticeBatches([shards["train_4"], shards["train_8"]], 100, "chern", levels=2,
+                          coarse_share=0.5)
+    assert len(half) == 30 and half.index[15:] == [half.index[15 + j % 4] for j in range(15)]
+    plain = LatticeBatches([shards["train_4"]], 100, "chern", levels=1)
+    assert isinstance(plain[0][0], np.ndarray)
+    with pytest.raises(SpecError, match="level 1; the base network has levels 0..0"):
+        LatticeBatches([shards["train_8"]], 100, "chern", levels=1)
+    with pytest.raises(SpecError, match="coarse_share 1.5"):
+        LatticeBatches([shards["train_4"], shards["train_8"]], 100, "chern", levels=2,
+                       coarse_share=1.5)

@@ -19,6 +19,8 @@ from rgtopo.models import (  # noqa: E402
     LatticePad,
     abs_square_loss,
     apply_rg,
+    base_level,
+    base_levels,
     base_network,
     chern_accuracy,
     check_head_loss,
@@ -28,6 +30,7 @@ from rgtopo.models import (  # noqa: E402
     compound_network,
     feature_scales,
     head_loss,
+    level_code,
     load_model,
     predict_chern,
     rg_network,
@@ -248,3 +251,35 @@ def test_conditioned_shifts_are_feature_sums_weighted_per_lattice(rng):
     out = np.asarray(ConditionedShifts(3)([weights, features]))
     expected = np.einsum("bfj,bf->bj", weights.reshape(5, 7, 3), features)
     np.testing.assert_allclose(out, expected, rtol=1e-5)
+
+
+def test_level_conditioned_base_reads_each_rg_step_at_its_own_level(rng, tmp_path):
+    """levels 3: the compound network and predict_chern give the base the one-hot level k
+    after k RG steps (the deepest level after more), and the level changes the answer."""
+    keras.utils.set_random_seed(6)
+    x4 = rng.normal(size=(64, 4, 4, 3)).astype("float32")
+    base = base_network(16, architecture="spectral", blocks=1, shifts=2, loss="cross_entropy",
+                        scales=feature_scales(x4), levels=3)
+    rg = rg_network(4, linear_path=True, disorder_factor=1.0)
+    assert base_levels(base) == 3 and [base_level(base, k) for k in range(5)] == [0, 1, 2, 2, 2]
+    assert base_levels(rgtopo.models.base_network(4)) == 1
+    np.testing.assert_array_equal(level_code(3, 1, 2), [[0, 1, 0], [0, 1, 0]])
+    with pytest.raises(SpecError, match="level 3 outside"):
+        level_code(3, 3, 1)
+    by_level = [np.asarray(chern_value(base([x4, level_code(3, k, 64)]))) for k in range(3)]
+    assert np.abs(by_level[0] - by_level[1]).max() > 1e-4
+    np.testing.assert_allclose(predict_chern(x4, base), by_level[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(predict_chern(x4, base, level=2), by_level[2], rtol=1e-5, atol=1e-6)
+    for size, level in ((8, 1), (16, 2), (32, 2)):
+        x = rng.normal(size=(16, size, size, 3)).astype("float32")
+        coarse = apply_rg(rg, x, rg_steps(size))
+        expected = np.asarray(chern_value(base([coarse, level_code(3, level, 16)])))
+        np.testing.assert_allclose(predict_chern(x, base, rg), expected, rtol=1e-5, atol=1e-5)
+        compound = np.asarray(chern_value(compound_network(base, rg, size)(x)))
+        np.testing.assert_allclose(compound, expected, rtol=1e-5, atol=1e-5)
+    compound_network(base, rg, 8).save(tmp_path / "compound.keras")
+    x = rng.normal(size=(4, 8, 8, 3)).astype("float32")
+    np.testing.assert_allclose(chern_value(load_model(tmp_path / "compound.keras")(x)),
+                               predict_chern(x, base, rg), rtol=1e-5, atol=1e-5)
+    with pytest.raises(SpecError, match="levels must be >= 1, and 1 for the 'conv'"):
+        base_network(8, levels=2)

@@ -41,7 +41,8 @@ def test_json_is_the_config_slice_the_rules_passed_before(config):
     """Same keys and values as the hand-built dicts: Snakemake's parameter check and the
     training fingerprints see no change."""
     base = BaseNetworkParams.from_config(config)
-    assert json.loads(base.to_json()) == {**config["base_network"], "seed": config["seed"]}
+    assert json.loads(base.to_json()) == {**config["base_network"], "seed": config["seed"],
+                                          "disorder_factor": config["decimation"]["disorder_factor"]}
     spec = DatasetSpec.from_config(config, distribution="uniform", size=16, stream="test_16")
     sampling = dict(config["sampling"])
     sampling["value_range"] = sampling.pop("decimation_range")
@@ -100,12 +101,14 @@ def test_a_run_may_train_on_its_own_loss(config):
     ({"augment": 1}, "base_network.augment: expected bool"),
     ({"learning_rate": True}, "base_network.learning_rate: expected float"),
     ({"lr_schedule": "step"}, "base_network.lr_schedule: must be one of 'plateau', 'cosine'"),
+    ({"coarse_share": 1.0}, "base_network: levels must be >= 1 and 0 < coarse_share < 1, got 2 and 1.0"),
+    ({"levels": 0}, "base_network: levels must be >= 1"),
     ({"disorder_scale_range": [0, 1]}, "base_network: unknown key 'disorder_scale_range' "
                                        "(a new key needs a field in "
                                        "rgtopo.params.BaseNetworkParams)"),
 ])
 def test_ill_typed_or_unknown_keys_are_one_line_naming_the_key(config, change, message):
-    values = {**config["base_network"], "seed": 1, **change}
+    values = {**config["base_network"], "seed": 1, "disorder_factor": 0.5, **change}
     with pytest.raises(SpecError) as exc:
         BaseNetworkParams.from_dict(values)
     assert str(exc.value) == message or str(exc.value).startswith(message)
@@ -113,7 +116,7 @@ def test_ill_typed_or_unknown_keys_are_one_line_naming_the_key(config, change, m
 
 
 def test_missing_keys_and_nested_mappings_are_checked(config):
-    values = {**config["base_network"], "seed": 1}
+    values = {**config["base_network"], "seed": 1, "disorder_factor": 0.5}
     del values["patience"]
     with pytest.raises(SpecError, match=r"^base_network is missing 'patience'$"):
         BaseNetworkParams.from_dict(values)

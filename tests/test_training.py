@@ -22,13 +22,14 @@ from rgtopo.models import feature_scales, load_model, rg_network  # noqa: E402
 OPT = {"optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9, "nesterov": True,
        "batch_size": 64, "seed": 1}
 NO_TIED = {"tied_epochs": 0, "tied_learning_rate": 1e-5, "tied_batch_size": 16}
+LEVELS = {"levels": 1, "coarse_share": 0.5, "disorder_factor": 0.5}
 PAPER_BASE = {"architecture": "conv", "blocks": 4, "shifts": 0, "loss": "abs_square", "augment": False,
-              "lr_schedule": "plateau", "feature_scale_lattices": 1024}
+              "lr_schedule": "plateau", "feature_scale_lattices": 1024, **LEVELS}
 RECIPE_BASE = {**OPT, "optimizer": "adam", "learning_rate": 0.003, "architecture": "spectral",
                "width": 32, "blocks": 2, "shifts": 4, "feature_scale_lattices": 1024,
                "loss": "cross_entropy", "augment": True,
                "lr_schedule": "cosine", "patience": 1, "lr_factor": 0.5, "lr_floor": 1e-5,
-               "max_epochs": 3}
+               "max_epochs": 3, **LEVELS}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def test_base_training_improves_loss_and_keeps_best(shards, tmp_path):
     assert hist["loss"].iloc[-1] < hist["loss"].iloc[1]
     assert last["epoch"] == 4
     assert load_model(tmp_path / "base.keras").input_shape == (None, 4, 4, 3)
-    with pytest.raises(SpecError, match="4x4"):
+    with pytest.raises(SpecError, match="8x8 lattices are level 1; the base network has levels 0..0"):
         training.train_base(params, [shards["train_8"]], [shards["train_8"]],
                             model_out=tmp_path / "b.keras", history_out=tmp_path / "x.csv",
                             state_dir=tmp_path / "s2")
@@ -279,6 +280,37 @@ def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_pat
                           {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                           epochs_dir=tmp_path / "e2", history_out=tmp_path / "rh2.csv",
                           selected_out=tmp_path / "sel2.keras", state_dir=tmp_path / "s2")
+
+
+def test_level_conditioned_base_learns_coarse_levels_and_the_rg_trains_through_it(shards, tmp_path):
+    """levels 2: 8x8 lattices, decimated as the RG network starts, train level 1 beside 4x4."""
+    params = {**RECIPE_BASE, "levels": 2, "coarse_share": 0.25, "max_epochs": 2}
+    training.train_base(params, [shards["train_4"], shards["train_8"]], [shards["validation_4"]],
+                        model_out=tmp_path / "base.keras", history_out=tmp_path / "h.csv",
+                        state_dir=tmp_path / "state")
+    base = load_model(tmp_path / "base.keras")
+    assert [tuple(t.shape) for t in base.inputs] == [(None, 4, 4, 3), (None, 2)]
+    # 1500 4x4 lattices in batches of 64 (24) and a quarter of coarse batches (8 of 400 8x8's 7)
+    assert pd.read_csv(tmp_path / "h.csv")["loss"].notna().sum() == 2
+    # the coarse lattices' feature scales are not used: standardized on the 4x4 shard
+    expected = feature_scales(read_shard(shards["train_4"])["lattices"][:1024])
+    np.testing.assert_allclose(base.get_layer("disorder_features").disorder_scale,
+                               expected["disorder_scale"], rtol=1e-6)
+    rg = rg_network(4, linear_path=True, disorder_factor=0.5)
+    rg.save(tmp_path / "init.keras")
+    rg_params = {**OPT, **NO_TIED, "optimizer": "adam", "learning_rate": 1e-4, "width": 4,
+                 "padding": "periodic", "epochs": 1, "loss": "expected_error", "augment": True,
+                 "select_size": 16, "linear_path": True}
+    best = training.train_rg(rg_params, tmp_path / "base.keras", tmp_path / "init.keras",
+                             [shards["train_8"]],
+                             {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
+                             epochs_dir=tmp_path / "epochs", history_out=tmp_path / "rh.csv",
+                             selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "rstate")
+    assert 0 <= best["validation_accuracy_8x8"] <= 1
+    with pytest.raises(SpecError, match="level 1; the base network has levels 0..0"):
+        training.train_base({**params, "levels": 1}, [shards["train_4"], shards["train_8"]],
+                            [shards["validation_4"]], model_out=tmp_path / "b2.keras",
+                            history_out=tmp_path / "h2.csv", state_dir=tmp_path / "s2")
 
 
 def test_changed_shards_or_a_finished_run_train_again(shards, tmp_path):

@@ -145,6 +145,9 @@ def test_slurm_profile_places_cpu_and_gpu_jobs(tmp_path, form, gpu):
          "datasets.validation_16.distribution"),
         (lambda c: c["datasets"]["validation_4"].update(distribution="uniform"),
          "datasets.validation_4.distribution"),
+        (lambda c: c["base_network"].update(levels=2, architecture="conv"), "base_network.levels"),
+        (lambda c: (c["base_network"].update(levels=3), c["rg_training"].update(tied_epochs=0),
+                    c["datasets"].pop("train_16")), "base_network.levels"),
     ],
 )
 def test_bad_config_is_rejected_before_any_job(tmp_path, edit, key):

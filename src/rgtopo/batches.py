@@ -10,7 +10,8 @@ import keras
 import numpy as np
 
 from .errors import ShardError, SpecError
-from .lattice import decimate
+from .lattice import BASE_SIZE, decimate, rg_steps
+from .models import level_code
 from .shards import open_shard
 from .symmetries import augment
 
@@ -21,15 +22,24 @@ class LatticeBatches(keras.utils.PyDataset):
     """Batches (lattices, target) read from HDF5 shards on demand.
 
     target 'chern': the Bott labels; 'decimated': ``lattice.decimate`` of the
-    lattice with ``disorder_factor`` (decimation initialization). With a seed, the batch order is drawn afresh at
+    lattice with ``disorder_factor`` (decimation initialization). With ``levels``
+    (the base network's training and validation data), a shard of 4 * 2^k
+    lattices is decimated k times (k < levels) and, with levels > 1, a batch is
+    ((lattices, one-hot level), labels); ``coarse_share`` then makes the coarse
+    levels that share of each epoch's batches, by repeating theirs (each repeat
+    with its own random symmetry). With a seed, the batch order is drawn afresh at
     the start of every epoch from a seeded generator whose state
     (``shuffle_state``) is saved with each checkpoint; samples inside a shard are
     already i.i.d.
     """
 
     def __init__(self, shards: Sequence, batch_size: int, target: str, *, shuffle_seed=None,
-                 augment: bool = False, disorder_factor: float = 1.0):
+                 augment: bool = False, disorder_factor: float = 1.0, levels: int | None = None,
+                 coarse_share: float | None = None):
         super().__init__()
+        self.levels = levels
+        if levels is not None and target != "chern":
+            raise SpecError("levels need Chern targets")
         self.disorder_factor = float(disorder_factor)
         if augment and (target != "chern" or shuffle_seed is None):
             raise SpecError("augmentation needs Chern targets and a shuffle seed")
@@ -45,17 +55,36 @@ class LatticeBatches(keras.utils.PyDataset):
         self.batch_size = int(batch_size)
         self.target = target
         self._files: dict[int, h5py.File] = {}
-        self.index = []
+        self.index, coarse, self._steps = [], [], {}
         for i, path in enumerate(self.paths):
             with open_shard(path) as f:
                 if target == "chern" and not f.attrs["labeled"]:
                     raise ShardError(f"{path}: shard has no Chern labels")
                 count = int(f.attrs["count"])
                 self.size = int(f.attrs["size"])
-            self.index += [(i, s) for s in range(0, count, self.batch_size)]
+            batches = [(i, s) for s in range(0, count, self.batch_size)]
+            if levels is None:
+                self.index += batches
+                continue
+            self._steps[i] = steps = rg_steps(self.size)
+            if steps >= levels:
+                raise SpecError(f"{path}: {self.size}x{self.size} lattices are level {steps}; "
+                                f"the base network has levels 0..{levels - 1}")
+            (coarse if steps else self.index).extend(batches)
+        if levels is not None:
+            self.size = BASE_SIZE
+            self.index += self._coarse_batches(coarse, coarse_share)
         self._seed = shuffle_seed
         self._rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
         self.order = np.arange(len(self.index))
+
+    def _coarse_batches(self, coarse: list, share: float | None) -> list:
+        if share is None or not coarse:
+            return coarse
+        if not 0 < share < 1 or not self.index:
+            raise SpecError(f"coarse_share {share} needs 0 < share < 1 and level-0 shards")
+        want = max(round(share / (1 - share) * len(self.index)), 1)
+        return [coarse[j % len(coarse)] for j in range(want)]
 
     def __len__(self):
         return len(self.index)
@@ -73,8 +102,13 @@ class LatticeBatches(keras.utils.PyDataset):
             y = f["chern"][start : start + self.batch_size].astype(np.float32)[:, None]
         else:
             y = decimate(x, self.disorder_factor).astype(np.float32)
+        level = self._steps.get(i, 0)
+        for _ in range(level):
+            x = decimate(x, self.disorder_factor).astype(np.float32)
         if self.augment:
             x, y = augment(x, y, np.random.default_rng([self._augment_key, int(k)]))
+        if self.levels is not None and self.levels > 1:
+            return (x, level_code(self.levels, level, len(x))), y
         return x, y
 
     def on_epoch_begin(self):

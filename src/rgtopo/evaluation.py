@@ -66,10 +66,11 @@ def tally(base, shards: Sequence, rg=None, *, pooling: bool = False,
     counts = Tally(min_gap=min_gap)
     for x, labels, gap in _labeled(shards):
         clean = clean_formula(x)
+        steps = rg_steps(x.shape[1])
         if pooling:
-            for _ in range(rg_steps(x.shape[1])):
+            for _ in range(steps):
                 x = average_pool(x).astype(np.float32)
-        pred = predict_chern(x, base, None if pooling else rg, batch_size)
+        pred = predict_chern(x, base, None if pooling else rg, batch_size, level=steps)
         counts.add(np.rint(pred), labels, clean, gap)
     return counts
 

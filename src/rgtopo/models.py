@@ -242,8 +242,45 @@ class ConditionedShifts(layers.Layer):
 BASE_ARCHITECTURES = ("conv", "spectral")
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class LevelCode(layers.Layer):
+    """The one-hot ``level`` (of ``levels``) for every lattice of a batch: a compound network's
+    constant second input to a level-conditioned base network."""
+
+    def __init__(self, level, levels, **kwargs):
+        super().__init__(**kwargs)
+        self.level, self.levels = int(level), int(levels)
+
+    def call(self, x):
+        code = ops.convert_to_tensor(level_code(self.levels, self.level, 1))
+        return ops.ones((ops.shape(x)[0], 1), dtype=code.dtype) * code
+
+    def compute_output_shape(self, shape):
+        return (shape[0], self.levels)
+
+    def get_config(self):
+        return {**super().get_config(), "level": self.level, "levels": self.levels}
+
+
+def level_code(levels: int, level: int, count: int) -> np.ndarray:
+    """``count`` one-hot rows (float32) saying a lattice was coarse-grained ``level`` times."""
+    if not 0 <= level < levels:
+        raise SpecError(f"level {level} outside the base network's levels 0..{levels - 1}")
+    return np.tile(np.eye(levels, dtype=np.float32)[level], (int(count), 1))
+
+
+def base_levels(base: keras.Model) -> int:
+    """How many coarse-graining levels a base network tells apart (1: the paper's, no level input)."""
+    return 1 if len(base.inputs) == 1 else int(base.inputs[1].shape[-1])
+
+
+def base_level(base: keras.Model, steps: int) -> int:
+    """The level a base network reads a lattice at after ``steps`` RG steps: the deepest it knows."""
+    return min(int(steps), base_levels(base) - 1)
+
+
 def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shifts: int = 0,
-                 loss: str = "abs_square", scales: dict | None = None,
+                 loss: str = "abs_square", scales: dict | None = None, levels: int = 1,
                  name: str = "base_network") -> keras.Model:
     """The 4x4 base network.
 
@@ -252,18 +289,31 @@ def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shi
     (needs ``scales`` from ``feature_scales``), about 3x cheaper per lattice
     on a CPU, with ``shifts`` ConditionedShifts sums beside the features. The head is one scalar for the
     paper's loss and logits over CHERN_CLASSES for 'cross_entropy' and 'expected_error'.
+    With ``levels`` > 1 (spectral only) a second input, the one-hot level (how many
+    times the lattice was coarse-grained), joins the features: a coarse-grained
+    lattice's label is the larger lattice's, not the one its own 4x4 invariant gives.
     """
     if architecture not in BASE_ARCHITECTURES:
         raise SpecError(f"unknown base architecture {architecture!r}; known: {BASE_ARCHITECTURES}")
     _check_known_loss(loss)
+    if int(levels) < 1 or (levels > 1 and architecture != "spectral"):
+        raise SpecError(f"levels must be >= 1, and 1 for the {architecture!r} base network; "
+                        f"got {levels}")
     outputs = HEAD_WIDTHS[loss]
     inp = keras.Input((BASE_SIZE, BASE_SIZE, 3), name="lattice")
     if architecture == "spectral":
         if scales is None:
             raise SpecError("the spectral base network needs feature scales")
         x = DisorderFeatures(**scales, name="disorder_features")(inp)
+        means = x[:, :3]
+        inputs = inp
+        if levels > 1:
+            level = keras.Input((levels,), name="level")
+            inputs = [inp, level]
+            x = layers.Concatenate(name="features_and_level")([x, level])
+            means = layers.Concatenate(name="means_and_level")([means, level])
         if shifts:
-            means = layers.Dense(64, activation="relu", name="means_hidden1")(x[:, :3])
+            means = layers.Dense(64, activation="relu", name="means_hidden1")(means)
             means = layers.Dense(64, activation="relu", name="means_hidden2")(means)
             weights = layers.Dense(
                 x.shape[-1] * shifts, name="shift_weights",
@@ -276,7 +326,7 @@ def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shi
             x = layers.Dense(width, activation="relu", name=f"dense{2 * block + 2}")(x)
             x = layers.Dense(width, name=f"dense{2 * block + 3}")(x)
             x = layers.ReLU(name=f"relu{2 * block + 3}")(layers.Add(name=f"skip{block}")([x, skip]))
-        return keras.Model(inp, layers.Dense(outputs, name="chern")(x), name=name)
+        return keras.Model(inputs, layers.Dense(outputs, name="chern")(x), name=name)
     pad = lambda i: LatticePad(1, "zero", name=f"pad{i}")  # noqa: E731
     x = _conv(width, 3, "conv1")(pad(1)(inp))
     for layer in (2, 4, 6, 8):
@@ -333,12 +383,16 @@ def decimation_kernel(disorder_factor: float) -> np.ndarray:
 
 
 def compound_network(base: keras.Model, rg: keras.Model, size: int) -> keras.Model:
-    """RG applied k times to a size x size lattice, then the frozen base network."""
+    """RG applied k times to a size x size lattice, then the frozen base network (at level k)."""
     base.trainable = False
     inp = keras.Input((size, size, 3), name="lattice")
     x = inp
-    for _ in range(rg_steps(size)):
+    steps = rg_steps(size)
+    for _ in range(steps):
         x = rg(x)
+    levels = base_levels(base)
+    if levels > 1:
+        x = [x, LevelCode(base_level(base, steps), levels, name="level_code")(x)]
     return keras.Model(inp, base(x), name=f"compound_{size}")
 
 
@@ -396,12 +450,14 @@ def _predict(model, x, batch_size):
 
 
 def predict_chern(lattices, base=None, rg: keras.Model | None = None,
-                  batch_size: int = 256) -> np.ndarray:
+                  batch_size: int = 256, *, level: int | None = None) -> np.ndarray:
     """Predicted (real-valued) Chern numbers of lattices of size 4 * 2^k.
 
     base: a base network (with ``rg`` its RG network, None only for 4x4 input),
     a ``Bundle`` from ``rgtopo.load_bundle``, or None for the bundle shipped
-    with the package. Round the result to get integer labels.
+    with the package. Round the result to get integer labels. ``level``: how
+    many times 4x4 input was coarse-grained elsewhere (default: the RG steps
+    taken here), for a level-conditioned base network.
     """
     from .lattice import as_lattice_batch
 
@@ -415,4 +471,12 @@ def predict_chern(lattices, base=None, rg: keras.Model | None = None,
     if steps and rg is None:
         raise LatticeError(f"{x.shape[1]}x{x.shape[1]} lattices need an RG network")
     x = apply_rg(rg, x, steps, batch_size) if steps else x
-    return np.asarray(chern_value(_predict(base, x, batch_size)), dtype=np.float64)
+    if base_levels(base) > 1:
+        code = level_code(base_levels(base), base_level(base, steps if level is None else level),
+                          len(x))
+        out = [np.asarray(base([x[i : i + batch_size], code[i : i + batch_size]], training=False))
+               for i in range(0, len(x), batch_size)]
+        logits = np.concatenate(out) if out else np.zeros((0, base.output_shape[-1]), np.float32)
+    else:
+        logits = _predict(base, x, batch_size)
+    return np.asarray(chern_value(logits), dtype=np.float64)

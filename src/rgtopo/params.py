@@ -191,13 +191,17 @@ RUN_KEYS = ("init", "padding", "loss")
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class BaseNetworkParams(Optimizer):
-    """Stage 1 (``training.train_base``): the config's ``base_network`` section and the seed."""
+    """Stage 1 (``training.train_base``): the config's ``base_network`` section, the seed, and
+    the decimation the RG network starts as (which coarse-grains the base network's coarse levels)."""
 
     WHERE: ClassVar[str] = "base_network"
     architecture: str
     width: int
     blocks: int
     shifts: int
+    levels: int
+    coarse_share: float
+    disorder_factor: float
     feature_scale_lattices: int
     loss: str
     augment: bool
@@ -209,7 +213,15 @@ class BaseNetworkParams(Optimizer):
 
     @classmethod
     def from_config(cls, config: Mapping) -> BaseNetworkParams:
-        return cls.from_dict({**_section(config, cls.WHERE), "seed": _top(config, "seed")})
+        decimation = _section(config, "decimation")
+        return cls.from_dict({**_section(config, cls.WHERE), "seed": _top(config, "seed"),
+                              "disorder_factor": _top(decimation, "disorder_factor")})
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.levels < 1 or not 0 < self.coarse_share < 1:
+            raise SpecError(f"{self.WHERE}: levels must be >= 1 and 0 < coarse_share < 1, got "
+                            f"{self.levels} and {self.coarse_share}")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -255,27 +255,31 @@ def train_base(params: BaseNetworkParams | Mapping, train_shards, validation_sha
 
     The learning rate follows the paper's plateau rule or a cosine decay
     (``lr_schedule``); ``augment`` draws a random exact symmetry per lattice.
+    With ``levels`` > 1, ``train_shards`` may hold 8x8 (16x16, ...) lattices too:
+    decimated to 4x4 as the RG network starts out, with their own labels, they
+    teach the base network what a coarse-grained lattice's label is (level 1, 2, ...),
+    in ``coarse_share`` of the batches; validation stays on level 0.
     """
     params = BaseNetworkParams.of(params)
     batch = params.batch_size
     train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=params.seed,
-                           augment=params.augment)
-    val = LatticeBatches(validation_shards, batch, "chern")
-    if train.size != 4:
-        raise SpecError(f"base network trains on 4x4 lattices, got {train.size}x{train.size}")
+                           augment=params.augment, disorder_factor=params.disorder_factor,
+                           levels=params.levels, coarse_share=params.coarse_share)
+    val = LatticeBatches(validation_shards, batch, "chern", levels=params.levels)
     if params.lr_schedule == "cosine":
         schedule = CosineSchedule(params.learning_rate, params.max_epochs, params.lr_floor)
     else:
         schedule = PlateauSchedule(params.patience, params.lr_factor, params.lr_floor)
     scales = None
     if params.architecture == "spectral":
-        with open_shard(train_shards[0]) as f:
+        sizes = by_size(train_shards)
+        with open_shard(sizes[min(sizes)][0]) as f:
             scales = feature_scales(f["lattices"][: params.feature_scale_lattices])
 
     def build():
         net = base_network(params.width, architecture=params.architecture,
                            blocks=params.blocks, shifts=params.shifts,
-                           loss=params.loss, scales=scales)
+                           loss=params.loss, scales=scales, levels=params.levels)
         return compile_model(net, **params.compile_args(), chern=True, loss=params.loss)
 
     _, rows = fit_resumable(build, train, epochs=params.max_epochs, state_dir=state_dir,

@@ -98,6 +98,15 @@ def check_config():
                 "decimation.check_sizes",
                 f"no dataset validation_{size} for size {size}",
             )
+    base = config["base_network"]
+    for size in coarse_sizes():
+        if f"train_{size}" not in DATASETS:
+            _config_error(
+                "base_network.levels",
+                f"its {size}x{size} level needs a dataset train_{size} to learn from",
+            )
+    if base["levels"] > 1 and base["architecture"] != "spectral":
+        _config_error("base_network.levels", "levels > 1 needs architecture: spectral")
     if rg["tied_epochs"] and "train_16" not in DATASETS:
         _config_error(
             "rg_training.tied_epochs", "the tied 16x16 phase needs a dataset train_16"
@@ -182,6 +191,16 @@ TRAIN_RESOURCES = dict(
     mem_mb=config["resources"]["train_mem_mb"],
     runtime=config["resources"]["train_runtime_min"],
 )
+
+
+def coarse_sizes():
+    """Lattice sizes of the base network's coarse levels 1 .. levels - 1 (8, 16, ...)."""
+    return [4 * 2**level for level in range(1, config["base_network"]["levels"])]
+
+
+def base_train_shards():
+    """train_4, and train_8 (train_16, ...) for a level-conditioned base network."""
+    return shards("train_4") + [p for n in coarse_sizes() for p in shards(f"train_{n}")]
 
 
 def rg_train_shards():

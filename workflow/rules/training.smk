@@ -8,7 +8,7 @@ SLURM time-out finds the state there and continues from the last epoch.
 
 rule train_base:
     input:
-        train=shards("train_4"),
+        train=base_train_shards(),
         validation=shards("validation_4"),
     output:
         model="results/models/base_network.keras",
