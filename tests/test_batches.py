@@ -66,6 +66,15 @@ def test_level_batches_decimate_coarse_shards_and_tell_the_level(shards):
     assert isinstance(plain[0][0], np.ndarray)
     with pytest.raises(SpecError, match="level 1; the base network has levels 0..0"):
         LatticeBatches([shards["train_8"]], 100, "chern", levels=1)
+    with pytest.raises(SpecError, match=r"level 1 of the base network has no training shards \(8x8"):
+        LatticeBatches([shards["train_4"]], 100, "chern", levels=2, coarse_share=0.5)
+    three = LatticeBatches([shards["train_4"], shards["train_16"], shards["train_8"]], 100,
+                           "chern", levels=3, coarse_share=0.5)
+    # 15 level-0 batches, then 15 / 2 -> 8 per coarse level: 4 of 8x8 cycled, 1 of 16x16 repeated
+    assert len(three) == 15 + 8 + 8
+    assert [three._steps[i] for i, _ in three.index[15:]] == [1] * 8 + [2] * 8
+    (x, code), _ = three[30]
+    assert x.shape == (24, 4, 4, 3) and np.array_equal(code[0], [0.0, 0.0, 1.0])
     with pytest.raises(SpecError, match="coarse_share 1.5"):
         LatticeBatches([shards["train_4"], shards["train_8"]], 100, "chern", levels=2,
                        coarse_share=1.5)

@@ -51,7 +51,7 @@ def test_bundle_holds_two_networks_and_a_card(exported):
     assert sorted(p.name for p in exported.iterdir()) == [
         "base_network.keras", "card.json", "rg_network.keras"]
     card = json.loads((exported / "card.json").read_text())
-    assert card["format"] == "rgtopo-bundle" and card["format_version"] == 1
+    assert card["format"] == "rgtopo-bundle" and card["format_version"] == 2
     assert card["accuracy"] == METRICS and card["config"] == {"seed": 7}
     assert card["rgtopo_version"] == rgtopo.__version__
     assert len(card["git_commit"]) == 40
@@ -113,7 +113,7 @@ def _copy(src, dst):
         (lambda d: (d / "card.json").unlink(), "card.json missing"),
         (lambda d: (d / "card.json").write_text("{"), "unreadable card.json"),
         (lambda d: (d / "card.json").write_text('{"format": "other"}'), "not an rgtopo bundle"),
-        (lambda d: _edit_card(d, format_version=2), "format version 2 .* incompatible"),
+        (lambda d: _edit_card(d, format_version=3), "format version 3 .* incompatible"),
         (lambda d: _edit_card(d, packages={"keras": "2.15.0"}), "keras 2.15.0, incompatible"),
         (lambda d: (d / "rg_network.keras").unlink(), "no such saved model"),
         (lambda d: (d / "base_network.keras").write_text("junk"), "not a loadable"),

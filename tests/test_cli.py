@@ -211,7 +211,7 @@ def test_incompatible_bundle_version(model, tmp_path, bad):
     for p in path.iterdir():
         (old / p.name).write_bytes(p.read_bytes())
     card = json.loads((old / "card.json").read_text())
-    card.update(format_version=2, rgtopo_version="9.0")
+    card.update(format_version=3, rgtopo_version="9.0")
     (old / "card.json").write_text(json.dumps(card))
     code, _, err = rgtopo_cli("predict", bad[0] / "good.npy", "--model", old)
     assert code == 2

@@ -95,6 +95,19 @@ def test_a_run_may_train_on_its_own_loss(config):
         RGTrainingParams.from_config(config, run="main")
 
 
+def test_the_decimation_reaches_the_base_network_only_with_coarse_levels(config):
+    """levels 1 (the paper's): a changed decimation must not retrain the base network."""
+    two = BaseNetworkParams.from_config(config)
+    assert two.levels == 2 and two.disorder_factor == config["decimation"]["disorder_factor"]
+    one = {**config, "base_network": {**config["base_network"], "levels": 1}}
+    for factor in (0.25, 0.75):
+        one["decimation"] = {**config["decimation"], "disorder_factor": factor}
+        assert BaseNetworkParams.from_config(one).disorder_factor == 1.0
+    two_without = {**config, "decimation": {}}
+    with pytest.raises(SpecError, match="levels > 1 needs decimation.disorder_factor"):
+        BaseNetworkParams.from_config(two_without)
+
+
 @pytest.mark.parametrize("change, message", [
     ({"width": "wide"}, "base_network.width: expected int, got 'wide'"),
     ({"width": 2.5}, "base_network.width: expected int"),

@@ -290,7 +290,6 @@ def test_level_conditioned_base_learns_coarse_levels_and_the_rg_trains_through_i
                         state_dir=tmp_path / "state")
     base = load_model(tmp_path / "base.keras")
     assert [tuple(t.shape) for t in base.inputs] == [(None, 4, 4, 3), (None, 2)]
-    # 1500 4x4 lattices in batches of 64 (24) and a quarter of coarse batches (8 of 400 8x8's 7)
     assert pd.read_csv(tmp_path / "h.csv")["loss"].notna().sum() == 2
     # the coarse lattices' feature scales are not used: standardized on the 4x4 shard
     expected = feature_scales(read_shard(shards["train_4"])["lattices"][:1024])
@@ -307,6 +306,10 @@ def test_level_conditioned_base_learns_coarse_levels_and_the_rg_trains_through_i
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "rh.csv",
                              selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "rstate")
     assert 0 <= best["validation_accuracy_8x8"] <= 1
+    with pytest.raises(SpecError, match="level 1 of the base network has no training shards"):
+        training.train_base(params, [shards["train_4"]], [shards["validation_4"]],
+                            model_out=tmp_path / "b3.keras", history_out=tmp_path / "h3.csv",
+                            state_dir=tmp_path / "s3")
     with pytest.raises(SpecError, match="level 1; the base network has levels 0..0"):
         training.train_base({**params, "levels": 1}, [shards["train_4"], shards["train_8"]],
                             [shards["validation_4"]], model_out=tmp_path / "b2.keras",

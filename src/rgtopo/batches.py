@@ -25,9 +25,10 @@ class LatticeBatches(keras.utils.PyDataset):
     lattice with ``disorder_factor`` (decimation initialization). With ``levels``
     (the base network's training and validation data), a shard of 4 * 2^k
     lattices is decimated k times (k < levels) and, with levels > 1, a batch is
-    ((lattices, one-hot level), labels); ``coarse_share`` then makes the coarse
-    levels that share of each epoch's batches, by repeating theirs (each repeat
-    with its own random symmetry). With a seed, the batch order is drawn afresh at
+    ((lattices, one-hot level), labels); ``coarse_share`` (training) then makes the
+    coarse levels that share of each epoch's batches, equal parts per level, by
+    cycling theirs (with ``augment``, each repeat under its own random symmetry;
+    with more coarse batches than that, the first ones). With a seed, the batch order is drawn afresh at
     the start of every epoch from a seeded generator whose state
     (``shuffle_state``) is saved with each checkpoint; samples inside a shard are
     already i.i.d.
@@ -79,12 +80,20 @@ class LatticeBatches(keras.utils.PyDataset):
         self.order = np.arange(len(self.index))
 
     def _coarse_batches(self, coarse: list, share: float | None) -> list:
-        if share is None or not coarse:
+        """Training: each coarse level's batches, cycled to an equal part of ``share``."""
+        if share is None or self.levels < 2:
             return coarse
         if not 0 < share < 1 or not self.index:
             raise SpecError(f"coarse_share {share} needs 0 < share < 1 and level-0 shards")
-        want = max(round(share / (1 - share) * len(self.index)), 1)
-        return [coarse[j % len(coarse)] for j in range(want)]
+        by_level = {level: [b for b in coarse if self._steps[b[0]] == level]
+                    for level in range(1, self.levels)}
+        missing = [level for level, batches in by_level.items() if not batches]
+        if missing:
+            size = BASE_SIZE * 2 ** missing[0]
+            raise SpecError(f"level {missing[0]} of the base network has no training shards "
+                            f"({size}x{size} lattices)")
+        want = max(round(share / (1 - share) * len(self.index) / len(by_level)), 1)
+        return [batches[j % len(batches)] for batches in by_level.values() for j in range(want)]
 
     def __len__(self):
         return len(self.index)

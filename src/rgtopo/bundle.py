@@ -31,7 +31,8 @@ from . import __version__, io
 from .errors import BundleError, ModelError
 
 FORMAT = "rgtopo-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 2: the base network may be level-conditioned (two inputs)
 BASE_FILE = "base_network.keras"
 RG_FILE = "rg_network.keras"
 CARD_FILE = "card.json"
@@ -166,10 +167,11 @@ def read_card(path) -> dict:
     if not isinstance(card, dict) or card.get("format") != FORMAT:
         raise BundleError(f"{path}: {CARD_FILE} is not an rgtopo bundle card")
     made = card.get("format_version")
-    if made != FORMAT_VERSION:
+    if made not in READABLE_VERSIONS:
         raise BundleError(
             f"{path}: bundle format version {made} (made by rgtopo {card.get('rgtopo_version')}) "
-            f"is incompatible with rgtopo {__version__}, which reads version {FORMAT_VERSION}"
+            f"is incompatible with rgtopo {__version__}, which reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
     keras_made = str(card.get("packages", {}).get("keras", "3")).split(".")[0]
     keras_here = version("keras").split(".")[0]

@@ -62,15 +62,16 @@ def tally(base, shards: Sequence, rg=None, *, pooling: bool = False,
     """Counts of base (after RG or average pooling down to 4x4) on labeled shards.
 
     The clean formula and the gap are those of each lattice as stored, before any pooling.
+    After average pooling a level-conditioned base network reads level 0, as the paper's
+    base network does: the row measures the 4x4 invariant of the pooled lattice.
     """
     counts = Tally(min_gap=min_gap)
     for x, labels, gap in _labeled(shards):
         clean = clean_formula(x)
-        steps = rg_steps(x.shape[1])
         if pooling:
-            for _ in range(steps):
+            for _ in range(rg_steps(x.shape[1])):
                 x = average_pool(x).astype(np.float32)
-        pred = predict_chern(x, base, None if pooling else rg, batch_size, level=steps)
+        pred = predict_chern(x, base, None if pooling else rg, batch_size)
         counts.add(np.rint(pred), labels, clean, gap)
     return counts
 

@@ -464,6 +464,8 @@ def predict_chern(lattices, base=None, rg: keras.Model | None = None,
     if base is None or not isinstance(base, keras.Model):
         from .bundle import load_bundle
 
+        if level is not None:
+            raise SpecError("predict_chern: level= needs a base network, not a bundle")
         bundle = load_bundle(None) if base is None else base
         return bundle.predict(lattices, batch_size=batch_size)
     x = as_lattice_batch(lattices).astype(np.float32)

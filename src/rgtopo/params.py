@@ -213,9 +213,15 @@ class BaseNetworkParams(Optimizer):
 
     @classmethod
     def from_config(cls, config: Mapping) -> BaseNetworkParams:
-        decimation = _section(config, "decimation")
-        return cls.from_dict({**_section(config, cls.WHERE), "seed": _top(config, "seed"),
-                              "disorder_factor": _top(decimation, "disorder_factor")})
+        own = _section(config, cls.WHERE)
+        # the decimation coarse-grains only the coarse levels: with one level a changed
+        # decimation must not retrain the base network
+        factor = 1.0
+        if own.get("levels", 1) > 1:
+            factor = _section(config, "decimation").get("disorder_factor")
+            if factor is None:
+                raise SpecError("base_network.levels > 1 needs decimation.disorder_factor")
+        return cls.from_dict({**own, "seed": _top(config, "seed"), "disorder_factor": factor})
 
     def __post_init__(self):
         super().__post_init__()
