@@ -141,8 +141,8 @@ def test_no_such_bundle_and_unreachable_size(exported, tmp_path, rng):
 
 def test_shipped_bundle_predicts_fresh_lattices():
     """The committed default bundle loads; at 4x4 it reads the disorder (beats the clean formula
-    by 3 points, README: 96.6 vs 89.7 %), and through the RG chain at 8x8 it beats always
-    answering the majority label (README: 95 vs 75 %)."""
+    by 3 points, README: 96.1 vs 89.7 %), and through the RG chain and its level-conditioned
+    base network at 8x8 it beats the clean formula too (README: 96.9 vs 94.6 %)."""
     from conftest import physics_spec
     from rgtopo import chern_numbers, load_bundle
     from rgtopo.metrics import clean_formula
@@ -157,7 +157,5 @@ def test_shipped_bundle_predicts_fresh_lattices():
         network = np.mean(np.rint(shipped.predict(x)).astype(int) == labels)
         formula = np.mean(clean_formula(x) == labels)
         majority = np.bincount(labels + 2).max() / count
-        if size == 4:
-            assert network > formula + 0.03, (network, formula)
-        else:
-            assert network > majority + 0.1, (network, majority)
+        assert network > majority + 0.1, (network, majority)
+        assert network > formula + (0.03 if size == 4 else 0.01), (network, formula)
