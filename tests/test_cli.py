@@ -215,9 +215,9 @@ def test_incompatible_bundle_version(model, tmp_path, bad):
     (old / "card.json").write_text(json.dumps(card))
     code, _, err = rgtopo_cli("predict", bad[0] / "good.npy", "--model", old)
     assert code == 2
-    assert err.strip() == (f"rgtopo predict: error: {old}: bundle format version 2 (made by "
+    assert err.strip() == (f"rgtopo predict: error: {old}: bundle format version 3 (made by "
                            f"rgtopo 9.0) is incompatible with rgtopo {rgtopo.__version__}, "
-                           "which reads version 1")
+                           "which reads versions 1, 2")
 
 
 def test_predict_without_a_default_bundle_says_so(bad, tmp_path, monkeypatch, capsys):
