@@ -99,9 +99,9 @@ def _git_commit(cwd) -> tuple[str | None, bool | None]:
 
 def _network_info(model, file: str) -> dict:
     info = {"file": file, "parameters": int(model.count_params())}
-    if len(model.inputs) > 1:  # a level-conditioned base network
-        from .models import base_levels
+    from .models import base_levels
 
+    if base_levels(model) > 1:  # a level-conditioned base network
         info["levels"] = base_levels(model)
     try:
         info["width"] = int(model.get_layer("conv1").filters)

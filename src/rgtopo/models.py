@@ -443,9 +443,13 @@ def apply_rg(rg: keras.Model, lattices, steps: int, batch_size: int = 256) -> np
     return x
 
 
-def _predict(model, x, batch_size):
-    out = [np.asarray(model(x[i : i + batch_size], training=False))
-           for i in range(0, len(x), batch_size)]
+def _predict(model, x, batch_size, code=None):
+    """model(x) batch by batch; with ``code`` (one row per lattice), model([x, code])."""
+    def part(i):
+        chunk = x[i : i + batch_size]
+        return chunk if code is None else [chunk, code[i : i + batch_size]]
+
+    out = [np.asarray(model(part(i), training=False)) for i in range(0, len(x), batch_size)]
     return np.concatenate(out) if out else np.zeros((0, *model.output_shape[1:]), np.float32)
 
 
@@ -473,12 +477,7 @@ def predict_chern(lattices, base=None, rg: keras.Model | None = None,
     if steps and rg is None:
         raise LatticeError(f"{x.shape[1]}x{x.shape[1]} lattices need an RG network")
     x = apply_rg(rg, x, steps, batch_size) if steps else x
-    if base_levels(base) > 1:
-        code = level_code(base_levels(base), base_level(base, steps if level is None else level),
-                          len(x))
-        out = [np.asarray(base([x[i : i + batch_size], code[i : i + batch_size]], training=False))
-               for i in range(0, len(x), batch_size)]
-        logits = np.concatenate(out) if out else np.zeros((0, base.output_shape[-1]), np.float32)
-    else:
-        logits = _predict(base, x, batch_size)
-    return np.asarray(chern_value(logits), dtype=np.float64)
+    levels, code = base_levels(base), None
+    if levels > 1:
+        code = level_code(levels, base_level(base, steps if level is None else level), len(x))
+    return np.asarray(chern_value(_predict(base, x, batch_size, code)), dtype=np.float64)

@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from rgtopo import figure_registry
+from rgtopo.lattice import BASE_SIZE
 from rgtopo.params import (
     LOSS_HEADS,
     BaseNetworkParams,
@@ -195,7 +196,9 @@ TRAIN_RESOURCES = dict(
 
 def coarse_sizes():
     """Lattice sizes of the base network's coarse levels 1 .. levels - 1 (8, 16, ...)."""
-    return [4 * 2**level for level in range(1, config["base_network"]["levels"])]
+    return [
+        BASE_SIZE * 2**level for level in range(1, config["base_network"]["levels"])
+    ]
 
 
 def base_train_shards():
