@@ -7,6 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import json  # noqa: E402
 import shutil  # noqa: E402
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
@@ -49,6 +50,29 @@ def test_plateau_schedule_drops_rate_then_stops():
     assert lr == pytest.approx(0.001) and not stop
     sched.step(state, 2.0, 0.001)
     assert sched.step(state, 2.0, 0.001)[2] is True
+
+
+def test_cosine_schedule_decays_batch_by_batch_to_the_floor(shards):
+    """Within an epoch the rate falls every batch; the last epoch ends at the floor."""
+    sched = training.CosineSchedule(0.01, epochs=2, floor=1e-4)
+    assert sched.rate(0) == pytest.approx(0.01) and sched.rate(2) == pytest.approx(1e-4)
+    assert sched.rate(1) == pytest.approx(1e-4 + (0.01 - 1e-4) / 2)
+    data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
+    from rgtopo.models import compile_model
+
+    model = compile_model(rg_network(4), 0.01, 0.9, True, chern=False)
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    steps = len(data)
+    model.fit(data, epochs=1, shuffle=False, verbose=0,
+              callbacks=[sched.batch_callback(1, steps), Record()])
+    assert len(seen) == steps > 2
+    np.testing.assert_allclose(seen, [sched.rate(1 + b / steps) for b in range(steps)], rtol=1e-5)
+    assert np.all(np.diff(seen) < 0)
 
 
 def test_base_training_improves_loss_and_keeps_best(shards, tmp_path):

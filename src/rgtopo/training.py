@@ -121,13 +121,21 @@ class PlateauSchedule:
 
 
 class CosineSchedule:
-    """Cosine decay from the initial rate down to the rate ``floor`` over ``epochs``, per epoch.
+    """Cosine decay from the initial rate down to the rate ``floor`` over ``epochs``.
 
-    Keeps the best validation loss like PlateauSchedule, so the best model is saved.
+    The rate falls batch by batch (``batch_callback``), so the last epoch ends at
+    the floor instead of at the rate one epoch before it; ``step`` sets the rate
+    at each epoch's start and keeps the best validation loss like
+    PlateauSchedule, so the best model is saved.
     """
 
     def __init__(self, learning_rate: float, epochs: int, floor: float):
         self.lr0, self.epochs, self.floor = float(learning_rate), max(int(epochs), 1), float(floor)
+
+    def rate(self, epochs_done: float) -> float:
+        """The rate after ``epochs_done`` (fractional) epochs."""
+        frac = 0.5 * (1.0 + math.cos(math.pi * min(epochs_done, self.epochs) / self.epochs))
+        return self.floor + (self.lr0 - self.floor) * frac
 
     def step(self, state: dict, loss: float, lr: float) -> tuple[float, bool, bool]:
         improved = loss < state.get("best_loss", math.inf)
@@ -135,8 +143,20 @@ class CosineSchedule:
             state["best_loss"] = float(loss)
         done = state.get("cosine_epochs", 0) + 1
         state["cosine_epochs"] = done
-        frac = 0.5 * (1.0 + math.cos(math.pi * min(done, self.epochs) / self.epochs))
-        return self.floor + (self.lr0 - self.floor) * frac, improved, False
+        return self.rate(done), improved, False
+
+    def batch_callback(self, epochs_done: int, steps: int) -> keras.callbacks.Callback:
+        """A Keras callback that sets the rate before every batch of the next epoch."""
+        return _BatchRate(lambda batch: self.rate(epochs_done + batch / max(int(steps), 1)))
+
+
+class _BatchRate(keras.callbacks.Callback):
+    def __init__(self, rate: Callable[[int], float]):
+        super().__init__()
+        self._rate = rate
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate.assign(self._rate(batch))
 
 
 STATE_FILE = "state.json"
@@ -209,8 +229,10 @@ def fit_resumable(
         lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
         # shuffle=False: Keras would otherwise reorder the batches again with Python's
         # global generator, whose state a resumed run cannot restore
+        callbacks = ([schedule.batch_callback(state.get("cosine_epochs", 0), len(train))]
+                     if isinstance(schedule, CosineSchedule) else [])
         fit = model.fit(train, epochs=1, validation_data=validation, shuffle=False,
-                        verbose=verbose)
+                        verbose=verbose, callbacks=callbacks)
         row = {"epoch": epoch, "learning_rate": lr}
         row.update({k: float(v[-1]) for k, v in fit.history.items()})
         if schedule is not None:
