@@ -151,3 +151,19 @@ def test_training_curves_plot_every_history_column_found(tmp_path):
         np.testing.assert_allclose(group["value"], values[keep])
     sel = table[(table["quantity"] == "selected") & (table["value"] == 1)]
     assert sel["epoch"].tolist() == [2]
+
+
+def test_training_curves_name_a_stage_run_for_no_epochs(tmp_path, monkeypatch):
+    """decimation.epochs 0 leaves a history with epoch 0 only: no empty panel, a title note."""
+    import matplotlib.pyplot as plt
+    from rgtopo import figures
+
+    hists = histories()
+    hists["decimation (periodic padding)"] = pd.DataFrame({"epoch": [0], "wall_s": [0.0]})
+    titles = []
+    monkeypatch.setattr(figures, "save", lambda fig, stem, table: (
+        titles.append(fig._suptitle.get_text()), plt.close(fig)))
+    table = figures.fig_training(hists, tmp_path / "t", select_size=16)
+    assert set(table["history"]) == {"base network", "RG run main"}
+    assert titles == ["Training curves of every stage "
+                      "(no epochs trained: decimation (periodic padding))"]

@@ -18,7 +18,14 @@ from rgtopo.datasets import label_shard, sample_shard  # noqa: E402
 from rgtopo.shards import read_shard  # noqa: E402
 from rgtopo.errors import ModelError, SpecError  # noqa: E402
 from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
-from rgtopo.models import feature_scales, load_model, rg_network  # noqa: E402
+from rgtopo.lattice import decimate  # noqa: E402
+from rgtopo.models import (  # noqa: E402
+    chern_value,
+    feature_scales,
+    level_code,
+    load_model,
+    rg_network,
+)
 
 OPT = {"optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9, "nesterov": True,
        "batch_size": 64, "seed": 1}
@@ -309,12 +316,26 @@ def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_pat
 def test_level_conditioned_base_learns_coarse_levels_and_the_rg_trains_through_it(shards, tmp_path):
     """levels 2: 8x8 lattices, decimated as the RG network starts, train level 1 beside 4x4."""
     params = {**RECIPE_BASE, "levels": 2, "coarse_share": 0.25, "max_epochs": 2}
-    training.train_base(params, [shards["train_4"], shards["train_8"]], [shards["validation_4"]],
+    training.train_base(params, [shards["train_4"], shards["train_8"]],
+                        [shards["validation_4"], shards["validation_8"]],
                         model_out=tmp_path / "base.keras", history_out=tmp_path / "h.csv",
                         state_dir=tmp_path / "state")
     base = load_model(tmp_path / "base.keras")
     assert [tuple(t.shape) for t in base.inputs] == [(None, 4, 4, 3), (None, 2)]
-    assert pd.read_csv(tmp_path / "h.csv")["loss"].notna().sum() == 2
+    hist = pd.read_csv(tmp_path / "h.csv")
+    assert hist["loss"].notna().sum() == 2
+    # validation_8, decimated as in training, is a level-1 column of every epoch (0: before)
+    assert hist["val_level1_chern_accuracy"].notna().sum() == 3
+    last = load_model(tmp_path / "state" / "checkpoint.keras")
+    v8 = read_shard(shards["validation_8"])
+    x = decimate(v8["lattices"].astype(np.float32), 0.5).astype(np.float32)
+    out = last.predict([x, level_code(2, 1, len(x))], verbose=0)
+    expected = np.mean(np.round(chern_value(out)) == v8["chern"])
+    assert hist["val_level1_chern_accuracy"].iloc[-1] == pytest.approx(expected, abs=1e-6)
+    with pytest.raises(SpecError, match="validation needs 4x4 shards"):
+        training.train_base(params, [shards["train_4"], shards["train_8"]],
+                            [shards["validation_8"]], model_out=tmp_path / "b2.keras",
+                            history_out=tmp_path / "h2.csv", state_dir=tmp_path / "s2")
     # the coarse lattices' feature scales are not used: standardized on the 4x4 shard
     expected = feature_scales(read_shard(shards["train_4"])["lattices"][:1024])
     np.testing.assert_allclose(base.get_layer("disorder_features").disorder_scale,

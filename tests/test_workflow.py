@@ -177,6 +177,7 @@ def test_every_figure_and_table_is_written(run_dir):
             assert path.stat().st_size > 500 if ext != "csv" else path.stat().st_size > 20, path
         assert (run_dir / "results/figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     table = (run_dir / "results/figures/table1.md").read_text()
+    assert table.startswith("# Table 1: headline accuracies (config: config/test.yaml)\n")
     assert "95.60" in table and "| selected RG epoch (best 16x16), 16x16 |" in table
     page = (run_dir / "results/figures/table1.html").read_text()
     assert "<td>selected RG epoch (best 16x16), 16x16</td><td>95.60</td>" in page
@@ -348,6 +349,10 @@ def test_report_builds(run_dir):
     assert set(curves["history"]) == {
         "base network", "decimation (periodic padding)", "decimation (zero padding)",
         "RG run main", "RG run uninitialized", "RG run zero_padding"}
+    base = curves[curves["history"] == "base network"]
+    # levels 2: the base network's level 1 is validated on validation_8 every epoch
+    assert {"val_level1_chern_accuracy", "val_level1_loss"} <= set(base["quantity"])
+    assert (base["quantity"] == "val_level1_chern_accuracy").sum() == 4  # epochs 0-3
     main = curves[curves["history"] == "RG run main"].pivot(index="epoch", columns="quantity",
                                                              values="value")
     history = pd.read_csv(run_dir / "results/rg/main/history.csv").set_index("epoch")

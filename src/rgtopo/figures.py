@@ -271,12 +271,22 @@ def fig_training(histories: Mapping[str, pd.DataFrame], stem, select_size: int |
     column (log scale) with the learning rate on a second axis; right, every
     accuracy column in percent with its Wilson band where the history has one and
     the selected epoch marked (a history without accuracies gets the whole row).
+    A history with nothing to plot (a stage run for 0 epochs) is named in the title.
     Columns are taken as found, so a history of any stage plots.
     """
     from matplotlib.ticker import MaxNLocator
 
-    fig = plt.figure(figsize=(11, 3.2 * len(histories)), constrained_layout=True)
-    grid = fig.add_gridspec(len(histories), 2)
+    def numeric(hist, column):
+        return pd.api.types.is_numeric_dtype(hist[column]) and hist[column].notna().any()
+
+    def plotted(hist):
+        return any(("loss" in c or c in _accuracy_columns(hist)) and numeric(hist, c)
+                   for c in hist.columns)
+
+    untrained = [name for name, hist in histories.items() if not plotted(hist)]
+    histories = {name: hist for name, hist in histories.items() if plotted(hist)}
+    fig = plt.figure(figsize=(11, 3.2 * max(len(histories), 1)), constrained_layout=True)
+    grid = fig.add_gridspec(max(len(histories), 1), 2)
     long = []
 
     def record(name, hist, column, epochs):
@@ -284,9 +294,6 @@ def fig_training(histories: Mapping[str, pd.DataFrame], stem, select_size: int |
         keep = np.isfinite(values)
         long.append(pd.DataFrame({"history": name, "epoch": epochs[keep], "quantity": column,
                                   "value": values[keep]}))
-
-    def numeric(hist, column):
-        return pd.api.types.is_numeric_dtype(hist[column]) and hist[column].notna().any()
 
     for row, (name, hist) in enumerate(histories.items()):
         epochs = (hist["epoch"] if "epoch" in hist else pd.Series(range(len(hist)))).to_numpy()
@@ -340,7 +347,8 @@ def fig_training(histories: Mapping[str, pd.DataFrame], stem, select_size: int |
             handles = ax.get_legend_handles_labels()[0] + (extra if ax is ax_loss else [])
             if handles:
                 ax.legend(handles=handles, fontsize=7)
-    fig.suptitle("Training curves of every stage")
+    fig.suptitle("Training curves of every stage" + (
+        f" (no epochs trained: {', '.join(untrained)})" if untrained else ""))
     table = pd.concat(long, ignore_index=True) if long else pd.DataFrame(
         columns=["history", "epoch", "quantity", "value"])
     save(fig, stem, table)

@@ -34,6 +34,7 @@ import numpy as np
 from . import io
 from .batches import LatticeBatches
 from .errors import ModelError, ShardError, SpecError
+from .lattice import BASE_SIZE, rg_steps
 from .metrics import Tally, clean_formula, wilson_interval
 from .models import (
     abs_square_loss,
@@ -280,14 +281,32 @@ def train_base(params: BaseNetworkParams | Mapping, train_shards, validation_sha
     With ``levels`` > 1, ``train_shards`` may hold 8x8 (16x16, ...) lattices too:
     decimated to 4x4 as the RG network starts out, with their own labels, they
     teach the base network what a coarse-grained lattice's label is (level 1, 2, ...),
-    in ``coarse_share`` of the batches; validation stays on level 0.
+    in ``coarse_share`` of the batches. The validation loss that keeps the best
+    weights is level 0's; coarser validation shards, decimated alike, only add
+    per-epoch columns ``val_level<k>_loss`` and ``val_level<k>_chern_accuracy``.
     """
     params = BaseNetworkParams.of(params)
     batch = params.batch_size
     train = LatticeBatches(train_shards, batch, "chern", shuffle_seed=params.seed,
                            augment=params.augment, disorder_factor=params.disorder_factor,
                            levels=params.levels, coarse_share=params.coarse_share)
-    val = LatticeBatches(validation_shards, batch, "chern", levels=params.levels)
+    validation_sizes = by_size(validation_shards)
+    if min(validation_sizes) != BASE_SIZE:
+        raise SpecError(f"the base network's validation needs {BASE_SIZE}x{BASE_SIZE} shards, "
+                        f"got sizes {sorted(validation_sizes)}")
+    val = LatticeBatches(validation_sizes.pop(min(validation_sizes)), batch, "chern",
+                         levels=params.levels)
+    coarse_val = {rg_steps(size): LatticeBatches(paths, batch, "chern", levels=params.levels,
+                                                 disorder_factor=params.disorder_factor)
+                  for size, paths in sorted(validation_sizes.items())}
+
+    def level_columns(model, epoch):
+        row = {}
+        for level, data in coarse_val.items():
+            scores = model.evaluate(data, verbose=0, return_dict=True)
+            row.update({f"val_level{level}_{name}": float(value)
+                        for name, value in scores.items()})
+        return row
     if params.lr_schedule == "cosine":
         schedule = CosineSchedule(params.learning_rate, params.max_epochs, params.lr_floor)
     else:
@@ -306,6 +325,7 @@ def train_base(params: BaseNetworkParams | Mapping, train_shards, validation_sha
 
     _, rows = fit_resumable(build, train, epochs=params.max_epochs, state_dir=state_dir,
                             validation=val, schedule=schedule, log=log,
+                            on_epoch=level_columns if coarse_val else None,
                             fingerprint={"params": params.as_dict(),
                                          "inputs": inputs_fingerprint(
                                              [*train_shards, *validation_shards])})

@@ -1,6 +1,7 @@
 """Helpers shared by the rules: config checks, dataset specs and shard paths."""
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -206,6 +207,14 @@ def base_train_shards():
     return shards("train_4") + [p for n in coarse_sizes() for p in shards(f"train_{n}")]
 
 
+def base_validation_shards():
+    """validation_4, and validation_8 (16, ...) where configured: the coarse levels' columns."""
+    coarse = [n for n in coarse_sizes() if f"validation_{n}" in DATASETS]
+    return shards("validation_4") + [
+        p for n in coarse for p in shards(f"validation_{n}")
+    ]
+
+
 def rg_train_shards():
     """train_8, and train_16 when the tied 16x16 phase runs (rg_training.tied_epochs)."""
     tied = config["rg_training"]["tied_epochs"] > 0
@@ -277,10 +286,19 @@ def figure_input_args(wc):
     return figure_registry.input_args(wc.figure, _figure_files(wc.figure))
 
 
+def _shown_path(path):
+    """A config file as a reader knows it: relative to the working directory or the checkout."""
+    for root in (os.getcwd(), workflow.basedir):
+        relative = os.path.relpath(os.path.abspath(path), root)
+        if not relative.startswith(".."):
+            return relative
+    return str(path)
+
+
 def _config_entry(key):
     """A config value by dotted path; the config file names for their own key."""
     if key == figure_registry.CONFIG_FILES:
-        return ",".join(map(str, workflow.configfiles))
+        return ",".join(map(_shown_path, workflow.configfiles))
     value = config
     for part in key.split("."):
         value = value[part]

@@ -9,7 +9,7 @@ SLURM time-out finds the state there and continues from the last epoch.
 rule train_base:
     input:
         train=base_train_shards(),
-        validation=shards("validation_4"),
+        validation=base_validation_shards(),
     output:
         model="results/models/base_network.keras",
         history="results/training/base_network/history.csv",
