@@ -161,9 +161,12 @@ def test_training_curves_name_a_stage_run_for_no_epochs(tmp_path, monkeypatch):
     hists = histories()
     hists["decimation (periodic padding)"] = pd.DataFrame({"epoch": [0], "wall_s": [0.0]})
     titles = []
+    rows = []
     monkeypatch.setattr(figures, "save", lambda fig, stem, table: (
-        titles.append(fig._suptitle.get_text()), plt.close(fig)))
+        titles.append(fig._suptitle.get_text()),
+        rows.append(fig.axes[0].get_gridspec().nrows), plt.close(fig)))
     table = figures.fig_training(hists, tmp_path / "t", select_size=16)
     assert set(table["history"]) == {"base network", "RG run main"}
+    assert rows == [2]
     assert titles == ["Training curves of every stage "
                       "(no epochs trained: decimation (periodic padding))"]

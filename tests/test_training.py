@@ -332,10 +332,17 @@ def test_level_conditioned_base_learns_coarse_levels_and_the_rg_trains_through_i
     out = last.predict([x, level_code(2, 1, len(x))], verbose=0)
     expected = np.mean(np.round(chern_value(out)) == v8["chern"])
     assert hist["val_level1_chern_accuracy"].iloc[-1] == pytest.approx(expected, abs=1e-6)
-    with pytest.raises(SpecError, match="validation needs 4x4 shards"):
-        training.train_base(params, [shards["train_4"], shards["train_8"]],
-                            [shards["validation_8"]], model_out=tmp_path / "b2.keras",
-                            history_out=tmp_path / "h2.csv", state_dir=tmp_path / "s2")
+    logp = out - np.log(np.exp(out).sum(axis=1, keepdims=True))
+    cross_entropy = -np.mean(logp[np.arange(len(out)), v8["chern"].astype(int) + 2])
+    assert hist["val_level1_loss"].iloc[-1] == pytest.approx(cross_entropy, rel=1e-4)
+    for validation, match in (([shards["validation_8"]], "validation needs 4x4 shards"),
+                              ([], "got sizes none"),
+                              ([shards["validation_4"], shards["validation_16"]],
+                               "16x16 lattices are level 2")):
+        with pytest.raises(SpecError, match=match):
+            training.train_base(params, [shards["train_4"], shards["train_8"]], validation,
+                                model_out=tmp_path / "b2.keras",
+                                history_out=tmp_path / "h2.csv", state_dir=tmp_path / "s2")
     # the coarse lattices' feature scales are not used: standardized on the 4x4 shard
     expected = feature_scales(read_shard(shards["train_4"])["lattices"][:1024])
     np.testing.assert_allclose(base.get_layer("disorder_features").disorder_scale,
@@ -402,13 +409,22 @@ def test_inputs_fingerprint_follows_contents_not_paths(shards, tmp_path):
 
 
 def test_killed_and_resumed_training_matches_an_uninterrupted_run(shards, tmp_path):
-    """Same weights to 1e-6 after 2 epochs + kill + 2 resumed epochs as after 4 in one go (CPU)."""
+    """Same weights to 1e-6 after 2 epochs + kill + 2 resumed epochs as after 4 in one go (CPU),
+    with the cosine rate falling batch by batch."""
     import keras
     import tensorflow as tf
 
     from rgtopo.models import base_network, compile_model
 
     tf.config.experimental.enable_op_determinism()
+
+    validation = training.LatticeBatches([shards["validation_4"]], 100, "chern")
+    cosine_calls = []
+
+    class Cosine(training.CosineSchedule):
+        def batch_callback(self, epochs_done, steps):
+            cosine_calls.append((epochs_done, steps))
+            return super().batch_callback(epochs_done, steps)
 
     def run(state_dir, epochs, kill_at=None):
         keras.utils.set_random_seed(3)
@@ -422,14 +438,20 @@ def test_killed_and_resumed_training_matches_an_uninterrupted_run(shards, tmp_pa
         return training.fit_resumable(
             lambda: compile_model(base_network(4), 0.01, 0.9, True, chern=True), data,
             epochs=epochs, state_dir=state_dir, on_epoch=on_epoch, fingerprint={"a": 1},
+            validation=validation, schedule=Cosine(0.01, epochs, 1e-4),
             log=lambda m: None)[0]
 
     whole = run(tmp_path / "whole", 4)
+    steps = len(training.LatticeBatches([shards["train_4"]], 100, "chern"))
+    assert cosine_calls == [(e, steps) for e in range(4)]
+    cosine_calls.clear()
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path / "killed", 4, kill_at=3)
     assert json.loads((tmp_path / "killed/state.json").read_text())["epoch"] == 2
     shutil.copytree(tmp_path / "killed", tmp_path / "restarted")
     resumed = run(tmp_path / "killed", 4)
+    # the cosine rate resumes where it stopped: epochs 0-2 before the kill, 2-3 after
+    assert cosine_calls == [(0, steps), (1, steps), (2, steps), (2, steps), (3, steps)]
     for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
     # the comparison can fail: a generator restarted from its seed (the old behaviour)

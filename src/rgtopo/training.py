@@ -124,8 +124,8 @@ class PlateauSchedule:
 class CosineSchedule:
     """Cosine decay from the initial rate down to the rate ``floor`` over ``epochs``.
 
-    The rate falls batch by batch (``batch_callback``), so the last epoch ends at
-    the floor instead of at the rate one epoch before it; ``step`` sets the rate
+    The rate falls batch by batch (``batch_callback``), so it reaches the floor by
+    the end of the last epoch instead of staying a whole epoch above it; ``step`` sets the rate
     at each epoch's start and keeps the best validation loss like
     PlateauSchedule, so the best model is saved.
     """
@@ -282,8 +282,9 @@ def train_base(params: BaseNetworkParams | Mapping, train_shards, validation_sha
     decimated to 4x4 as the RG network starts out, with their own labels, they
     teach the base network what a coarse-grained lattice's label is (level 1, 2, ...),
     in ``coarse_share`` of the batches. The validation loss that keeps the best
-    weights is level 0's; coarser validation shards, decimated alike, only add
-    per-epoch columns ``val_level<k>_loss`` and ``val_level<k>_chern_accuracy``.
+    weights is level 0's; coarser validation shards (levels 1 .. levels - 1, others
+    are a SpecError), decimated alike, only add per-epoch columns
+    ``val_level<k>_loss`` and ``val_level<k>_chern_accuracy``.
     """
     params = BaseNetworkParams.of(params)
     batch = params.batch_size
@@ -291,9 +292,9 @@ def train_base(params: BaseNetworkParams | Mapping, train_shards, validation_sha
                            augment=params.augment, disorder_factor=params.disorder_factor,
                            levels=params.levels, coarse_share=params.coarse_share)
     validation_sizes = by_size(validation_shards)
-    if min(validation_sizes) != BASE_SIZE:
+    if not validation_sizes or min(validation_sizes) != BASE_SIZE:
         raise SpecError(f"the base network's validation needs {BASE_SIZE}x{BASE_SIZE} shards, "
-                        f"got sizes {sorted(validation_sizes)}")
+                        f"got sizes {sorted(validation_sizes) or 'none'}")
     val = LatticeBatches(validation_sizes.pop(min(validation_sizes)), batch, "chern",
                          levels=params.levels)
     coarse_val = {rg_steps(size): LatticeBatches(paths, batch, "chern", levels=params.levels,

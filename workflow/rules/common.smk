@@ -1,7 +1,6 @@
 """Helpers shared by the rules: config checks, dataset specs and shard paths."""
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -288,10 +287,9 @@ def figure_input_args(wc):
 
 def _shown_path(path):
     """A config file as a reader knows it: relative to the working directory or the checkout."""
-    for root in (os.getcwd(), workflow.basedir):
-        relative = os.path.relpath(os.path.abspath(path), root)
-        if not relative.startswith(".."):
-            return relative
+    for root in (Path.cwd().resolve(), Path(workflow.basedir).resolve()):
+        if Path(path).resolve().is_relative_to(root):
+            return str(Path(path).resolve().relative_to(root))
     return str(path)
 
 
