@@ -279,12 +279,14 @@ def fig_training(histories: Mapping[str, pd.DataFrame], stem, select_size: int |
     def numeric(hist, column):
         return pd.api.types.is_numeric_dtype(hist[column]) and hist[column].notna().any()
 
-    def plotted(hist):
-        return any(("loss" in c or c in _accuracy_columns(hist)) and numeric(hist, c)
-                   for c in hist.columns)
+    def curves(hist):
+        """(loss columns, accuracy columns) with values to plot."""
+        return ([c for c in hist.columns if "loss" in c and numeric(hist, c)],
+                [c for c in _accuracy_columns(hist) if numeric(hist, c)])
 
-    untrained = [name for name, hist in histories.items() if not plotted(hist)]
-    histories = {name: hist for name, hist in histories.items() if plotted(hist)}
+    columns = {name: curves(hist) for name, hist in histories.items()}
+    untrained = [name for name, found in columns.items() if not any(found)]
+    histories = {name: hist for name, hist in histories.items() if any(columns[name])}
     fig = plt.figure(figsize=(11, 3.2 * max(len(histories), 1)), constrained_layout=True)
     grid = fig.add_gridspec(max(len(histories), 1), 2)
     long = []
@@ -297,8 +299,7 @@ def fig_training(histories: Mapping[str, pd.DataFrame], stem, select_size: int |
 
     for row, (name, hist) in enumerate(histories.items()):
         epochs = (hist["epoch"] if "epoch" in hist else pd.Series(range(len(hist)))).to_numpy()
-        losses = [c for c in hist.columns if "loss" in c and numeric(hist, c)]
-        accuracies = [c for c in _accuracy_columns(hist) if numeric(hist, c)]
+        losses, accuracies = columns[name]
         ax_loss = fig.add_subplot(grid[row, 0] if accuracies else grid[row, :])
         for column in losses:
             ax_loss.plot(epochs, hist[column], "o-", ms=3, label=_curve_label(column))

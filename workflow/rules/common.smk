@@ -287,9 +287,10 @@ def figure_input_args(wc):
 
 def _shown_path(path):
     """A config file as a reader knows it: relative to the working directory or the checkout."""
+    resolved = Path(path).resolve()
     for root in (Path.cwd().resolve(), Path(workflow.basedir).resolve()):
-        if Path(path).resolve().is_relative_to(root):
-            return str(Path(path).resolve().relative_to(root))
+        if resolved.is_relative_to(root):
+            return str(resolved.relative_to(root))
     return str(path)
 
 
