@@ -100,6 +100,12 @@ def test_default_bundle_missing_is_one_clear_error(tmp_path, monkeypatch, rng):
         rgtopo.predict_chern(lattices(rng, 4))
 
 
+def _swap_networks(d):
+    base, rg = (d / "base_network.keras").read_bytes(), (d / "rg_network.keras").read_bytes()
+    (d / "base_network.keras").write_bytes(rg)
+    (d / "rg_network.keras").write_bytes(base)
+
+
 def _copy(src, dst):
     dst.mkdir()
     for p in src.iterdir():
@@ -116,7 +122,10 @@ def _copy(src, dst):
         (lambda d: _edit_card(d, format_version=3), "format version 3 .* incompatible"),
         (lambda d: _edit_card(d, packages={"keras": "2.15.0"}), "keras 2.15.0, incompatible"),
         (lambda d: (d / "rg_network.keras").unlink(), "no such saved model"),
-        (lambda d: (d / "base_network.keras").write_text("junk"), "not a loadable"),
+        (lambda d: (d / "base_network.keras").write_text("junk"), "not a .keras zip archive"),
+        (_swap_networks, "base_network.keras takes input .* is it the base network"),
+        (lambda d: _edit_card(d, networks={"base": {"levels": 2}}),
+         "has 1 level\\(s\\), the card records 2"),
     ],
 )
 def test_bad_bundles_raise_one_clear_error(exported, tmp_path, damage, message):
@@ -135,6 +144,8 @@ def _edit_card(d, **changes):
 def test_no_such_bundle_and_unreachable_size(exported, tmp_path, rng):
     with pytest.raises(BundleError, match="no such model bundle"):
         rgtopo.load_bundle(tmp_path / "nowhere")
+    with pytest.raises(BundleError, match="is a file; a model bundle is the directory"):
+        rgtopo.load_bundle(exported / "card.json")
     with pytest.raises(LatticeError, match="nearest valid sizes: 8 or 16"):
         rgtopo.load_bundle(exported).predict(np.zeros((1, 12, 12, 3)))
 
@@ -159,3 +170,38 @@ def test_shipped_bundle_predicts_fresh_lattices():
         majority = np.bincount(labels + 2).max() / count
         assert network > majority + 0.1, (network, majority)
         assert network > formula + (0.03 if size == 4 else 0.01), (network, formula)
+
+
+def test_predict_chern_takes_a_bundle_directory(nets, exported, rng):
+    lat = lattices(rng, 8)
+    np.testing.assert_allclose(predict_chern(lat, str(exported)), predict_chern(lat, *nets),
+                               rtol=1e-6)
+    with pytest.raises(Exception, match="must be a Keras model, a Bundle or a bundle directory"):
+        predict_chern(lat, 3)
+
+
+def test_negative_delta_is_predicted_as_its_exact_image(nets, exported, rng):
+    """Delta -> -Delta keeps the Chern number (tests/test_symmetries.py); the networks read the
+    image with the pairing sign they were trained on, so both signs get the same prediction."""
+    lat = lattices(rng, 8)
+    flipped = lat.copy()
+    flipped[..., 2] *= -1
+    bundle = rgtopo.load_bundle(exported)
+    np.testing.assert_allclose(bundle.predict(flipped), bundle.predict(lat), rtol=1e-6)
+    np.testing.assert_allclose(predict_chern(flipped, *nets), predict_chern(lat, *nets), rtol=1e-6)
+
+
+def test_training_range_comes_from_the_card(exported, tmp_path, rng):
+    """The shipped bundle's range is its config's sampling ranges; |Delta| is compared, and a
+    card without a config flags nothing."""
+    shipped = rgtopo.load_bundle()
+    assert shipped.training_range() == {"mu": [-4.0, 4.0], "t_minus": [-2.0, 2.0],
+                                        "Delta": [0.1, 0.2]}
+    assert shipped.training_range_text() == "mu in [-4, 4], t_minus in [-2, 2], |Delta| in [0.1, 0.2]"
+    lat = lattices(rng, 8, 4)
+    lat[1, ..., 2] = -0.15      # the exact image of an in-range lattice
+    lat[2, ..., 2] = 0.5        # pairing outside the range
+    lat[3, ..., 0] += 10.0      # mu average far outside
+    np.testing.assert_array_equal(shipped.in_training_range(lat), [True, True, False, False])
+    assert rgtopo.load_bundle(exported).training_range() is None
+    assert rgtopo.load_bundle(exported).in_training_range(lat).all()

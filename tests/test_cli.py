@@ -109,7 +109,9 @@ def test_predict_matches_the_networks_in_any_batch_size(model, tmp_path, n):
                 "--batch-size", batch]
         assert main(argv) == 0
         table = pd.read_csv(out)
-        assert list(table.columns) == ["index", "chern", "raw", "distance_to_integer"]
+        assert list(table.columns) == ["index", "chern", "raw", "distance_to_integer",
+                                       "in_training_range"]
+        assert table["in_training_range"].tolist() == [1] * 10  # the card records no range
         np.testing.assert_allclose(table["raw"], expected, rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(table["chern"], np.rint(table["raw"]))
         np.testing.assert_allclose(table["distance_to_integer"],
@@ -123,7 +125,7 @@ def test_predict_h5_output_names_the_model(model, data, tmp_path):
                                 tmp_path / "p.h5")
     assert (code, out, err) == (0, "", "")
     with h5py.File(tmp_path / "p.h5", "r") as f:
-        assert sorted(f) == ["chern", "distance_to_integer", "index", "raw"]
+        assert sorted(f) == ["chern", "distance_to_integer", "in_training_range", "index", "raw"]
         np.testing.assert_allclose(f["raw"][...], rgtopo.predict_chern(lat, base, rg),
                                    rtol=1e-5, atol=1e-6)
         assert f.attrs["model"] == str(path.resolve())
@@ -159,13 +161,23 @@ def write_bad(d, model):
     np.save(d / "twelve.npy", np.zeros((2, 12, 12, 3)))
     np.save(d / "good.npy", np.zeros((2, 4, 4, 3)))
     np.savez(d / "two.npz", a=np.zeros((2, 4, 4, 3)), b=np.zeros(3))
+    with h5py.File(d / "mine.h5", "w") as f:
+        f["lattices"] = np.zeros((2, 4, 4, 3))
+    (d / "text.npy").write_text("mu t Delta\n")
     return {
         "missing": (["chern", d / "nowhere.npy"], "no such file"),
         "rank 5": (["predict", d / "rank5.npy"], r"got shape \(1, 1, 4, 4, 3\)"),
         "nan": (["chern", d / "nan.npy", "--out", d / "out.csv"], "lattice 2500 contains NaN"),
         "inf": (["predict", d / "inf.npz", "--model", model], "lattice 1 contains NaN or inf"),
         "unreachable size": (["predict", d / "twelve.npy"],
-                             "size 12 cannot be reached .* nearest valid sizes: 8 or 16"),
+                             "twelve.npy: lattice size 12 cannot be reached .* nearest valid "
+                             "sizes: 8 or 16"),
+        "out is input": (["chern", d / "mine.h5", "--out", d / "mine.h5"],
+                         "mine.h5: is the input file"),
+        "directory": (["chern", d], "is a directory, not a lattice file"),
+        "not npy": (["chern", d / "text.npy"], r"text.npy: not a .npy file \(no NumPy header\)"),
+        "bundle file": (["predict", d / "good.npy", "--model", model / "card.json"],
+                        "is a file; a model bundle is the directory"),
         "unknown key": (["predict", d / "two.npz", "--key", "c"], "no array 'c'; available: a, b"),
         "no bundle": (["predict", d / "good.npy", "--model", d], "not a model bundle"),
         "bad output": (["chern", d / "good.npy", "--out", d / "o.txt"], "unknown output format"),
@@ -182,7 +194,8 @@ def bad(tmp_path_factory, model):
 
 
 CASES = ["missing", "rank 5", "nan", "inf", "unreachable size", "unknown key", "no bundle",
-         "bad output", "no out dir", "threads"]
+         "bad output", "no out dir", "threads", "out is input", "directory", "not npy",
+         "bundle file"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -201,6 +214,9 @@ def test_failed_run_leaves_no_partial_output(bad):
     d, cases = bad
     rgtopo_cli(*cases["nan"][0])
     assert (d / "out.csv").read_text() == "previous results\n"
+    rgtopo_cli(*cases["out is input"][0])
+    with h5py.File(d / "mine.h5", "r") as f:
+        assert list(f) == ["lattices"]
     assert not [p for p in d.iterdir() if p.name.startswith(".")]
 
 
@@ -226,3 +242,37 @@ def test_predict_without_a_default_bundle_says_so(bad, tmp_path, monkeypatch, ca
     err = capsys.readouterr().err.strip()
     assert err.startswith("rgtopo predict: error: no default model bundle installed")
     assert "\n" not in err
+
+
+def test_lattices_outside_the_training_range_are_flagged_and_counted(tmp_path):
+    """The shipped bundle, a lattice with |Delta| = 0.5 (trained on 0.1-0.2): a warning line on
+    stderr, and 0 in the in_training_range column; the in-range ones get 1."""
+    lat = lattices(np.random.default_rng(3), 4, 3)
+    lat[1, ..., 2] = 0.5
+    np.save(tmp_path / "x.npy", lat)
+    code, _, err = rgtopo_cli("predict", tmp_path / "x.npy", "--out", tmp_path / "p.csv")
+    assert code == 0
+    assert re.search(r"warning: 1 of 3 lattices have averages outside the networks' training "
+                     r"range \(mu in \[-4, 4\], t_minus in \[-2, 2\], \|Delta\| in \[0.1, 0.2\]\)",
+                     err), err
+    assert pd.read_csv(tmp_path / "p.csv")["in_training_range"].tolist() == [1, 0, 1]
+
+
+def test_interrupt_is_one_line_and_exit_130(monkeypatch, capsys, bad):
+    from rgtopo import cli
+
+    def interrupted(a):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_cmd_chern", interrupted)
+    assert main(["chern", str(bad[0] / "good.npy")]) == 130
+    assert capsys.readouterr().err == "rgtopo chern: interrupted\n"
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """`rgtopo chern x.npy | head -1`: the reader leaves early; no traceback on stderr."""
+    np.save(tmp_path / "x.npy", lattices(np.random.default_rng(4), 4, 4000))
+    p = subprocess.run(f"{sys.executable} -m rgtopo chern {tmp_path / 'x.npy'} | head -1",
+                       shell=True, capture_output=True, text=True, env=ENV, timeout=300)
+    assert p.stdout == "index,chern,gap,bott_deviation\n"
+    assert p.stderr == ""

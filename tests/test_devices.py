@@ -17,7 +17,8 @@ PARAMS = {"seed": 1, "optimizer": "sgd", "batch_size": 8, "width": 4, "learning_
           "momentum": 0.9, "nesterov": True, "patience": 1, "lr_factor": 0.1, "lr_floor": 1e-4,
           "max_epochs": 1, "augment": False, "architecture": "conv", "blocks": 1, "shifts": 0,
           "loss": "abs_square", "lr_schedule": "plateau", "feature_scale_lattices": 8,
-          "levels": 1, "coarse_share": 0.5, "disorder_factor": 1.0}
+          "levels": 1, "coarse_share": 0.5, "disorder_factor": 1.0,
+          "canonical": False}
 
 
 def train_base_args(tmp_path, *extra):

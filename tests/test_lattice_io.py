@@ -94,7 +94,8 @@ def _bad_files(d):
     (d / "lattices.txt").write_text("1 2 3")
     return {
         "missing": (d / "nowhere.npy", None, "no such file"),
-        "unreadable npy": (d / "junk.npy", None, "not a readable .npy file"),
+        "unreadable npy": (d / "junk.npy", None, r"not a .npy file \(no NumPy header\)"),
+        "directory": (d, None, "is a directory, not a lattice file"),
         "unreadable h5": (d / "junk.h5", None, "not a readable .h5 file"),
         "unreadable npz": (d / "junk.npz", None, "not a readable .npz file"),
         "unknown format": (d / "lattices.txt", None, "unknown format '.txt'"),
@@ -112,7 +113,7 @@ def _bad_files(d):
     }
 
 
-BAD = ["missing", "unreadable npy", "unreadable h5", "unreadable npz", "unknown format",
+BAD = ["missing", "unreadable npy", "directory", "unreadable h5", "unreadable npz", "unknown format",
        "rank 2", "rank 5", "non-square", "channels", "complex", "too small", "unknown key",
        "ambiguous key", "key for npy", "objects", "no arrays"]
 
@@ -182,3 +183,21 @@ def test_bad_output_paths_are_input_errors_and_write_nothing(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         write_table(tmp_path / "no" / "o.csv", COLUMNS)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_is_checked_before_any_work(tmp_path):
+    """check_output: the same checks as write_table, and never the input file itself."""
+    from rgtopo.lattice_io import check_output
+
+    np.save(tmp_path / "x.npy", np.zeros((1, 4, 4, 3)))
+    (tmp_path / "x.h5").write_bytes(b"")
+    (tmp_path / "sub").mkdir()
+    assert check_output(None) is None and check_output("-") is None
+    assert check_output(tmp_path / "y.h5", tmp_path / "x.h5") == tmp_path / "y.h5"
+    with pytest.raises(InputError, match="is the input file"):
+        check_output(tmp_path / "sub" / ".." / "x.h5", tmp_path / "x.h5")
+    with pytest.raises(InputError, match="unknown output format"):
+        check_output(tmp_path / "x.npy", tmp_path / "x.npy")
+    (tmp_path / "d.csv").mkdir()
+    with pytest.raises(InputError, match="is a directory"):
+        check_output(tmp_path / "d.csv")

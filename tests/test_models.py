@@ -49,6 +49,7 @@ def nets():
 def test_rg_halves_any_lattice_and_compound_gives_one_number(nets, rng, n):
     base, rg = nets
     x = rng.normal(size=(3, n, n, 3)).astype("float32")
+    x[..., 2] = np.abs(x[..., 2])  # predict_chern reads a negative average Delta as its image
     assert rg(x).shape == (3, n // 2, n // 2, 3)
     assert apply_rg(rg, x, rg_steps(n)).shape == (3, 4, 4, 3)
     compound = compound_network(base, rg, n)
@@ -142,7 +143,7 @@ def test_bad_inputs_raise_clear_errors(nets, tmp_path):
     with pytest.raises(ModelError, match="no such saved model"):
         load_model(tmp_path / "missing.keras")
     (tmp_path / "junk.keras").write_text("junk")
-    with pytest.raises(ModelError, match="not a loadable"):
+    with pytest.raises(ModelError, match="not a .keras zip archive"):
         load_model(tmp_path / "junk.keras")
     with pytest.raises(LatticeError, match="NaN"):
         predict_chern(np.full((1, 4, 4, 3), np.nan), base)
@@ -152,6 +153,7 @@ def test_bad_inputs_raise_clear_errors(nets, tmp_path):
 def spectral():
     keras.utils.set_random_seed(5)
     x = np.random.default_rng(2).normal(size=(256, 4, 4, 3))
+    x[..., 2] = np.abs(x[..., 2])  # Delta > 0, as trained (predict_chern reads Delta < 0 as -Delta)
     return base_network(16, architecture="spectral", blocks=2, shifts=3, loss="cross_entropy",
                         scales=feature_scales(x)), x.astype("float32")
 
@@ -258,6 +260,7 @@ def test_level_conditioned_base_reads_each_rg_step_at_its_own_level(rng, tmp_pat
     after k RG steps (the deepest level after more), and the level changes the answer."""
     keras.utils.set_random_seed(6)
     x4 = rng.normal(size=(64, 4, 4, 3)).astype("float32")
+    x4[..., 2] = np.abs(x4[..., 2])  # Delta > 0 (predict_chern reads Delta < 0 as -Delta)
     base = base_network(16, architecture="spectral", blocks=1, shifts=2, loss="cross_entropy",
                         scales=feature_scales(x4), levels=3)
     rg = rg_network(4, linear_path=True, disorder_factor=1.0)
@@ -271,15 +274,45 @@ def test_level_conditioned_base_reads_each_rg_step_at_its_own_level(rng, tmp_pat
     np.testing.assert_allclose(predict_chern(x4, base), by_level[0], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(predict_chern(x4, base, level=2), by_level[2], rtol=1e-5, atol=1e-6)
     for size, level in ((8, 1), (16, 2), (32, 2)):
-        x = rng.normal(size=(16, size, size, 3)).astype("float32")
+        x = np.abs(rng.normal(size=(16, size, size, 3))).astype("float32")
         coarse = apply_rg(rg, x, rg_steps(size))
         expected = np.asarray(chern_value(base([coarse, level_code(3, level, 16)])))
         np.testing.assert_allclose(predict_chern(x, base, rg), expected, rtol=1e-5, atol=1e-5)
         compound = np.asarray(chern_value(compound_network(base, rg, size)(x)))
         np.testing.assert_allclose(compound, expected, rtol=1e-5, atol=1e-5)
     compound_network(base, rg, 8).save(tmp_path / "compound.keras")
-    x = rng.normal(size=(4, 8, 8, 3)).astype("float32")
+    x = np.abs(rng.normal(size=(4, 8, 8, 3))).astype("float32")
     np.testing.assert_allclose(chern_value(load_model(tmp_path / "compound.keras")(x)),
                                predict_chern(x, base, rg), rtol=1e-5, atol=1e-5)
     with pytest.raises(SpecError, match="levels must be >= 1, and 1 for the 'conv'"):
         base_network(8, levels=2)
+
+
+@pytest.mark.parametrize("architecture, loss", [("spectral", "cross_entropy"),
+                                                ("conv", "abs_square")])
+def test_canonical_base_network_is_exactly_symmetric(rng, tmp_path, architecture, loss):
+    """With canonical=True every element of the 64-element group (translations x transpose with
+    t_minus -> -t_minus x mu -> -mu) gives the same answer, with C -> -C under mu -> -mu, for a
+    random untrained network: the symmetry is built in, not learned. Saved and loaded, too."""
+    from rgtopo import symmetries
+
+    x = rng.normal(size=(64, 4, 4, 3)).astype("float32")
+    x[..., 2] += 0.15
+    scales = feature_scales(x) if architecture == "spectral" else None
+    keras.utils.set_random_seed(3)
+    net = base_network(8, architecture=architecture, loss=loss, scales=scales, canonical=True)
+    value = lambda v: chern_value(net.predict(v.astype("float32"), verbose=0))  # noqa: E731
+    expected = value(x)
+    assert np.std(expected) > 1e-6  # the answers differ between lattices: not a constant net
+    for sx, sy in ((1, 0), (0, 3), (2, 1)):
+        np.testing.assert_allclose(value(symmetries.translate(x, sx, sy)), expected, atol=1e-5)
+    np.testing.assert_allclose(value(symmetries.transpose(x)), expected, atol=1e-5)
+    np.testing.assert_allclose(value(symmetries.negate_mu(x)), -expected, atol=1e-5)
+    both = symmetries.negate_mu(symmetries.translate(symmetries.transpose(x), 3, 2))
+    np.testing.assert_allclose(value(both), -expected, atol=1e-5)
+    net.save(tmp_path / "canonical.keras")
+    loaded = load_model(tmp_path / "canonical.keras")
+    np.testing.assert_allclose(chern_value(loaded.predict(x, verbose=0)), expected, atol=1e-6)
+    plain = base_network(8, architecture=architecture, loss=loss, scales=scales)
+    assert not np.allclose(chern_value(plain.predict(symmetries.transpose(x), verbose=0)),
+                           chern_value(plain.predict(x, verbose=0)), atol=1e-5)

@@ -41,3 +41,13 @@ def test_augment_returns_labels_that_match_the_labeler(labeled):
     xb, yb = symmetries.augment(x, y[:, None], np.random.default_rng(0))
     np.testing.assert_array_equal(xb, xa)
     assert yb.shape == (len(y), 1) and np.array_equal(yb[:, 0], ya)
+
+
+def test_positive_delta_flips_only_negative_pairing_and_keeps_the_label(labeled):
+    x, y = labeled
+    mixed = x.copy()
+    mixed[::2, ..., 2] *= -1  # every other lattice gets the opposite pairing sign
+    out = symmetries.positive_delta(mixed)
+    np.testing.assert_array_equal(out, x)  # the sampler draws Delta > 0: all flipped back
+    np.testing.assert_array_equal(_labels(mixed), y)
+    assert np.all(mixed[::2, ..., 2] < 0)  # the input is not modified

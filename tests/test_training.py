@@ -30,14 +30,14 @@ from rgtopo.models import (  # noqa: E402
 OPT = {"optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9, "nesterov": True,
        "batch_size": 64, "seed": 1}
 NO_TIED = {"tied_epochs": 0, "tied_learning_rate": 1e-5, "tied_batch_size": 16}
-LEVELS = {"levels": 1, "coarse_share": 0.5, "disorder_factor": 0.5}
+LEVELS = {"levels": 1, "coarse_share": 0.5, "disorder_factor": 0.5, "canonical": False}
 PAPER_BASE = {"architecture": "conv", "blocks": 4, "shifts": 0, "loss": "abs_square", "augment": False,
               "lr_schedule": "plateau", "feature_scale_lattices": 1024, **LEVELS}
 RECIPE_BASE = {**OPT, "optimizer": "adam", "learning_rate": 0.003, "architecture": "spectral",
                "width": 32, "blocks": 2, "shifts": 4, "feature_scale_lattices": 1024,
                "loss": "cross_entropy", "augment": True,
                "lr_schedule": "cosine", "patience": 1, "lr_factor": 0.5, "lr_floor": 1e-5,
-               "max_epochs": 3, **LEVELS}
+               "max_epochs": 3, **LEVELS, "canonical": True}
 
 
 @pytest.fixture(scope="module")
@@ -277,6 +277,25 @@ def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
     training.fit_resumable(build, data, epochs=1, state_dir=tmp_path, fingerprint={"a": 2},
                            log=logs.append)
     assert "parameters or input data changed" in logs[0]
+
+
+def test_state_from_older_code_is_set_aside(shards, tmp_path, monkeypatch):
+    """Same parameters and inputs, but a state written under another STATE_VERSION: not resumed."""
+    data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
+    from rgtopo.models import compile_model
+
+    build = lambda: compile_model(rg_network(4), 0.001, 0.9, True, chern=False)  # noqa: E731
+    training.fit_resumable(build, data, epochs=1, state_dir=tmp_path / "s", fingerprint={"a": 1},
+                           finish=False)
+    saved = json.loads((tmp_path / "s" / "state.json").read_text())
+    assert saved["fingerprint"] == {"a": 1, "state_version": training.STATE_VERSION}
+    monkeypatch.setattr(training, "STATE_VERSION", training.STATE_VERSION + 1)
+    logs = []
+    _, rows = training.fit_resumable(build, data, epochs=1, state_dir=tmp_path / "s",
+                                     fingerprint={"a": 1}, log=logs.append)
+    assert "parameters or input data changed" in logs[0]
+    assert [r["epoch"] for r in rows] == [0, 1]
+    assert list(tmp_path.glob("s.stale-*"))
 
 
 def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_path):

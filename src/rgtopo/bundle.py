@@ -37,6 +37,8 @@ BASE_FILE = "base_network.keras"
 RG_FILE = "rg_network.keras"
 CARD_FILE = "card.json"
 DEFAULT_BUNDLE = Path(__file__).resolve().parent / "default_bundle"
+# The card's sampling keys that bound the lattice averages the networks were trained on.
+RANGE_KEYS = {"mu": "mu_range", "t_minus": "t_minus_range", "Delta": "delta_range"}
 # Lattice sites per network call: bounds memory (64 lattices at N = 64, one from N = 512 on).
 SITES_PER_BATCH = 2**18
 
@@ -72,6 +74,33 @@ class Bundle:
         out = [predict_chern(x[start : start + step], self.base, self.rg, step)
                for start in range(0, len(x), step)]
         return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+    def training_range(self) -> dict | None:
+        """{channel: [low, high]} of the lattice averages the networks were trained on (the
+        card's sampling config), or None for a card without a config."""
+        sampling = (self.card.get("config") or {}).get("sampling") or {}
+        found = {ch: list(sampling[key]) for ch, key in RANGE_KEYS.items() if key in sampling}
+        return found or None
+
+    def training_range_text(self) -> str:
+        found = self.training_range()
+        if found is None:
+            return "not recorded in the bundle card"
+        return ", ".join(f"{'|Delta|' if ch == 'Delta' else ch} in [{lo:g}, {hi:g}]"
+                         for ch, (lo, hi) in found.items())
+
+    def in_training_range(self, lattices) -> np.ndarray:
+        """Per lattice, whether its averages (|Delta|: ``predict`` uses Delta -> -Delta, an exact
+        symmetry) lie in ``training_range``; all True when the card records none."""
+        from .lattice import CHANNELS, as_lattice_batch
+
+        means = as_lattice_batch(lattices).mean(axis=(1, 2))
+        means[:, 2] = np.abs(means[:, 2])
+        ok = np.ones(len(means), bool)
+        for ch, (lo, hi) in (self.training_range() or {}).items():
+            column = means[:, CHANNELS.index(ch)]
+            ok &= (column >= lo) & (column <= hi)
+        return ok
 
 
 def _package_versions() -> dict:
@@ -156,6 +185,8 @@ def export_bundle(base, rg, out, *, metrics=None, config: Mapping | None = None,
 def read_card(path) -> dict:
     """The card of bundle ``path``, checked for format and version compatibility."""
     path = Path(path)
+    if path.is_file():
+        raise BundleError(f"{path}: is a file; a model bundle is the directory holding {CARD_FILE}")
     if not path.is_dir():
         raise BundleError(f"{path}: no such model bundle (expected a directory with {CARD_FILE})")
     try:
@@ -207,5 +238,25 @@ def load_bundle(path=None) -> Bundle:
             base, rg = load_model(path / BASE_FILE), load_model(path / RG_FILE)
         except ModelError as exc:
             raise BundleError(f"{path}: {exc}") from None
+        _check_networks(path, base, rg, card)
         _CACHE[key] = Bundle(path, base, rg, card)
     return _CACHE[key]
+
+
+def _check_networks(path, base, rg, card: dict) -> None:
+    """The two files are a base network (4x4 lattices in) and an RG network (any 2N x 2N
+    lattice in, N x N out), with the levels the card records: not swapped, not foreign."""
+    from .models import base_levels
+
+    shape = tuple(base.inputs[0].shape[1:])
+    if shape != (4, 4, 3):
+        raise BundleError(f"{path}: {BASE_FILE} takes input {shape}, not 4x4 lattices (4, 4, 3)"
+                          f"; is it the base network?")
+    if len(rg.inputs) != 1 or rg.inputs[0].shape[-1] != 3 or rg.outputs[0].shape[-1] != 3 \
+            or rg.inputs[0].shape[1] is not None:
+        raise BundleError(f"{path}: {RG_FILE} is not an RG network (lattices of any size with "
+                          f"3 channels in and out)")
+    recorded = (card.get("networks") or {}).get("base", {}).get("levels", 1)
+    if base_levels(base) != recorded:
+        raise BundleError(f"{path}: {BASE_FILE} has {base_levels(base)} level(s), the card "
+                          f"records {recorded}")

@@ -85,10 +85,11 @@ def _provenance(a, **extra) -> dict:
 def _cmd_chern(a):
     from .bott import chern_numbers
     from .errors import SpecError
-    from .lattice_io import LatticeFile, write_table
+    from .lattice_io import LatticeFile, check_output, write_table
 
     if a.threads is not None and a.threads < 1:
         raise SpecError(f"--threads must be >= 1, got {a.threads}")
+    check_output(a.out, a.inp)
     with LatticeFile(a.inp, a.key) as src:
         total, n = len(src), src.size
         chern, gap, dev = (np.empty(total, np.int64), np.empty(total), np.empty(total))
@@ -105,30 +106,41 @@ def _cmd_chern(a):
 
 
 def _cmd_predict(a):
+    from .errors import LatticeError
     from .lattice import rg_steps
-    from .lattice_io import LatticeFile, write_table
+    from .lattice_io import LatticeFile, check_output, write_table
 
     if a.batch_size < 1:
         from .errors import SpecError
 
         raise SpecError(f"--batch-size must be >= 1, got {a.batch_size}")
+    check_output(a.out, a.inp)
     with LatticeFile(a.inp, a.key) as src:
         total = len(src)
-        rg_steps(src.size)
+        try:
+            rg_steps(src.size)
+        except LatticeError as exc:
+            raise LatticeError(f"{src.path}: {exc}") from None
         from .bundle import load_bundle, read_card
 
         if a.model is not None:
             read_card(a.model)
         _import_tensorflow_quietly()
         bundle = load_bundle(a.model)
-        raw = np.empty(total)
+        raw, in_range = np.empty(total), np.empty(total, bool)
         progress = _Progress("predicted", total)
         for start, part in src.batches(bundle.batch_size(src.size, a.batch_size)):
             raw[start : start + len(part)] = bundle.predict(part, a.batch_size)
+            in_range[start : start + len(part)] = bundle.in_training_range(part)
             progress(start + len(part))
+    if not in_range.all():
+        _log(f"warning: {np.count_nonzero(~in_range)} of {total} lattices have averages outside "
+             f"the networks' training range ({bundle.training_range_text()}); their predictions "
+             "are extrapolations (column in_training_range = 0)")
     chern = np.rint(raw).astype(np.int64)
     write_table(a.out, {"index": np.arange(total), "chern": chern, "raw": raw,
-                        "distance_to_integer": np.abs(raw - chern)},
+                        "distance_to_integer": np.abs(raw - chern),
+                        "in_training_range": in_range.astype(np.int64)},
                 _provenance(a, model=str(bundle.path.resolve()),
                             model_commit=bundle.card.get("git_commit") or ""))
 
@@ -363,4 +375,11 @@ def main(argv=None) -> int:
     except KNOWN_ERRORS as exc:
         print(f"rgtopo {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"rgtopo {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader of standard output went away (`| head`): stop quietly, as a filter does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return 0

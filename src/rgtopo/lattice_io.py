@@ -36,6 +36,8 @@ class LatticeFile:
 
     def __init__(self, path, key: str | None = None):
         self.path = Path(path)
+        if self.path.is_dir():
+            raise InputError(f"{self.path}: is a directory, not a lattice file")
         if not self.path.is_file():
             raise InputError(f"{self.path}: no such file")
         suffix = self.path.suffix.lower()
@@ -60,6 +62,9 @@ class LatticeFile:
 
     # ------------------------------------------------------------------ opening
     def _open_npy(self):
+        with open(self.path, "rb") as f:
+            if f.read(6) != b"\x93NUMPY":
+                raise InputError(f"{self.path}: not a .npy file (no NumPy header)")
         arr = np.load(self.path, mmap_mode="r", allow_pickle=False)
         self._shape, self._dtype = arr.shape, arr.dtype
         self._slice = lambda a, b: np.asarray(arr[a:b])
@@ -189,6 +194,27 @@ def _pick_key(path, key, names) -> str:
     raise InputError(f"{path}: holds several arrays, pick one with --key: {', '.join(names)}")
 
 
+OUTPUT_SUFFIXES = (".csv", ".h5", ".hdf5")
+
+
+def check_output(path, inp=None) -> Path | None:
+    """The output path, checked before any work: known format, existing directory, and not
+    the input file itself (writing the table there would replace the user's lattices)."""
+    if path is None or str(path) == "-":
+        return None
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise InputError(f"{path}: unknown output format {suffix!r}; use {', '.join(OUTPUT_SUFFIXES)}")
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: directory {path.parent} does not exist")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not an output file")
+    if inp is not None and path.exists() and path.resolve() == Path(inp).resolve():
+        raise InputError(f"{path}: is the input file; choose another --out")
+    return path
+
+
 def write_table(path, columns: Mapping[str, np.ndarray], attrs: Mapping | None = None) -> None:
     """One row per lattice as CSV (path None or '-': standard output) or HDF5, atomically.
 
@@ -198,12 +224,8 @@ def write_table(path, columns: Mapping[str, np.ndarray], attrs: Mapping | None =
         _write_csv(sys.stdout, columns)
         sys.stdout.flush()
         return
-    path = Path(path)
+    path = check_output(path)
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".h5", ".hdf5"):
-        raise InputError(f"{path}: unknown output format {suffix!r}; use .csv, .h5 or .hdf5")
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: directory {path.parent} does not exist")
     with atomic_path(path, make_parent=False) as tmp:
         if suffix == ".csv":
             with open(tmp, "w", newline="") as f:

@@ -19,6 +19,8 @@ custom_objects.
 
 from __future__ import annotations
 
+import os
+import zipfile
 from pathlib import Path
 
 import keras
@@ -243,6 +245,57 @@ BASE_ARCHITECTURES = ("conv", "spectral")
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class CanonicalLattice(layers.Layer):
+    """One representative of each 4x4 lattice's orbit under its 64 exact symmetries.
+
+    mu -> -mu where the average mu is negative (the Chern number flips: the sign
+    is returned for ``SignedChern``), then the transpose with t_minus -> -t_minus
+    where the average t_minus is negative, then the cyclic translation that puts
+    the largest mu on site (0, 0) (rgtopo.symmetries). The network behind it is
+    exactly invariant and fits one lattice per orbit instead of learning the
+    copies from augmentation.
+    """
+
+    def call(self, x):
+        n = x.shape[1]
+        mean = ops.mean(x, axis=(1, 2))
+        sign = ops.where(mean[:, 0] < 0, -1.0, 1.0)
+        ones = ops.ones_like(sign)
+        x = x * ops.stack([sign, ones, ones], axis=-1)[:, None, None, :]
+        swapped = ops.transpose(x, (0, 2, 1, 3)) * ops.convert_to_tensor([1.0, -1.0, 1.0], x.dtype)
+        x = ops.where((mean[:, 1] < 0)[:, None, None, None], swapped, x)
+        flat = ops.reshape(x, (-1, n * n, 3))
+        site = ops.argmax(flat[..., 0], axis=1)
+        index = ops.take(ops.convert_to_tensor(_translations(n)), site, axis=0)
+        flat = ops.take_along_axis(flat, ops.repeat(index[..., None], 3, axis=-1), axis=1)
+        return ops.reshape(flat, (-1, n, n, 3)), sign[:, None]
+
+    def compute_output_shape(self, shape):
+        return shape, (shape[0], 1)
+
+
+def _translations(n: int) -> np.ndarray:
+    """Row s: the site order that translates site s = x * n + y to (0, 0)."""
+    return np.array([[((x + s // n) % n) * n + (y + s % n) % n for x in range(n) for y in range(n)]
+                     for s in range(n * n)], dtype=np.int32)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SignedChern(layers.Layer):
+    """The head's output for the original lattice from the canonical one's: C -> -C where
+    ``CanonicalLattice`` negated mu (a scalar changes sign; logits over -2 ... 2 reverse)."""
+
+    def call(self, inputs):
+        out, sign = inputs
+        if out.shape[-1] == 1:
+            return out * sign
+        return ops.where(sign < 0, ops.flip(out, axis=1), out)
+
+    def compute_output_shape(self, shapes):
+        return shapes[0]
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class LevelCode(layers.Layer):
     """The one-hot ``level`` (of ``levels``) for every lattice of a batch: a compound network's
     constant second input to a level-conditioned base network."""
@@ -281,7 +334,7 @@ def base_level(base: keras.Model, steps: int) -> int:
 
 def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shifts: int = 0,
                  loss: str = "abs_square", scales: dict | None = None, levels: int = 1,
-                 name: str = "base_network") -> keras.Model:
+                 canonical: bool = False, name: str = "base_network") -> keras.Model:
     """The 4x4 base network.
 
     'conv' is the paper's convolutional ResNet (Appendix A, zero padding).
@@ -292,6 +345,8 @@ def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shi
     With ``levels`` > 1 (spectral only) a second input, the one-hot level (how many
     times the lattice was coarse-grained), joins the features: a coarse-grained
     lattice's label is the larger lattice's, not the one its own 4x4 invariant gives.
+    With ``canonical`` the lattice first goes to its orbit's representative
+    (``CanonicalLattice``), and the head's answer back through ``SignedChern``.
     """
     if architecture not in BASE_ARCHITECTURES:
         raise SpecError(f"unknown base architecture {architecture!r}; known: {BASE_ARCHITECTURES}")
@@ -301,10 +356,18 @@ def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shi
                         f"got {levels}")
     outputs = HEAD_WIDTHS[loss]
     inp = keras.Input((BASE_SIZE, BASE_SIZE, 3), name="lattice")
+    lattice, sign = inp, None
+    if canonical:
+        lattice, sign = CanonicalLattice(name="canonical")(inp)
+
+    def head(x):
+        out = layers.Dense(outputs, name="chern")(x)
+        return out if sign is None else SignedChern(name="signed_chern")([out, sign])
+
     if architecture == "spectral":
         if scales is None:
             raise SpecError("the spectral base network needs feature scales")
-        x = DisorderFeatures(**scales, name="disorder_features")(inp)
+        x = DisorderFeatures(**scales, name="disorder_features")(lattice)
         means = x[:, :3]
         inputs = inp
         if levels > 1:
@@ -326,9 +389,9 @@ def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shi
             x = layers.Dense(width, activation="relu", name=f"dense{2 * block + 2}")(x)
             x = layers.Dense(width, name=f"dense{2 * block + 3}")(x)
             x = layers.ReLU(name=f"relu{2 * block + 3}")(layers.Add(name=f"skip{block}")([x, skip]))
-        return keras.Model(inputs, layers.Dense(outputs, name="chern")(x), name=name)
+        return keras.Model(inputs, head(x), name=name)
     pad = lambda i: LatticePad(1, "zero", name=f"pad{i}")  # noqa: E731
-    x = _conv(width, 3, "conv1")(pad(1)(inp))
+    x = _conv(width, 3, "conv1")(pad(1)(lattice))
     for layer in (2, 4, 6, 8):
         skip = x
         x = _conv(width, 3, f"conv{layer}")(pad(layer)(x))
@@ -336,8 +399,7 @@ def base_network(width: int, *, architecture: str = "conv", blocks: int = 4, shi
         x = layers.ReLU(name=f"relu{layer + 1}")(layers.Add(name=f"skip{layer}")([x, skip]))
     x = layers.MaxPooling2D(BASE_SIZE, name="max_pool")(x)
     x = layers.Flatten(name="flatten")(x)
-    out = layers.Dense(outputs, name="chern")(x)
-    return keras.Model(inp, out, name=name)
+    return keras.Model(inp, head(x), name=name)
 
 
 def rg_network(width: int, *, padding: str = "periodic", linear_path: bool = False,
@@ -427,6 +489,8 @@ def load_model(path, *, compile: bool = False) -> keras.Model:
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such saved model or checkpoint")
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"{path}: not a saved Keras model (not a .keras zip archive)")
     try:
         return keras.saving.load_model(path, compile=compile)
     except (OSError, ValueError) as exc:
@@ -458,21 +522,28 @@ def predict_chern(lattices, base=None, rg: keras.Model | None = None,
     """Predicted (real-valued) Chern numbers of lattices of size 4 * 2^k.
 
     base: a base network (with ``rg`` its RG network, None only for 4x4 input),
-    a ``Bundle`` from ``rgtopo.load_bundle``, or None for the bundle shipped
-    with the package. Round the result to get integer labels. ``level``: how
-    many times 4x4 input was coarse-grained elsewhere (default: the RG steps
-    taken here), for a level-conditioned base network.
+    a ``Bundle`` from ``rgtopo.load_bundle`` or a bundle directory, or None for
+    the bundle shipped with the package. Lattices with a negative average Delta
+    are read as their Delta -> -Delta images (the same Chern number; the
+    networks were trained on Delta > 0). Round the result to get integer
+    labels. ``level``: how many times 4x4 input was coarse-grained elsewhere
+    (default: the RG steps taken here), for a level-conditioned base network.
     """
     from .lattice import as_lattice_batch
+    from .symmetries import positive_delta
 
     if base is None or not isinstance(base, keras.Model):
-        from .bundle import load_bundle
+        from .bundle import Bundle, load_bundle
 
         if level is not None:
             raise SpecError("predict_chern: level= needs a base network, not a bundle")
-        bundle = load_bundle(None) if base is None else base
-        return bundle.predict(lattices, batch_size=batch_size)
-    x = as_lattice_batch(lattices).astype(np.float32)
+        if base is None or isinstance(base, (str, os.PathLike)):
+            base = load_bundle(base)
+        if not isinstance(base, Bundle):
+            raise SpecError(f"predict_chern: base must be a Keras model, a Bundle or a bundle "
+                            f"directory, got {type(base).__name__}")
+        return base.predict(lattices, batch_size=batch_size)
+    x = positive_delta(as_lattice_batch(lattices)).astype(np.float32)
     steps = rg_steps(x.shape[1])
     if steps and rg is None:
         raise LatticeError(f"{x.shape[1]}x{x.shape[1]} lattices need an RG network")

@@ -201,6 +201,7 @@ class BaseNetworkParams(Optimizer):
     shifts: int
     levels: int
     coarse_share: float
+    canonical: bool
     disorder_factor: float
     feature_scale_lattices: int
     loss: str

@@ -38,6 +38,15 @@ def negate_mu(lattices) -> np.ndarray:
     return out
 
 
+def positive_delta(lattices) -> np.ndarray:
+    """Delta -> -Delta on every lattice whose average Delta is negative: the same Chern
+    number, with the pairing's sign the networks were trained on."""
+    out = np.array(lattices, copy=True)
+    negative = out[..., 2].mean(axis=(1, 2)) < 0
+    out[negative, ..., 2] *= -1
+    return out
+
+
 def augment(lattices, labels, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A random element of the symmetry group per lattice, and the matching labels.
 

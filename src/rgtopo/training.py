@@ -163,6 +163,10 @@ class _BatchRate(keras.callbacks.Callback):
 STATE_FILE = "state.json"
 """fit_resumable's record of a run (epoch, shuffle state, fingerprint, finished) in its state_dir."""
 
+STATE_VERSION = 2
+"""Part of every fingerprint: raise it when the meaning of a saved state changes (version 2: the
+cosine rate falls batch by batch), so a state written by older code is set aside, not resumed."""
+
 
 def fit_resumable(
     build: Callable[[], keras.Model],
@@ -186,7 +190,7 @@ def fit_resumable(
     also called once before training (epoch 0). With a schedule, the best
     model by validation loss is kept as ``best.keras`` in state_dir.
     A saved state whose ``fingerprint`` (the stage's parameters and input
-    digests) differs from this call's is set aside, not resumed; a finished one
+    digests, with STATE_VERSION) differs from this call's is set aside, not resumed; a finished one
     is discarded, so a new call trains again; ``finish=False`` leaves a completed
     run unmarked (resumable, with nothing left to train) until ``mark_finished``,
     for a stage whose later phase may still be interrupted. The shuffle state of ``train`` is
@@ -197,7 +201,8 @@ def fit_resumable(
     state_dir.mkdir(parents=True, exist_ok=True)
     ckpt, state_file = state_dir / "checkpoint.keras", state_dir / STATE_FILE
     history_file = state_dir / "history.csv"
-    fingerprint = json.loads(json.dumps(fingerprint or {}, sort_keys=True, default=str))
+    fingerprint = json.loads(json.dumps({**(fingerprint or {}), "state_version": STATE_VERSION},
+                                        sort_keys=True, default=str))
     saved = json.loads(state_file.read_text()) if state_file.is_file() else None
     if saved is not None and saved.get("fingerprint") != fingerprint:
         stale = state_dir.with_name(f"{state_dir.name}.stale-{int(time.time())}")
@@ -321,7 +326,8 @@ def train_base(params: BaseNetworkParams | Mapping, train_shards, validation_sha
     def build():
         net = base_network(params.width, architecture=params.architecture,
                            blocks=params.blocks, shifts=params.shifts,
-                           loss=params.loss, scales=scales, levels=params.levels)
+                           loss=params.loss, scales=scales, levels=params.levels,
+                           canonical=params.canonical)
         return compile_model(net, **params.compile_args(), chern=True, loss=params.loss)
 
     _, rows = fit_resumable(build, train, epochs=params.max_epochs, state_dir=state_dir,
