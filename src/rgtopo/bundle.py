@@ -246,13 +246,16 @@ def load_bundle(path=None) -> Bundle:
 def _check_networks(path, base, rg, card: dict) -> None:
     """The two files are a base network (4x4 lattices in) and an RG network (any 2N x 2N
     lattice in, N x N out), with the levels the card records: not swapped, not foreign."""
+    from .lattice import BASE_SIZE, CHANNELS
     from .models import base_levels
 
-    shape = tuple(base.inputs[0].shape[1:])
-    if shape != (4, 4, 3):
-        raise BundleError(f"{path}: {BASE_FILE} takes input {shape}, not 4x4 lattices (4, 4, 3)"
+    shape, lattice = tuple(base.inputs[0].shape[1:]), (BASE_SIZE, BASE_SIZE, len(CHANNELS))
+    if shape != lattice:
+        raise BundleError(f"{path}: {BASE_FILE} takes input {shape}, not 4x4 lattices {lattice}"
                           f"; is it the base network?")
-    if len(rg.inputs) != 1 or rg.inputs[0].shape[-1] != 3 or rg.outputs[0].shape[-1] != 3 \
+    channels = len(CHANNELS)
+    if len(rg.inputs) != 1 or rg.inputs[0].shape[-1] != channels \
+            or rg.outputs[0].shape[-1] != channels \
             or rg.inputs[0].shape[1] is not None:
         raise BundleError(f"{path}: {RG_FILE} is not an RG network (lattices of any size with "
                           f"3 channels in and out)")

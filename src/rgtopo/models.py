@@ -30,6 +30,7 @@ from keras import layers, ops
 from .errors import LatticeError, ModelError, SpecError
 from .lattice import BASE_SIZE, rg_steps  # noqa: F401  (rg_steps: part of this module's API)
 from .params import LOSS_HEADS
+from .symmetries import NEGATE_T_MINUS, positive_delta
 
 PACKAGE = "rgtopo"
 
@@ -262,7 +263,7 @@ class CanonicalLattice(layers.Layer):
         sign = ops.where(mean[:, 0] < 0, -1.0, 1.0)
         ones = ops.ones_like(sign)
         x = x * ops.stack([sign, ones, ones], axis=-1)[:, None, None, :]
-        swapped = ops.transpose(x, (0, 2, 1, 3)) * ops.convert_to_tensor([1.0, -1.0, 1.0], x.dtype)
+        swapped = ops.transpose(x, (0, 2, 1, 3)) * ops.convert_to_tensor(NEGATE_T_MINUS, x.dtype)
         x = ops.where((mean[:, 1] < 0)[:, None, None, None], swapped, x)
         flat = ops.reshape(x, (-1, n * n, 3))
         site = ops.argmax(flat[..., 0], axis=1)
@@ -530,7 +531,6 @@ def predict_chern(lattices, base=None, rg: keras.Model | None = None,
     (default: the RG steps taken here), for a level-conditioned base network.
     """
     from .lattice import as_lattice_batch
-    from .symmetries import positive_delta
 
     if base is None or not isinstance(base, keras.Model):
         from .bundle import Bundle, load_bundle

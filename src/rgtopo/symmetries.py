@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_NEGATE_T_MINUS = np.array([1.0, -1.0, 1.0], dtype=np.float32)
+NEGATE_T_MINUS = np.array([1.0, -1.0, 1.0], dtype=np.float32)
 
 
 def translate(lattices, shift_x: int, shift_y: int) -> np.ndarray:
@@ -28,7 +28,7 @@ def translate(lattices, shift_x: int, shift_y: int) -> np.ndarray:
 
 def transpose(lattices) -> np.ndarray:
     """x <-> y with t_minus -> -t_minus (Chern number unchanged)."""
-    return np.swapaxes(lattices, 1, 2) * _NEGATE_T_MINUS.astype(np.asarray(lattices).dtype)
+    return np.swapaxes(lattices, 1, 2) * NEGATE_T_MINUS.astype(np.asarray(lattices).dtype)
 
 
 def negate_mu(lattices) -> np.ndarray:
