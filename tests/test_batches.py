@@ -47,6 +47,28 @@ def test_augmented_batches_apply_one_symmetry_per_lattice(shards):
         LatticeBatches([shards["train_4"]], 64, "decimated", shuffle_seed=3, augment=True)
 
 
+def test_augmentation_acts_on_coarse_lattices_before_decimation(shards):
+    """A level-1 batch is the decimation of an 8x8 symmetry image, labels following; over
+    epochs both even translations (the decimated lattice's own symmetry images) and odd
+    ones (new 4x4 lattices, same label) occur."""
+    data = LatticeBatches([shards["train_4"], shards["train_8"]], 100, "chern", levels=2,
+                          disorder_factor=0.5, shuffle_seed=5, augment=True)
+    raw_x, raw_y = LatticeBatches([shards["train_8"]], 100, "chern")[0]
+    plain = np.sort(np.abs(decimate(raw_x, 0.5)[..., 0]).reshape(100, -1), axis=1)
+    kinds = set()
+    for _ in range(8):
+        data.on_epoch_begin()
+        k = int(np.flatnonzero(np.asarray(data.order) == 15)[0])
+        (x, code), y = data[k]
+        assert np.array_equal(code[:, 1], np.ones(100))
+        flipped = x[..., 0].mean(axis=(1, 2)) * raw_x[..., 0].mean(axis=(1, 2)) < 0
+        assert np.array_equal(y[flipped], -raw_y[flipped])
+        assert np.array_equal(y[~flipped], raw_y[~flipped])
+        same = np.allclose(np.sort(np.abs(x[..., 0]).reshape(100, -1), axis=1), plain, atol=1e-5)
+        kinds.add(bool(same))
+    assert kinds == {True, False}
+
+
 def test_level_batches_decimate_coarse_shards_and_tell_the_level(shards):
     """levels 2: an 8x8 shard arrives decimated once with the one-hot level 1, in coarse_share
     of the batches; 4x4 batches carry level 0; a level beyond the base network's is an error."""

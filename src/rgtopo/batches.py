@@ -27,8 +27,11 @@ class LatticeBatches(keras.utils.PyDataset):
     lattices is decimated k times (k < levels) and, with levels > 1, a batch is
     ((lattices, one-hot level), labels); ``coarse_share`` (training) then makes the
     coarse levels that share of each epoch's batches, equal parts per level, by
-    cycling theirs (with ``augment``, each repeat under its own random symmetry;
-    with more coarse batches than that, the first ones). With a seed, the batch order is drawn afresh at
+    cycling theirs (with more coarse batches than that, the first ones). ``augment``
+    applies a random symmetry to the lattice at its own size, before decimation: a
+    coarse lattice's cyclic translations by odd steps decimate to new 4x4 lattices
+    with the same label, which the canonical base network does not map back to one
+    (each repeat of a cycled batch gets its own). With a seed, the batch order is drawn afresh at
     the start of every epoch from a seeded generator whose state
     (``shuffle_state``) is saved with each checkpoint; samples inside a shard are
     already i.i.d.
@@ -111,11 +114,11 @@ class LatticeBatches(keras.utils.PyDataset):
             y = f["chern"][start : start + self.batch_size].astype(np.float32)[:, None]
         else:
             y = decimate(x, self.disorder_factor).astype(np.float32)
+        if self.augment:
+            x, y = augment(x, y, np.random.default_rng([self._augment_key, int(k)]))
         level = self._steps.get(i, 0)
         for _ in range(level):
             x = decimate(x, self.disorder_factor).astype(np.float32)
-        if self.augment:
-            x, y = augment(x, y, np.random.default_rng([self._augment_key, int(k)]))
         if self.levels is not None and self.levels > 1:
             return (x, level_code(self.levels, level, len(x))), y
         return x, y

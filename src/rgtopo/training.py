@@ -163,9 +163,9 @@ class _BatchRate(keras.callbacks.Callback):
 STATE_FILE = "state.json"
 """fit_resumable's record of a run (epoch, shuffle state, fingerprint, finished) in its state_dir."""
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 """Part of every fingerprint: raise it when the meaning of a saved state changes (version 2: the
-cosine rate falls batch by batch), so a state written by older code is set aside, not resumed."""
+cosine rate falls batch by batch; 3: coarse lattices augmented before decimation), so a state written by older code is set aside, not resumed."""
 
 
 def fit_resumable(
