@@ -165,7 +165,8 @@ STATE_FILE = "state.json"
 
 STATE_VERSION = 3
 """Part of every fingerprint: raise it when the meaning of a saved state changes (version 2: the
-cosine rate falls batch by batch; 3: coarse lattices augmented before decimation), so a state written by older code is set aside, not resumed."""
+cosine rate falls batch by batch; 3: coarse lattices augmented before decimation), so a state
+written by older code is set aside, not resumed."""
 
 
 def fit_resumable(
