@@ -1,14 +1,20 @@
-# Where the shipped bundle errs on the fresh seed-7 sets of benchmarks/fresh_check.py (run that first):
-# error rate by BdG gap (4x4, 8x8) and, at 4x4, by the distance of the lattice averages to the clean
-# phase boundaries, beside that distance's share in session 7's boundary-biased training set.
+# Where the shipped bundle errs on the fresh seed-7 sets of benchmarks/fresh_check.py (labeled there if
+# not cached): error rate by BdG gap (4x4, 8x8) and, at 4x4, by the distance of the lattice averages to
+# the clean phase boundaries, beside that distance's share in session 7's boundary-biased training set.
+import sys
 from pathlib import Path
+
 import numpy as np
 import rgtopo
-from rgtopo.metrics import clean_formula
-from rgtopo.phase_diagram import boundary_distance
 
-REPO = Path(__file__).resolve().parents[3]
-FRESH = REPO / "benchmarks" / "results" / "fresh_cache"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "session7"))
+from common import CONFIG, REPO, fresh  # noqa: E402
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from fresh_check import fresh_set  # noqa: E402
+from rgtopo.metrics import clean_formula  # noqa: E402
+from rgtopo.phase_diagram import boundary_distance  # noqa: E402
+
 bundle = rgtopo.load_bundle()
 
 
@@ -25,8 +31,7 @@ def table(name, key, edges, wrong, dd, extra=None):
 
 
 for size, count in ((4, 100000), (8, 10000)):
-    data = np.load(FRESH / f"fresh_seed7_{size}x{size}_{count}.npz")
-    x, y, gap = data["lattices"], data["chern"], data["gap"]
+    x, y, gap = fresh_set(CONFIG, size, count, 7, REPO / "benchmarks/results/fresh_cache", 2)
     wrong = np.rint(bundle.predict(x, batch_size=4096)).astype(int) != y
     dd = y != clean_formula(x)
     print(f"{size}x{size}: accuracy {100 * np.mean(~wrong):.2f} %, {wrong.sum()} errors, "
@@ -34,7 +39,7 @@ for size, count in ((4, 100000), (8, 10000)):
     table("  by gap", gap, [0, 0.003, 0.01, 0.03, 0.1, 0.3, 10], wrong, dd)
     if size == 4:
         m = x.mean(axis=(1, 2))
-        train = REPO / "benchmarks/results/probe_cache/boundary_biased_probe_train_s11_4_1000000disorder_scale(0.0,2.0).npz"
-        mt = np.load(train)["lattices"][:200000].mean(axis=(1, 2))
+        train = fresh(4, 1000000, distribution="boundary_biased", stream="probe_train", disorder_scale=(0.0, 2.0))
+        mt = train[0][:200000].mean(axis=(1, 2))
         table("  by boundary distance", boundary_distance(m[:, 0], m[:, 1]),
               [0, 0.02, 0.05, 0.1, 0.2, 0.4, 10], wrong, dd, boundary_distance(mt[:, 0], mt[:, 1]))
