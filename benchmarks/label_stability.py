@@ -27,15 +27,21 @@ from rgtopo.params import DatasetSpec
 from rgtopo.sampling import disorder_widths
 
 
-def relabel_changes(lattices, labels, widths, eps: float, copies: int, rng, threads: int):
-    """(lattices, copies) booleans: did the Bott label of each perturbed copy change?"""
-    changed = np.zeros((len(lattices), copies), dtype=bool)
+def perturbed_labels(lattices, widths, eps: float, copies: int, rng, threads: int):
+    """(lattices, copies) Bott labels of copies with uniform noise of eps times the disorder
+    widths on every site and channel, zero mean per lattice (the averages stay)."""
+    labels = np.zeros((len(lattices), copies), dtype=np.int64)
     for c in range(copies):
         noise = (rng.random(lattices.shape) - 0.5) * widths * eps
         noise -= noise.mean(axis=(1, 2), keepdims=True)
         copy = lattices.astype(np.float64) + noise
-        changed[:, c] = np.asarray(rgtopo.chern_numbers(copy, threads=threads).chern) != labels
-    return changed
+        labels[:, c] = np.asarray(rgtopo.chern_numbers(copy, threads=threads).chern)
+    return labels
+
+
+def relabel_changes(lattices, labels, widths, eps: float, copies: int, rng, threads: int):
+    """(lattices, copies) booleans: did the Bott label of each perturbed copy change?"""
+    return perturbed_labels(lattices, widths, eps, copies, rng, threads) != np.asarray(labels)[:, None]
 
 
 def main(argv=None):
