@@ -205,3 +205,32 @@ def test_training_range_comes_from_the_card(exported, tmp_path, rng):
     np.testing.assert_array_equal(shipped.in_training_range(lat), [True, True, False, False])
     assert rgtopo.load_bundle(exported).training_range() is None
     assert rgtopo.load_bundle(exported).in_training_range(lat).all()
+
+
+def _row(measured, baseline, name, tested=1000):
+    return {"measured_percent": measured, "stronger_baseline_percent": baseline,
+            "stronger_baseline": name, "majority_label": 0, "test_lattices": tested}
+
+
+def test_accuracy_caveat_says_where_the_card_gives_no_reason_to_trust_the_chain(exported, tmp_path):
+    """Per linear size, the card's row of the chain ``predict`` runs (base network at 4x4, the
+    selected RG epoch above): no line where it beat the stronger baseline; one naming the
+    baseline where it did not (ties included); one where nothing was measured."""
+    d = _copy(exported, tmp_path / "caveats")
+    _edit_card(d, accuracy={"base_4x4": _row(96.9, 89.9, "clean formula", 20000),
+                            "selected_epoch_8x8": _row(94.0, 94.0, "clean formula"),
+                            "selected_epoch_16x16": _row(76.56, 92.19, "majority class", 64),
+                            "decimation_32x32": _row(99.0, 50.0, "clean formula")})
+    bundle = rgtopo.load_bundle(d)
+    assert bundle.accuracy_caveat(4) is None
+    assert bundle.accuracy_caveat(8) == (
+        "at 8x8 this bundle scored 94.00 % on its 1000 test lattices, not above the clean formula "
+        "(the clean phase diagram at the lattice-averaged mu and t_minus): 94.00 % on the same "
+        "lattices")
+    assert bundle.accuracy_caveat(16) == (
+        "at 16x16 this bundle scored 76.56 % on its 64 test lattices, not above the majority class "
+        "(always answering 0): 92.19 % on the same lattices")
+    assert bundle.accuracy_caveat(32) == ("this bundle's card records no test accuracy at 32x32: "
+                                          "its predictions there are unvalidated")
+    assert rgtopo.load_bundle().accuracy_caveat(4) is None  # the shipped base network beats the formula
+    assert rgtopo.load_bundle().accuracy_caveat(1024).startswith("this bundle's card records no")

@@ -123,7 +123,9 @@ def test_predict_h5_output_names_the_model(model, data, tmp_path):
     d, lat, _ = data
     code, out, err = rgtopo_cli("predict", d / "shard.h5", "--model", path, "--out",
                                 tmp_path / "p.h5")
-    assert (code, out, err) == (0, "", "")
+    assert (code, out) == (0, "")
+    assert re.fullmatch(r"\[[0-9:]{8}\] warning: this bundle's card records no test accuracy at "
+                        r"8x8: its predictions there are unvalidated\n", err), err  # no metrics
     with h5py.File(tmp_path / "p.h5", "r") as f:
         assert sorted(f) == ["chern", "distance_to_integer", "in_training_range", "index", "raw"]
         np.testing.assert_allclose(f["raw"][...], rgtopo.predict_chern(lat, base, rg),
@@ -256,6 +258,17 @@ def test_lattices_outside_the_training_range_are_flagged_and_counted(tmp_path):
                      r"range \(mu in \[-4, 4\], t_minus in \[-2, 2\], \|Delta\| in \[0.1, 0.2\]\)",
                      err), err
     assert pd.read_csv(tmp_path / "p.csv")["in_training_range"].tolist() == [1, 0, 1]
+
+
+def test_predict_warns_at_a_size_the_bundle_was_not_tested_at(tmp_path):
+    """The shipped bundle was tested up to 32x32: at 64x64 a warning line says so, and the
+    predictions are still written."""
+    np.save(tmp_path / "x.npy", lattices(np.random.default_rng(5), 64, 2))
+    code, _, err = rgtopo_cli("predict", tmp_path / "x.npy", "--out", tmp_path / "p.csv")
+    assert code == 0
+    assert ("warning: this bundle's card records no test accuracy at 64x64: its predictions "
+            "there are unvalidated") in err, err
+    assert len(pd.read_csv(tmp_path / "p.csv")) == 2
 
 
 def test_interrupt_is_one_line_and_exit_130(monkeypatch, capsys, bad):

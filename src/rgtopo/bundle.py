@@ -89,6 +89,29 @@ class Bundle:
         return ", ".join(f"{'|Delta|' if ch == 'Delta' else ch} in [{lo:g}, {hi:g}]"
                          for ch, (lo, hi) in found.items())
 
+    def accuracy_caveat(self, size: int) -> str | None:
+        """One line for the user where the card gives no reason to trust the chain at linear size
+        N: no test accuracy recorded there, or one not above the stronger no-network baseline on
+        the same test lattices (the 32x32 chain of the shipped bundle is below always answering
+        0). None where the chain beat that baseline or the card names none."""
+        from .metrics import MAJORITY_CLASS, chain_key
+
+        n = int(size)
+        row = (self.card.get("accuracy") or {}).get(chain_key(n))
+        if not row or row.get("measured_percent") is None:
+            return (f"this bundle's card records no test accuracy at {n}x{n}: its predictions "
+                    "there are unvalidated")
+        measured, baseline = row["measured_percent"], row.get("stronger_baseline_percent")
+        if baseline is None or measured > baseline:
+            return None
+        name = row["stronger_baseline"]
+        if name == MAJORITY_CLASS:
+            name = f"{name} (always answering {row['majority_label']})"
+        else:
+            name = f"{name} (the clean phase diagram at the lattice-averaged mu and t_minus)"
+        return (f"at {n}x{n} this bundle scored {measured:.2f} % on its {int(row['test_lattices'])} "
+                f"test lattices, not above the {name}: {baseline:.2f} % on the same lattices")
+
     def in_training_range(self, lattices) -> np.ndarray:
         """Per lattice, whether its averages (|Delta|: ``predict`` uses Delta -> -Delta, an exact
         symmetry) lie in ``training_range``; all True when the card records none."""

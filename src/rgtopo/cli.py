@@ -137,6 +137,9 @@ def _cmd_predict(a):
         _log(f"warning: {np.count_nonzero(~in_range)} of {total} lattices have averages outside "
              f"the networks' training range ({bundle.training_range_text()}); their predictions "
              "are extrapolations (column in_training_range = 0)")
+    caveat = bundle.accuracy_caveat(src.size)
+    if caveat is not None:
+        _log(f"warning: {caveat}")
     chern = np.rint(raw).astype(np.int64)
     write_table(a.out, {"index": np.arange(total), "chern": chern, "raw": raw,
                         "distance_to_integer": np.abs(raw - chern),

@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import io
 from .lattice import BASE_SIZE, average_pool
-from .metrics import Tally, clean_formula
+from .metrics import Tally, chain_key, clean_formula
 from .models import load_model, predict_chern, rg_steps
 from .shards import read_shard
 
@@ -120,7 +120,7 @@ def evaluate(base_model, test_shards: Mapping[int, Sequence], main_history, sele
                      min_gap=min_gap)
 
     b = BASE_SIZE
-    add(f"base_{b}x{b}", on_test(b))
+    add(chain_key(b), on_test(b))
     for n in eval_sizes:
         add(f"decimation_{n}x{n}", on_test(n, pooling=True))
     best = best_row(main, f"validation_accuracy_{t}x{t}")
@@ -128,7 +128,7 @@ def evaluate(base_model, test_shards: Mapping[int, Sequence], main_history, sele
         int(best["epoch"]), f"validation_{t}")
     sel = main.loc[main["selected"] == 1].iloc[0]
     for n in sorted(m for m in test_shards if m > BASE_SIZE):
-        add(f"selected_epoch_{n}x{n}", on_test(n, selected), int(sel["epoch"]),
+        add(chain_key(n), on_test(n, selected), int(sel["epoch"]),
             f"validation_{s}")
     u = best_row(uninit, f"validation_accuracy_{t}x{t}")
     add(f"uninitialized_{s}x{s}", on_test(s, _epoch_model(uninitialized_epochs, u["epoch"])),

@@ -27,10 +27,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import RgtopoError
+from .lattice import BASE_SIZE
 from .phase_diagram import clean_chern_number
 
 CLEAN_FORMULA = "clean formula"
 MAJORITY_CLASS = "majority class"
+
+
+def chain_key(size: int) -> str:
+    """The metrics row that measures what ``predict`` runs at linear size N: the base network
+    at the base size, the selected RG epoch's chain above it."""
+    n = int(size)
+    return f"base_{n}x{n}" if n == BASE_SIZE else f"selected_epoch_{n}x{n}"
 
 
 def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
