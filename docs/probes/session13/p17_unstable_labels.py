@@ -18,7 +18,8 @@ sys.path.insert(0, str(HERE.parents[2] / "benchmarks"))
 from common import *  # noqa: E402,F401,F403
 import keras  # noqa: E402
 from label_stability import perturbed_labels  # noqa: E402
-from rgtopo.models import CHERN_CLASSES, base_network, compile_model, feature_scales  # noqa: E402
+from canon import BATCH, canon_network, predicted  # noqa: E402
+from rgtopo.models import CHERN_CLASSES, compile_model  # noqa: E402
 from rgtopo.params import DatasetSpec  # noqa: E402
 from rgtopo.sampling import disorder_widths  # noqa: E402
 
@@ -54,10 +55,7 @@ if variant == "drop":
     x_train, target = x4[~unstable_t], y4[~unstable_t]
 elif variant == "major":
     target = classes[np.argmax(onehot + 1e-3 * (y4[:, None] == classes), axis=1)]  # ties: the exact label
-model = base_network(256, architecture="spectral", blocks=4, shifts=4, loss="cross_entropy",
-                     scales=feature_scales(x4[:4096]), canonical=True)
-steps = epochs * (1000000 // 1024)
-schedule = keras.optimizers.schedules.CosineDecay(0.006, steps, alpha=1e-5 / 0.006)
+model, schedule = canon_network(x4, 256, 0.006, epochs)
 if variant != "soft":
     compile_model(model, schedule, 0.9, True, chern=True, optimizer="adam", loss="cross_entropy")
 else:
@@ -68,8 +66,8 @@ rng = np.random.default_rng(SEED - 5)
 t0 = time.perf_counter()
 for e in range(epochs):
     idx = rng.choice(len(x_train), size=1000000, replace=len(x_train) < 1000000)
-    model.fit(x_train[idx], target[idx], batch_size=1024, epochs=1, verbose=0, shuffle=True)
-    pred = np.argmax(model.predict(xe, batch_size=4096, verbose=0), 1) + min(CHERN_CLASSES)
+    model.fit(x_train[idx], target[idx], batch_size=BATCH, epochs=1, verbose=0, shuffle=True)
+    pred = predicted(model, xe)
     report(f"{variant} epoch {e + 1}/{epochs} ({time.perf_counter() - t0:.0f}s) fresh", pred, ye, xe)
     for name, s in (("stable", ~unstable_e), ("unstable", unstable_e)):
         report(f"    {name} ({s.sum()})", pred[s], ye[s], xe[s])

@@ -10,7 +10,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "session7"))
 from common import *  # noqa: E402,F401,F403
 import keras  # noqa: E402
-from rgtopo.models import CHERN_CLASSES, base_network, compile_model, feature_scales  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from canon import BATCH, canon_network, predicted  # noqa: E402
+from rgtopo.models import compile_model  # noqa: E402
 
 millions, epochs, rate, width = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 keras.utils.set_random_seed(5)
@@ -19,17 +21,14 @@ parts = [fresh(4, 1000000, distribution="boundary_biased", stream=s, disorder_sc
 x4 = np.concatenate([p[0] for p in parts])
 y4 = np.concatenate([p[1] for p in parts])
 xe, ye, _ = fresh(4, 20000)
-model = base_network(width, architecture="spectral", blocks=4, shifts=4, loss="cross_entropy",
-                     scales=feature_scales(x4[:4096]), canonical=True)
-steps = epochs * (1000000 // 1024)
-compile_model(model, keras.optimizers.schedules.CosineDecay(rate, steps, alpha=1e-5 / rate), 0.9, True,
-              chern=True, optimizer="adam", loss="cross_entropy")
+model, schedule = canon_network(x4, width, rate, epochs)
+compile_model(model, schedule, 0.9, True, chern=True, optimizer="adam", loss="cross_entropy")
 print(f"{len(x4)} lattices, width {width}, rate {rate}: {model.count_params()} parameters", flush=True)
 rng = np.random.default_rng(0)
 t0 = time.perf_counter()
 for e in range(epochs):
     idx = rng.choice(len(x4), size=1000000, replace=False)
-    model.fit(x4[idx], y4[idx], batch_size=1024, epochs=1, verbose=0, shuffle=True)
+    model.fit(x4[idx], y4[idx], batch_size=BATCH, epochs=1, verbose=0, shuffle=True)
     for name, (x, y) in {"fresh": (xe, ye), "train50k": (x4[:50000], y4[:50000])}.items():
-        pred = np.argmax(model.predict(x, batch_size=4096, verbose=0), 1) + min(CHERN_CLASSES)
+        pred = predicted(model, x)
         report(f"{millions}M epoch {e + 1}/{epochs} ({time.perf_counter() - t0:.0f}s) {name}", pred, y, x)
