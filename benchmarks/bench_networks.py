@@ -17,13 +17,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from rgtopo import training  # noqa: E402
-from rgtopo.models import (  # noqa: E402
-    base_network,
-    compile_model,
-    compound_network,
-    predict_chern,
-    rg_network,
-)
+from rgtopo import predict_chern  # noqa: E402
+from rgtopo.nn import base_network, compound_network, rg_network  # noqa: E402
+from rgtopo.training import compile_model  # noqa: E402
 
 
 def train_rate(model, x, y, batch, min_seconds):

@@ -204,7 +204,7 @@ def main():
                     model = DEFAULT_BUNDLE
                 else:
                     import rgtopo
-                    from rgtopo.models import base_network, rg_network
+                    from rgtopo.nn import base_network, rg_network
 
                     model = rgtopo.export_bundle(base_network(a.width), rg_network(a.width),
                                                  tmp / "bundle")

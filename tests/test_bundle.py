@@ -14,7 +14,8 @@ import rgtopo  # noqa: E402
 from conftest import REPO  # noqa: E402
 from rgtopo import bundle as bundle_mod  # noqa: E402
 from rgtopo.errors import BundleError, LatticeError  # noqa: E402
-from rgtopo.models import base_network, predict_chern, rg_network  # noqa: E402
+from rgtopo import predict_chern  # noqa: E402
+from rgtopo.nn import base_network, chain, rg_network  # noqa: E402
 
 METRICS = {"selected_epoch_16x16": {"description": "selected RG epoch, 16x16",
                                     "paper_percent": 95.6, "measured_percent": 41.0,
@@ -76,7 +77,7 @@ def test_large_lattices_go_through_the_chain_in_small_batches(nets, exported, rn
     assert loaded.batch_size(1024) == 1 and loaded.batch_size(64) == 64
     assert loaded.batch_size(16) == 256 and loaded.batch_size(64, 16) == 16
     lat = lattices(rng, 16, 7)
-    monkeypatch.setattr(bundle_mod, "SITES_PER_BATCH", 2 * 16 * 16)
+    monkeypatch.setattr(chain, "SITES_PER_BATCH", 2 * 16 * 16)
     assert loaded.batch_size(16) == 2
     np.testing.assert_allclose(loaded.predict(lat), predict_chern(lat, *nets), rtol=1e-5,
                                atol=1e-6)

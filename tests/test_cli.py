@@ -21,7 +21,7 @@ import rgtopo  # noqa: E402
 from conftest import REPO, write_lattice_files  # noqa: E402
 from rgtopo import bundle as bundle_mod  # noqa: E402
 from rgtopo.cli import main  # noqa: E402
-from rgtopo.models import base_network, rg_network  # noqa: E402
+from rgtopo.nn import base_network, rg_network  # noqa: E402
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO / "src")}
 

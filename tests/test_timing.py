@@ -7,7 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from rgtopo.models import base_network, rg_network  # noqa: E402
+from rgtopo.nn import base_network, rg_network  # noqa: E402
 from rgtopo.timing import fit_power_law, measure_timing  # noqa: E402
 
 

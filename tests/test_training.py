@@ -19,13 +19,8 @@ from rgtopo.shards import read_shard  # noqa: E402
 from rgtopo.errors import ModelError, SpecError  # noqa: E402
 from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
 from rgtopo.lattice import decimate  # noqa: E402
-from rgtopo.models import (  # noqa: E402
-    chern_value,
-    feature_scales,
-    level_code,
-    load_model,
-    rg_network,
-)
+from rgtopo.lattice import level_code  # noqa: E402
+from rgtopo.nn import chern_value, feature_scales, load_model, rg_network  # noqa: E402
 
 OPT = {"optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9, "nesterov": True,
        "batch_size": 64, "seed": 1}
@@ -65,7 +60,7 @@ def test_cosine_schedule_decays_batch_by_batch_to_the_floor(shards):
     assert sched.rate(0) == pytest.approx(0.01) and sched.rate(2) == pytest.approx(1e-4)
     assert sched.rate(1) == pytest.approx(1e-4 + (0.01 - 1e-4) / 2)
     data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
-    from rgtopo.models import compile_model
+    from rgtopo.training import compile_model
 
     model = compile_model(rg_network(4), 0.01, 0.9, True, chern=False)
     seen = []
@@ -249,7 +244,7 @@ def test_run_killed_in_the_tied_phase_resumes_there(shards, base_model, tmp_path
 
 def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
     data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
-    from rgtopo.models import compile_model
+    from rgtopo.training import compile_model
 
     build = lambda: compile_model(rg_network(4), 0.001, 0.9, True, chern=False)  # noqa: E731
     calls = []
@@ -282,7 +277,7 @@ def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
 def test_state_from_older_code_is_set_aside(shards, tmp_path, monkeypatch):
     """Same parameters and inputs, but a state written under another STATE_VERSION: not resumed."""
     data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
-    from rgtopo.models import compile_model
+    from rgtopo.training import compile_model
 
     build = lambda: compile_model(rg_network(4), 0.001, 0.9, True, chern=False)  # noqa: E731
     training.fit_resumable(build, data, epochs=1, state_dir=tmp_path / "s", fingerprint={"a": 1},
@@ -433,7 +428,8 @@ def test_killed_and_resumed_training_matches_an_uninterrupted_run(shards, tmp_pa
     import keras
     import tensorflow as tf
 
-    from rgtopo.models import base_network, compile_model
+    from rgtopo.nn import base_network
+    from rgtopo.training import compile_model
 
     tf.config.experimental.enable_op_determinism()
 

@@ -10,8 +10,7 @@ import keras
 import numpy as np
 
 from .errors import ShardError, SpecError
-from .lattice import BASE_SIZE, decimate, rg_steps
-from .models import level_code
+from .lattice import BASE_SIZE, decimate, level_code, rg_steps
 from .shards import open_shard
 from .symmetries import augment
 

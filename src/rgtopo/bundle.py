@@ -29,6 +29,8 @@ import numpy as np
 
 from . import __version__, io
 from .errors import BundleError, ModelError
+from .lattice import BASE_SIZE, CHANNELS, as_lattice_batch
+from .metrics import MAJORITY_CLASS, chain_key
 
 FORMAT = "rgtopo-bundle"
 FORMAT_VERSION = 2
@@ -39,8 +41,6 @@ CARD_FILE = "card.json"
 DEFAULT_BUNDLE = Path(__file__).resolve().parent / "default_bundle"
 # The card's sampling keys that bound the lattice averages the networks were trained on.
 RANGE_KEYS = {"mu": "mu_range", "t_minus": "t_minus_range", "Delta": "delta_range"}
-# Lattice sites per network call: bounds memory (64 lattices at N = 64, one from N = 512 on).
-SITES_PER_BATCH = 2**18
 
 
 class Bundle:
@@ -55,7 +55,9 @@ class Bundle:
 
     def batch_size(self, size: int, batch_size: int = 256) -> int:
         """Lattices per network call at linear size N: at most ``batch_size``, bounded memory."""
-        return max(1, min(int(batch_size), SITES_PER_BATCH // (int(size) ** 2)))
+        from .nn.chain import lattices_per_call  # lazy: TensorFlow only once networks run
+
+        return lattices_per_call(size, batch_size)
 
     def predict(self, lattices, batch_size: int = 256) -> np.ndarray:
         """Real-valued network output (B,) for lattices (N, N, 3) or (B, N, N, 3), N = 4 * 2^k.
@@ -65,15 +67,9 @@ class Bundle:
         Round to get the predicted Chern number; the distance to the nearest
         integer is a confidence one can filter on.
         """
-        from .lattice import as_lattice_batch
-        from .models import predict_chern, rg_steps
+        from .nn.chain import predict_bounded  # lazy: TensorFlow only once networks run
 
-        x = as_lattice_batch(lattices)
-        rg_steps(x.shape[1])  # an unreachable size fails even for an empty batch
-        step = self.batch_size(x.shape[1], batch_size)
-        out = [predict_chern(x[start : start + step], self.base, self.rg, step)
-               for start in range(0, len(x), step)]
-        return np.concatenate(out) if out else np.zeros(0, np.float32)
+        return predict_bounded(lattices, self.base, self.rg, batch_size)
 
     def training_range(self) -> dict | None:
         """{channel: [low, high]} of the lattice averages the networks were trained on (the
@@ -94,8 +90,6 @@ class Bundle:
         N: no test accuracy recorded there, or one not above the stronger no-network baseline on
         the same test lattices (the 32x32 chain of the shipped bundle is below always answering
         0). None where the chain beat that baseline or the card names none."""
-        from .metrics import MAJORITY_CLASS, chain_key
-
         n = int(size)
         row = (self.card.get("accuracy") or {}).get(chain_key(n))
         if not row or row.get("measured_percent") is None:
@@ -115,8 +109,6 @@ class Bundle:
     def in_training_range(self, lattices) -> np.ndarray:
         """Per lattice, whether its averages (|Delta|: ``predict`` uses Delta -> -Delta, an exact
         symmetry) lie in ``training_range``; all True when the card records none."""
-        from .lattice import CHANNELS, as_lattice_batch
-
         means = as_lattice_batch(lattices).mean(axis=(1, 2))
         means[:, 2] = np.abs(means[:, 2])
         ok = np.ones(len(means), bool)
@@ -150,9 +142,9 @@ def _git_commit(cwd) -> tuple[str | None, bool | None]:
 
 
 def _network_info(model, file: str) -> dict:
-    info = {"file": file, "parameters": int(model.count_params())}
-    from .models import base_levels
+    from .nn.chain import base_levels  # lazy: TensorFlow only once networks run
 
+    info = {"file": file, "parameters": int(model.count_params())}
     if base_levels(model) > 1:  # a level-conditioned base network
         info["levels"] = base_levels(model)
     try:
@@ -175,7 +167,7 @@ def export_bundle(base, rg, out, *, metrics=None, config: Mapping | None = None,
     trained with. Written to a temporary directory and renamed, so ``out``
     is either the old bundle or the complete new one.
     """
-    from .models import load_model
+    from .nn.saving import load_model  # lazy: TensorFlow only once networks run
 
     base = load_model(base) if isinstance(base, (str, os.PathLike)) else base
     rg = load_model(rg) if isinstance(rg, (str, os.PathLike)) else rg
@@ -255,7 +247,7 @@ def load_bundle(path=None) -> Bundle:
     card = read_card(path)
     key = (str(path.resolve()), (path / CARD_FILE).stat().st_mtime_ns)
     if key not in _CACHE:
-        from .models import load_model
+        from .nn.saving import load_model  # lazy: a cached bundle and read_card need no TensorFlow
 
         try:
             base, rg = load_model(path / BASE_FILE), load_model(path / RG_FILE)
@@ -269,8 +261,7 @@ def load_bundle(path=None) -> Bundle:
 def _check_networks(path, base, rg, card: dict) -> None:
     """The two files are a base network (4x4 lattices in) and an RG network (any 2N x 2N
     lattice in, N x N out), with the levels the card records: not swapped, not foreign."""
-    from .lattice import BASE_SIZE, CHANNELS
-    from .models import base_levels
+    from .nn.chain import base_levels  # lazy: TensorFlow only once networks run
 
     shape, lattice = tuple(base.inputs[0].shape[1:]), (BASE_SIZE, BASE_SIZE, len(CHANNELS))
     if shape != lattice:

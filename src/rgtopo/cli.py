@@ -240,7 +240,7 @@ def _cmd_evaluate(a):
 def _cmd_timing(a):
     from . import io
     from .timing import measure_timing
-    from .models import load_model
+    from .nn.saving import load_model
 
     from .params import TimingParams
 

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from . import io
-from .lattice import BASE_SIZE, average_pool
+from .lattice import BASE_SIZE, average_pool, rg_steps
 from .metrics import Tally, chain_key, clean_formula
-from .models import load_model, predict_chern, rg_steps
+from .nn import chain
+from .nn.saving import load_model
 from .shards import read_shard
 
 # Headline numbers of Phys. Rev. B 105, 205139 (percent), for comparison only.
@@ -71,7 +72,7 @@ def tally(base, shards: Sequence, rg=None, *, pooling: bool = False,
         if pooling:
             for _ in range(rg_steps(x.shape[1])):
                 x = average_pool(x).astype(np.float32)
-        pred = predict_chern(x, base, None if pooling else rg, batch_size)
+        pred = chain.predict(x, base, None if pooling else rg, batch_size)
         counts.add(np.rint(pred), labels, clean, gap)
     return counts
 

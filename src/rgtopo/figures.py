@@ -86,7 +86,7 @@ def fig1b(timing: pd.DataFrame, stem) -> pd.DataFrame:
 # ----------------------------------------------------------------------- Fig. 2
 def fig2(reference_files: Sequence, base_model, grid: int, delta0: float, threads: int, stem):
     """Clean phase diagram (a) and, per realization, Bott (b, d, f) against network (c, e, g)."""
-    from .models import load_model
+    from .nn.saving import load_model  # lazy: TensorFlow only for the figures of networks
 
     base = load_model(base_model)
     tables = []
@@ -379,7 +379,7 @@ def fig4(train_shards: Sequence, alpha: float, bins: int, stem) -> pd.DataFrame:
 # ----------------------------------------------------------------------- Fig. 7
 def fig7(rg_model, grid: int, steps: int, delta0: float, lattice_size: int, stem) -> pd.DataFrame:
     """Fig. 7: the clean grid and its images after 1, 2, 3 RG applications."""
-    from .models import load_model
+    from .nn.saving import load_model  # lazy: TensorFlow only for the figures of networks
     from .rg_analysis import landing_phases, points_mapping
 
     table = landing_phases(points_mapping(load_model(rg_model), grid, steps, delta0, lattice_size))
@@ -408,7 +408,7 @@ def fig8(rg_model, size, site, mu0, t_minus0, delta0, strengths, stem) -> pd.Dat
     from leaving a clean lattice unchanged); impurity rows show RG(impure) minus
     RG(clean), the part due to the impurity alone. Both are in the CSV.
     """
-    from .models import load_model
+    from .nn.saving import load_model  # lazy: TensorFlow only for the figures of networks
     from .rg_analysis import impurity_response
 
     table = impurity_response(load_model(rg_model), size, site, mu0, t_minus0, delta0, strengths)

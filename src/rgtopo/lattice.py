@@ -19,7 +19,7 @@ import math
 import numba
 import numpy as np
 
-from .errors import LatticeError
+from .errors import LatticeError, SpecError
 
 CHANNELS = ("mu", "t_minus", "Delta")
 T_PLUS = 1.0
@@ -68,6 +68,13 @@ def rg_steps(size: int) -> int:
         )
     return int(k)
 
+
+
+def level_code(levels: int, level: int, count: int) -> np.ndarray:
+    """``count`` one-hot rows (float32) saying a lattice was coarse-grained ``level`` times."""
+    if not 0 <= level < levels:
+        raise SpecError(f"level {level} outside the base network's levels 0..{levels - 1}")
+    return np.tile(np.eye(levels, dtype=np.float32)[level], (int(count), 1))
 
 def clean_lattice(n: int, mu: float, t_minus: float, delta: float) -> np.ndarray:
     """A disorder-free N x N lattice with the given uniform parameters."""

@@ -13,7 +13,7 @@ workflow/schemas/config.schema.yaml, config/README.md) and add one line
 ``name: type`` to the stage's class below. ``from_config`` takes the whole
 config section, so nothing else changes; a section key without a field is
 rejected, so no key is silently ignored. Field types: int, float, bool, str,
-a Literal of choices, a tuple (``tuple[float, float]``, ``tuple[int, ...]``) or
+a Literal of choices, an optional one (``float | None``), a tuple (``tuple[float, float]``, ``tuple[int, ...]``) or
 another of these classes (a nested mapping).
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, get_args, get_origin, get_type_hints
 
@@ -34,6 +35,10 @@ def _type_name(hint) -> str:
 def _check(where: str, hint, value):
     """value if it has the type ``hint`` (lists become tuples, mappings nested Params)."""
     origin, args = get_origin(hint), get_args(hint)
+    if origin is types.UnionType and type(None) in args:  # an optional value: ``float | None``
+        if value is None:
+            return None
+        return _check(where, next(a for a in args if a is not type(None)), value)
     if origin is Literal:
         if value in args and type(value) is type(args[args.index(value)]):
             return value
@@ -107,6 +112,23 @@ class Params:
         return json.dumps(self.as_dict(), sort_keys=True)
 
 
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NetworkParams(Params):
+    """Base of the networks' parameter classes (``rgtopo.nn``): the keys of a config section that
+    shape one network; the section's other keys (its training's) belong to a stage class here."""
+
+    @classmethod
+    def from_section(cls, section: Mapping, where: str | None = None):
+        """The parameters among a config section's keys (or a stage's ``as_dict()``)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls.from_dict({k: v for k, v in section.items() if k in names}, where)
+
+    @classmethod
+    def from_config(cls, config: Mapping, **extra):
+        """The parameters in the config's own section (``WHERE``), with ``extra`` keys set."""
+        return cls.from_section({**_section(config, cls.WHERE), **extra})
+
 FIXED_DISORDER = (1.0, 1.0)  # a dataset's disorder_scale when it names none: the paper's widths
 
 
@@ -177,7 +199,7 @@ class Optimizer(Params):
     seed: int
 
     def compile_args(self) -> dict:
-        """The optimizer keyword arguments of ``models.compile_model``."""
+        """The optimizer keyword arguments of ``training.compile_model``."""
         return dict(learning_rate=float(self.learning_rate), momentum=float(self.momentum),
                     nesterov=self.nesterov, optimizer=self.optimizer)
 

@@ -55,11 +55,11 @@ def compare_on_realization(ref: Mapping, base, grid: int, delta0: float,
     """Fig. 2's points: reference label, Bott index, base network and clean formula per point."""
     from .bott import chern_numbers
     from .metrics import clean_formula
-    from .models import predict_chern
+    from .nn.chain import predict  # lazy: TensorFlow only for this figure
 
     lat, points = realization_grid(ref, grid, delta0)
     points["bott"] = chern_numbers(lat, threads=threads).chern
-    points["network"] = np.rint(predict_chern(lat, base)).astype(int)
+    points["network"] = np.rint(predict(lat, base)).astype(int)
     points["clean_formula"] = clean_formula(lat)
     points["disorder_decided"] = points["bott"] != points["clean_formula"]
     return points

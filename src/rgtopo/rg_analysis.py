@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .lattice import clean_lattice
-from .models import apply_rg
+from .nn.chain import apply_rg
 from .phase_diagram import clean_chern_number
 
 

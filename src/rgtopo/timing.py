@@ -19,7 +19,7 @@ from .reference import REFERENCE_DELTA
 def measure_timing(base, rg, bott_sizes: Sequence[int], network_sizes: Sequence[int], *,
                    min_seconds: float, network_batch: int, seed: int, threads: int) -> pd.DataFrame:
     """Seconds per lattice of the Bott labeler and of the compound network, same machine."""
-    from .models import predict_chern
+    from .nn.chain import predict  # lazy: figures import fit_power_law without TensorFlow
 
     rng = np.random.default_rng(seed)
 
@@ -45,7 +45,7 @@ def measure_timing(base, rg, bott_sizes: Sequence[int], network_sizes: Sequence[
         rows.append({"method": "bott", "size": n, "seconds_per_lattice": t})
     for n in network_sizes:
         batch = lattices(n, max(1, min(network_batch, network_batch * 256 // n**2)))
-        t = per_lattice(lambda b: predict_chern(b, base, rg, batch_size=len(b)), batch)
+        t = per_lattice(lambda b: predict(b, base, rg, batch_size=len(b)), batch)
         rows.append({"method": "network", "size": n, "seconds_per_lattice": t})
     return pd.DataFrame(rows)
 

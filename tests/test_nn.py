@@ -1,4 +1,4 @@
-"""Network shapes, periodic padding, translation equivariance, saving and bad inputs."""
+"""Network shapes, the architecture registry, periodic padding, translation equivariance, saving and bad inputs."""
 
 import os
 
@@ -12,7 +12,9 @@ import yaml  # noqa: E402
 import rgtopo  # noqa: E402
 from conftest import REPO  # noqa: E402
 from rgtopo.errors import LatticeError, ModelError, SpecError  # noqa: E402
-from rgtopo.models import (  # noqa: E402
+from rgtopo import predict_chern  # noqa: E402
+from rgtopo.lattice import level_code, rg_steps  # noqa: E402
+from rgtopo.nn import (  # noqa: E402
     LOSSES,
     ConditionedShifts,
     DisorderFeatures,
@@ -30,11 +32,8 @@ from rgtopo.models import (  # noqa: E402
     compound_network,
     feature_scales,
     head_loss,
-    level_code,
     load_model,
-    predict_chern,
     rg_network,
-    rg_steps,
 )
 from rgtopo.params import LOSS_HEADS  # noqa: E402
 
@@ -265,7 +264,7 @@ def test_level_conditioned_base_reads_each_rg_step_at_its_own_level(rng, tmp_pat
                         scales=feature_scales(x4), levels=3)
     rg = rg_network(4, linear_path=True, disorder_factor=1.0)
     assert base_levels(base) == 3 and [base_level(base, k) for k in range(5)] == [0, 1, 2, 2, 2]
-    assert base_levels(rgtopo.models.base_network(4)) == 1
+    assert base_levels(rgtopo.nn.base_network(4)) == 1
     np.testing.assert_array_equal(level_code(3, 1, 2), [[0, 1, 0], [0, 1, 0]])
     with pytest.raises(SpecError, match="level 3 outside"):
         level_code(3, 3, 1)
@@ -316,3 +315,32 @@ def test_canonical_base_network_is_exactly_symmetric(rng, tmp_path, architecture
     plain = base_network(8, architecture=architecture, loss=loss, scales=scales)
     assert not np.allclose(chern_value(plain.predict(symmetries.transpose(x), verbose=0)),
                            chern_value(plain.predict(x, verbose=0)), atol=1e-5)
+
+
+def test_schema_architectures_are_the_registry():
+    """The config schema offers exactly the base architectures the registry builds."""
+    from rgtopo.nn.registry import BASE_NETWORKS
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    offered = schema["properties"]["base_network"]["properties"]["architecture"]["enum"]
+    assert sorted(offered) == sorted(BASE_NETWORKS)
+
+
+def test_conv_network_honours_blocks_and_rejects_the_spectral_keys():
+    """blocks sets the convolutional network's depth (the paper's 4: nine convolutions); shifts
+    and levels, which it cannot use, are SpecErrors instead of being ignored."""
+    convs = lambda net: [l.name for l in net.layers if l.name.startswith("conv")]  # noqa: E731
+    assert convs(base_network(4)) == [f"conv{i}" for i in range(1, 10)]
+    assert convs(base_network(4, blocks=2)) == [f"conv{i}" for i in range(1, 6)]
+    with pytest.raises(SpecError, match="base_network.shifts: the 'conv' base network has no"):
+        base_network(4, shifts=4)
+
+
+def test_paper_config_builds_the_paper_network():
+    """config/paper.yaml's section builds the convolutional network of Appendix A unchanged."""
+    from rgtopo.config import load_config
+    from rgtopo.nn.registry import build_base
+
+    section = load_config(REPO / "config/paper.yaml", REPO)["base_network"]
+    net = build_base(section["architecture"], section)
+    assert net.count_params() == 4728065 and net.output_shape == (None, 1)
