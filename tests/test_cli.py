@@ -289,3 +289,15 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
                        shell=True, capture_output=True, text=True, env=ENV, timeout=300)
     assert p.stdout == "index,chern,gap,bott_deviation\n"
     assert p.stderr == ""
+
+
+def test_help_lists_only_the_user_commands_and_the_steps_have_their_own():
+    """``rgtopo`` offers the user's commands; the workflow's steps are ``python -m rgtopo.steps``."""
+    code, out, _ = rgtopo_cli("--help")
+    assert code == 0
+    assert "{chern,predict,export-bundle}" in out and "train-base" not in out
+    code, _, err = rgtopo_cli("train-base", "--help")
+    assert code == 2 and "invalid choice: 'train-base'" in err
+    p = subprocess.run([sys.executable, "-m", "rgtopo.steps", "--help"], capture_output=True,
+                       text=True, env=ENV, timeout=300)
+    assert p.returncode == 0 and "train-base" in p.stdout and "chern," not in p.stdout

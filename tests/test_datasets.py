@@ -38,7 +38,7 @@ def test_labels_are_the_chern_numbers_of_the_stored_values(tmp_path):
 def test_command_line_samples_labels_and_reports_errors(tmp_path):
     import json
 
-    run = [sys.executable, "-m", "rgtopo"]
+    run = [sys.executable, "-m", "rgtopo.steps"]
     spec = json.dumps(physics_spec(size=4))
     args = ["sample", "--spec", spec, "--shard", "1", "--shard-size", "20"]
     subprocess.run([*run, *args, "--out", str(tmp_path / "s.h5")], check=True)

@@ -67,7 +67,7 @@ def test_a_bad_inputs_list_is_one_clear_error(name, args, message):
 
 
 def test_the_command_line_checks_parameters_and_inputs_before_drawing(tmp_path, capsys):
-    from rgtopo.cli import main
+    from rgtopo.steps import main
 
     out = str(tmp_path / "fig5")
     assert main(["figure", "fig5", "--params", "{}", "--inputs", "history=h.csv",

@@ -14,7 +14,7 @@ import yaml  # noqa: E402
 
 from conftest import REPO  # noqa: E402
 from rgtopo import provenance  # noqa: E402
-from rgtopo.cli import main  # noqa: E402
+from rgtopo.steps import main  # noqa: E402
 
 KEYS = {"rgtopo", "git_commit", "git_dirty", "python", "packages", "tensorflow_devices",
         "tensorflow_devices_source", "hostname", "platform", "date", "config_files", "config"}

@@ -1,11 +1,7 @@
-"""Command line: ``rgtopo chern`` / ``rgtopo predict`` for a user's own lattice files,
-``rgtopo export-bundle``, and one subcommand per workflow step.
+"""The user's command line: ``rgtopo chern`` / ``rgtopo predict`` for one's own lattice files
+and ``rgtopo export-bundle``. (The workflow's own steps are ``python -m rgtopo.steps``.)
 
-Workflow subcommands take explicit paths and a JSON of their parameters (the
-training stages' and the sampler's are ``rgtopo.params`` classes, which the
-rules build from the config and these commands check), so the package never
-reads the Snakemake config itself. Known errors end with one line on stderr
-and exit 2.
+Known errors end with one line on stderr and exit 2.
 """
 
 from __future__ import annotations
@@ -18,22 +14,23 @@ import time
 from pathlib import Path
 
 import numpy as np
+import yaml
+
+from . import __version__
+from .bott import chern_numbers
+from .bundle import export_bundle, load_bundle, read_card
+from .errors import KNOWN_ERRORS, LatticeError, SpecError
+from .lattice import rg_steps
+from .lattice_io import LatticeFile, check_output, write_table
 
 
-def _log(msg: str) -> None:
+def log(msg: str) -> None:
+    """One time-stamped progress line on stderr."""
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-class _Params(dict):
-    """A JSON object of stage parameters whose missing keys are one clear SpecError."""
-
-    def __missing__(self, key):
-        from .errors import SpecError
-
-        raise SpecError(f"--params is missing '{key}'")
-
-
-def _json(text: str) -> dict:
+def json_object(text: str) -> dict:
+    """An argparse type: a JSON object."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -41,10 +38,6 @@ def _json(text: str) -> dict:
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError("expected a JSON object")
     return value
-
-
-def _params(text: str) -> dict:
-    return _Params(_json(text))
 
 
 class _Progress:
@@ -58,7 +51,7 @@ class _Progress:
         now = time.perf_counter()
         if now - self.last >= self.every and done < self.total:
             self.last = now
-            _log(f"{self.verb} {done}/{self.total} lattices ({done / (now - self.t0):.3g}/s)")
+            log(f"{self.verb} {done}/{self.total} lattices ({done / (now - self.t0):.3g}/s)")
 
 
 def _import_tensorflow_quietly() -> None:
@@ -69,24 +62,18 @@ def _import_tensorflow_quietly() -> None:
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), 2)
-            import keras  # noqa: F401
+            import keras  # noqa: F401  (lazy: the reason for this function)
     finally:
         os.dup2(saved, 2)
         os.close(saved)
 
 
 def _provenance(a, **extra) -> dict:
-    from . import __version__
-
     return {"input": str(Path(a.inp).resolve()), "key": a.key or "", "command": a.command,
             "rgtopo_version": __version__, **extra}
 
 
 def _cmd_chern(a):
-    from .bott import chern_numbers
-    from .errors import SpecError
-    from .lattice_io import LatticeFile, check_output, write_table
-
     if a.threads is not None and a.threads < 1:
         raise SpecError(f"--threads must be >= 1, got {a.threads}")
     check_output(a.out, a.inp)
@@ -106,13 +93,7 @@ def _cmd_chern(a):
 
 
 def _cmd_predict(a):
-    from .errors import LatticeError
-    from .lattice import rg_steps
-    from .lattice_io import LatticeFile, check_output, write_table
-
     if a.batch_size < 1:
-        from .errors import SpecError
-
         raise SpecError(f"--batch-size must be >= 1, got {a.batch_size}")
     check_output(a.out, a.inp)
     with LatticeFile(a.inp, a.key) as src:
@@ -121,8 +102,6 @@ def _cmd_predict(a):
             rg_steps(src.size)
         except LatticeError as exc:
             raise LatticeError(f"{src.path}: {exc}") from None
-        from .bundle import load_bundle, read_card
-
         if a.model is not None:
             read_card(a.model)
         _import_tensorflow_quietly()
@@ -134,12 +113,12 @@ def _cmd_predict(a):
             in_range[start : start + len(part)] = bundle.in_training_range(part)
             progress(start + len(part))
     if not in_range.all():
-        _log(f"warning: {np.count_nonzero(~in_range)} of {total} lattices have averages outside "
+        log(f"warning: {np.count_nonzero(~in_range)} of {total} lattices have averages outside "
              f"the networks' training range ({bundle.training_range_text()}); their predictions "
              "are extrapolations (column in_training_range = 0)")
     caveat = bundle.accuracy_caveat(src.size)
     if caveat is not None:
-        _log(f"warning: {caveat}")
+        log(f"warning: {caveat}")
     chern = np.rint(raw).astype(np.int64)
     write_table(a.out, {"index": np.arange(total), "chern": chern, "raw": raw,
                         "distance_to_integer": np.abs(raw - chern),
@@ -149,130 +128,15 @@ def _cmd_predict(a):
 
 
 def _cmd_export_bundle(a):
-    from .bundle import export_bundle
-    from .errors import SpecError
-
     _import_tensorflow_quietly()
     config = a.config_json
     if a.config is not None:
-        import yaml
-
         try:
             config = yaml.safe_load(Path(a.config).read_text())
         except (OSError, yaml.YAMLError) as exc:
             raise SpecError(f"{a.config}: not a readable YAML/JSON config ({exc})") from None
     out = export_bundle(a.base, a.rg, a.out, metrics=a.metrics, config=config)
-    _log(f"bundle -> {out}")
-
-
-def _cmd_sample(a):
-    from .datasets import sample_shard
-    from .params import DatasetSpec
-
-    sample_shard(DatasetSpec.from_dict(a.spec), a.shard, a.shard_size, a.out, count=a.count)
-    _log(f"sampled shard {a.shard} ({a.shard_size} lattices) -> {a.out}")
-
-
-def _cmd_label(a):
-    from .datasets import label_shard
-
-    t0 = time.perf_counter()
-    label_shard(a.inp, a.out, threads=a.threads, chunk=a.chunk, log=_log)
-    _log(f"labeled {a.inp} -> {a.out} in {time.perf_counter() - t0:.1f} s")
-
-
-def _training(a):
-    from . import training
-
-    training.configure(a.threads, a.params["seed"])
-    if a.require_gpu:
-        from .devices import require_gpu
-
-        require_gpu()
-    _log(f"TensorFlow devices: {training.device_summary()}; threads={a.threads}")
-    return training
-
-
-def _cmd_train_base(a):
-    from .params import BaseNetworkParams
-
-    params = BaseNetworkParams.from_dict(a.params)
-    _training(a).train_base(params, a.train, a.validation, model_out=a.model_out,
-                            history_out=a.history_out, state_dir=a.state_dir, log=_log)
-
-
-def _cmd_init_decimation(a):
-    from .params import DecimationParams
-    from .shards import by_size
-
-    params = DecimationParams.from_dict(a.params)
-    _training(a).init_decimation(params, a.train, by_size(a.check), model_out=a.model_out,
-                                 history_out=a.history_out, metrics_out=a.metrics_out,
-                                 state_dir=a.state_dir, log=_log)
-
-
-def _cmd_train_rg(a):
-    from .params import RGTrainingParams
-    from .shards import by_size
-
-    params = RGTrainingParams.from_dict(a.params)
-    _training(a).train_rg(params, a.base, a.init, a.train, by_size(a.validation),
-                          epochs_dir=a.epochs_dir, history_out=a.history_out,
-                          selected_out=a.selected_out, state_dir=a.state_dir, log=_log)
-
-
-def _cmd_evaluate(a):
-    from .evaluation import evaluate, write_metrics
-    from .params import EvaluationParams
-    from .shards import by_size
-
-    params = EvaluationParams.from_dict(a.params)
-    _training(a)
-    table = evaluate(a.base, by_size(a.tests), a.main_history, a.selected, a.uninitialized_history,
-                     main_epochs=a.main_epochs, uninitialized_epochs=a.uninitialized_epochs,
-                     eval_sizes=list(params.eval_sizes), select_size=params.select_size,
-                     min_gap=params.min_gap, train_size=params.train_size,
-                     batch_size=params.batch_size)
-    write_metrics(table, a.csv_out, a.json_out)
-    _log("\n" + table.to_string(index=False))
-
-
-def _cmd_timing(a):
-    from . import io
-    from .timing import measure_timing
-    from .nn.saving import load_model
-
-    from .params import TimingParams
-
-    p = TimingParams.from_dict(a.params)
-    _training(a)
-    table = measure_timing(load_model(a.base), load_model(a.rg), list(p.bott_sizes),
-                           list(p.network_sizes), min_seconds=p.min_seconds,
-                           network_batch=p.network_batch, seed=p.seed, threads=a.threads)
-    io.write_frame(a.out, table)
-    _log("\n" + table.to_string(index=False))
-
-
-def _cmd_figure(a):
-    from .figure_registry import FIGURES, check_params, parse_inputs
-
-    figure = FIGURES[a.name]
-    check_params(a.name, a.params)
-    inputs = parse_inputs(a.name, a.inputs)
-    if figure.tensorflow:
-        _training(a)
-    figure.draw(inputs, a.params, a.out, a.threads)
-    _log(f"{a.name} -> {a.out}.*")
-
-
-def _cmd_provenance(a):
-    from .provenance import collect, write
-
-    p = a.params
-    record = collect(p["config"], repo=a.repo, logs=a.logs, config_files=p["config_files"],
-                     snakemake_version=p.get("snakemake_version"))
-    write(record, a.json_out, a.html_out)
-    _log(f"provenance: commit {record['git_commit']}, devices {record['tensorflow_devices']}")
+    log(f"bundle -> {out}")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -305,74 +169,17 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--metrics", default=None, help="accuracy JSON (results/metrics/accuracy.json)")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--config", default=None, help="config file (YAML or JSON) the networks used")
-    g.add_argument("--config-json", type=_json, default=None, help="the same config as JSON text")
+    g.add_argument("--config-json", type=json_object, default=None, help="the same config as JSON text")
     s.add_argument("--out", required=True, help="bundle directory to write")
     s.set_defaults(func=_cmd_export_bundle)
 
-    s = sub.add_parser("sample", help="draw one unlabeled dataset shard")
-    s.add_argument("--spec", type=_json, required=True, help="dataset spec (JSON)")
-    s.add_argument("--shard", type=int, required=True)
-    s.add_argument("--shard-size", type=int, required=True)
-    s.add_argument("--count", type=int, default=None, help="total lattices in the dataset")
-    s.add_argument("--out", required=True)
-    s.set_defaults(func=_cmd_sample)
-
-    s = sub.add_parser("label", help="Bott-label one shard")
-    s.add_argument("--in", dest="inp", required=True)
-    s.add_argument("--out", required=True)
-    s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--chunk", type=int, default=None, help="lattices per progress line")
-    s.set_defaults(func=_cmd_label)
-
-    def stage(name, func, help_, **paths):
-        s = sub.add_parser(name, help=help_)
-        s.add_argument("--params", type=_params, required=True, help="stage parameters (JSON)")
-        s.add_argument("--threads", type=int, default=1)
-        s.add_argument("--require-gpu", action="store_true",
-                       help="stop at once (exit 2) if TensorFlow sees no GPU")
-        for flag, nargs in paths.items():
-            s.add_argument(f"--{flag.replace('_', '-')}", dest=flag, required=True,
-                           nargs=nargs or None)
-        s.set_defaults(func=func)
-        return s
-
-    stage("train-base", _cmd_train_base, "stage 1: train the 4x4 base network",
-          train="+", validation="+", model_out=0, history_out=0, state_dir=0)
-    stage("init-decimation", _cmd_init_decimation, "stage 2: RG network -> 2x2 average pooling",
-          train="+", check="+", model_out=0, history_out=0, metrics_out=0, state_dir=0)
-    s = stage("train-rg", _cmd_train_rg, "stage 3: RG network on 8x8 Chern labels",
-              base=0, train="+", validation="+", epochs_dir=0, history_out=0, selected_out=0, state_dir=0)
-    s.add_argument("--init", default=None, help="decimation-initialized RG (omit: random start)")
-    stage("evaluate", _cmd_evaluate, "accuracies of every network against the paper",
-          base=0, tests="+", selected=0, main_history=0, uninitialized_history=0, main_epochs=0,
-          uninitialized_epochs=0, csv_out=0, json_out=0)
-    stage("timing", _cmd_timing, "seconds per lattice: Bott labeler and compound network",
-          base=0, rg=0, out=0)
-    from .figure_registry import FIGURES
-
-    s = stage("figure", _cmd_figure, "draw one figure or table from result files", out=0)
-    s.add_argument("name", choices=list(FIGURES))
-    s.add_argument("--inputs", nargs="+", required=True, metavar="NAME=PATH",
-                   help="the figure's named inputs (NAME:LABEL=PATH for labelled ones), "
-                        "as declared in rgtopo.figure_registry")
-
-    s = sub.add_parser("provenance", help="record versions, git commit, device, host and config")
-    s.add_argument("--params", type=_json, required=True,
-                   help="{config, config_files, snakemake_version} (JSON)")
-    s.add_argument("--repo", required=True, help="the workflow's checkout (for its git commit)")
-    s.add_argument("--logs", nargs="*", default=[], help="job logs with 'TensorFlow devices:'")
-    s.add_argument("--json-out", required=True)
-    s.add_argument("--html-out", required=True)
-    s.set_defaults(func=_cmd_provenance, threads=1, blas_single=True)
     return p
 
 
-def main(argv=None) -> int:
-    parser = _build_parser()
+def run(parser: argparse.ArgumentParser, argv=None) -> int:
+    """Parse argv and run its command: a known error is one line on stderr and exit 2."""
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from .errors import KNOWN_ERRORS
-
     try:
         args.func(args)
     except KNOWN_ERRORS as exc:
@@ -386,3 +193,7 @@ def main(argv=None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     return 0
+
+
+def main(argv=None) -> int:
+    return run(_build_parser(), argv)

@@ -1,6 +1,6 @@
 """The paper's figures and table, each declared once: named inputs, parameters, drawing.
 
-``rgtopo figure NAME`` and the workflow's generic ``figure`` and ``table`` rules
+``python -m rgtopo.steps figure NAME`` and the workflow's generic ``figure`` and ``table`` rules
 are generated from ``FIGURES``, so adding a figure means one entry here plus its
 drawing function in ``figures``. An input's ``key`` is how the workflow finds
 its file(s) (resolved in ``workflow/rules/common.smk``, ``FIGURE_INPUTS``; the
@@ -155,7 +155,7 @@ def input_args(name: str, files: Mapping[str, object]) -> list[str]:
 
 
 def parse_inputs(name: str, args: Iterable[str]) -> dict:
-    """The named inputs of ``rgtopo figure NAME --inputs ...``, each in its declared form."""
+    """The named inputs of ``python -m rgtopo.steps figure NAME --inputs ...``, each in its declared form."""
     declared = FIGURES[name].inputs
     found: dict = {}
     for arg in args:

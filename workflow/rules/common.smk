@@ -29,6 +29,8 @@ def _uses_conda():
 
 # The package's command line: the env's python under --sdm conda, else this interpreter.
 RGTOPO = "python -m rgtopo" if _uses_conda() else f"{sys.executable} -m rgtopo"
+# The workflow's internal steps (rgtopo.steps), apart from the user's command line.
+STEPS = f"{RGTOPO}.steps"
 DATASETS = config["datasets"]
 RUNS = config["rg_training"]["runs"]
 DECIMATION_PADDINGS = sorted(
@@ -319,7 +321,7 @@ def figure_caption(wc):
 
 
 FIGURE_SHELL = (
-    "{params.rgtopo} figure {wildcards.figure} --params {params.params:q}"
+    "{params.steps} figure {wildcards.figure} --params {params.params:q}"
     " --threads {threads} --inputs {params.inputs:q} --out {params.stem} 2> {log}"
 )
 

@@ -21,9 +21,9 @@ rule sample_shard:
         spec=lambda wc: dataset_spec(wc.dataset).to_json(),
         shard_size=config["shard_size"],
         total=lambda wc: DATASETS[wc.dataset]["count"],
-        rgtopo=RGTOPO,
+        steps=STEPS,
     shell:
-        "{params.rgtopo} sample --spec {params.spec:q} --shard {wildcards.shard}"
+        "{params.steps} sample --spec {params.spec:q} --shard {wildcards.shard}"
         " --shard-size {params.shard_size} --count {params.total} --out {output} 2> {log}"
 
 
@@ -44,9 +44,9 @@ rule label_shard:
         runtime=config["resources"]["label_runtime_min"],
     params:
         chunk=config["labeling"]["progress_every"],
-        rgtopo=RGTOPO,
+        steps=STEPS,
     shell:
-        "{params.rgtopo} label --in {input} --out {output} --threads {threads}"
+        "{params.steps} label --in {input} --out {output} --threads {threads}"
         " --chunk {params.chunk} 2> {log}"
 
 

@@ -26,10 +26,10 @@ rule evaluate:
         params=EvaluationParams.from_config(
             config, train_size=DATASETS["train_8"]["size"]
         ).to_json(),
-        rgtopo=RGTOPO,
+        steps=STEPS,
         require_gpu=REQUIRE_GPU,
     shell:
-        "{params.rgtopo} evaluate --params {params.params:q} --threads {threads} {params.require_gpu}"
+        "{params.steps} evaluate --params {params.params:q} --threads {threads} {params.require_gpu}"
         " --base {input.base} --tests {input.tests} --selected {input.selected}"
         " --main-history {input.main_history}"
         " --uninitialized-history {input.uninitialized_history}"
@@ -53,10 +53,10 @@ rule measure_timing:
         **TRAIN_RESOURCES,
     params:
         params=TimingParams.from_config(config).to_json(),
-        rgtopo=RGTOPO,
+        steps=STEPS,
         require_gpu=REQUIRE_GPU,
     shell:
-        "{params.rgtopo} timing --params {params.params:q} --threads {threads} {params.require_gpu}"
+        "{params.steps} timing --params {params.params:q} --threads {threads} {params.require_gpu}"
         " --base {input.base} --rg {input.rg} --out {output} 2> {log}"
 
 

@@ -31,7 +31,7 @@ rule figure:
         params=figure_params,
         caption=figure_caption,
         stem=lambda wc, output: Path(output[0]).with_suffix(""),
-        rgtopo=RGTOPO,
+        steps=STEPS,
     shell:
         FIGURE_SHELL
 
@@ -65,7 +65,7 @@ rule table:
         params=figure_params,
         caption=figure_caption,
         stem=lambda wc, output: Path(output[0]).with_suffix(""),
-        rgtopo=RGTOPO,
+        steps=STEPS,
     shell:
         FIGURE_SHELL
 

@@ -35,7 +35,7 @@ rule provenance:
         ),
         repo=workflow.basedir,
         logs=job_logs(),
-        rgtopo=RGTOPO,
+        steps=STEPS,
     shell:
-        "{params.rgtopo} provenance --params {params.params:q} --repo {params.repo:q}"
+        "{params.steps} provenance --params {params.params:q} --repo {params.repo:q}"
         " --logs {params.logs} --json-out {output.json} --html-out {output.html} 2> {log}"

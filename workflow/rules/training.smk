@@ -25,10 +25,10 @@ rule train_base:
     params:
         params=BaseNetworkParams.from_config(config).to_json(),
         state="results/training/base_network/state",
-        rgtopo=RGTOPO,
+        steps=STEPS,
         require_gpu=REQUIRE_GPU,
     shell:
-        "{params.rgtopo} train-base --params {params.params:q} --threads {threads}"
+        "{params.steps} train-base --params {params.params:q} --threads {threads}"
         " {params.require_gpu}"
         " --train {input.train} --validation {input.validation} --model-out {output.model}"
         " --history-out {output.history} --state-dir {params.state} 2> {log}"
@@ -58,10 +58,10 @@ rule init_decimation:
             config, padding=wc.padding
         ).to_json(),
         state="results/training/decimation_{padding}/state",
-        rgtopo=RGTOPO,
+        steps=STEPS,
         require_gpu=REQUIRE_GPU,
     shell:
-        "{params.rgtopo} init-decimation --params {params.params:q} --threads {threads}"
+        "{params.steps} init-decimation --params {params.params:q} --threads {threads}"
         " {params.require_gpu}"
         " --train {input.train} --check {input.check} --model-out {output.model}"
         " --history-out {output.history}"
@@ -93,10 +93,10 @@ rule train_rg:
         params=lambda wc: RGTrainingParams.from_config(config, run=wc.run).to_json(),
         init=lambda wc, input: f"--init {input.init}" if input.init else "",
         state="results/rg/{run}/state",
-        rgtopo=RGTOPO,
+        steps=STEPS,
         require_gpu=REQUIRE_GPU,
     shell:
-        "{params.rgtopo} train-rg --params {params.params:q} --threads {threads}"
+        "{params.steps} train-rg --params {params.params:q} --threads {threads}"
         " {params.require_gpu}"
         " --base {input.base} {params.init} --train {input.train}"
         " --validation {input.validation}"

@@ -1,0 +1,195 @@
+"""The workflow's steps: ``python -m rgtopo.steps STEP ...``, one per Snakemake rule.
+
+Separate from the user's ``rgtopo`` command line. Steps take explicit paths and a JSON of
+their parameters (the training stages' and the sampler's are ``rgtopo.params`` classes,
+which the rules build from the config and these steps check), so the package never reads
+the Snakemake config itself. Known errors end with one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from . import io
+from .cli import json_object, log, run
+from .datasets import label_shard, sample_shard
+from .devices import require_gpu
+from .errors import SpecError
+from .figure_registry import FIGURES, check_params, parse_inputs
+from .params import (
+    BaseNetworkParams,
+    DatasetSpec,
+    DecimationParams,
+    EvaluationParams,
+    RGTrainingParams,
+    TimingParams,
+)
+from .provenance import collect, write
+from .shards import by_size
+from .timing import measure_timing
+
+
+class _Params(dict):
+    """A JSON object of stage parameters whose missing keys are one clear SpecError."""
+
+    def __missing__(self, key):
+        raise SpecError(f"--params is missing '{key}'")
+
+
+def _params(text: str) -> dict:
+    return _Params(json_object(text))
+
+
+def _cmd_sample(a):
+    sample_shard(DatasetSpec.from_dict(a.spec), a.shard, a.shard_size, a.out, count=a.count)
+    log(f"sampled shard {a.shard} ({a.shard_size} lattices) -> {a.out}")
+
+
+def _cmd_label(a):
+    t0 = time.perf_counter()
+    label_shard(a.inp, a.out, threads=a.threads, chunk=a.chunk, log=log)
+    log(f"labeled {a.inp} -> {a.out} in {time.perf_counter() - t0:.1f} s")
+
+
+def _training(a):
+    from . import training  # lazy: TensorFlow only for the steps that run networks
+
+    training.configure(a.threads, a.params["seed"])
+    if a.require_gpu:
+        require_gpu()
+    log(f"TensorFlow devices: {training.device_summary()}; threads={a.threads}")
+    return training
+
+
+def _cmd_train_base(a):
+    params = BaseNetworkParams.from_dict(a.params)
+    _training(a).train_base(params, a.train, a.validation, model_out=a.model_out,
+                            history_out=a.history_out, state_dir=a.state_dir, log=log)
+
+
+def _cmd_init_decimation(a):
+    params = DecimationParams.from_dict(a.params)
+    _training(a).init_decimation(params, a.train, by_size(a.check), model_out=a.model_out,
+                                 history_out=a.history_out, metrics_out=a.metrics_out,
+                                 state_dir=a.state_dir, log=log)
+
+
+def _cmd_train_rg(a):
+    params = RGTrainingParams.from_dict(a.params)
+    _training(a).train_rg(params, a.base, a.init, a.train, by_size(a.validation),
+                          epochs_dir=a.epochs_dir, history_out=a.history_out,
+                          selected_out=a.selected_out, state_dir=a.state_dir, log=log)
+
+
+def _cmd_evaluate(a):
+    params = EvaluationParams.from_dict(a.params)
+    _training(a)
+    from .evaluation import evaluate, write_metrics  # lazy: imports TensorFlow
+
+    table = evaluate(a.base, by_size(a.tests), a.main_history, a.selected, a.uninitialized_history,
+                     main_epochs=a.main_epochs, uninitialized_epochs=a.uninitialized_epochs,
+                     eval_sizes=list(params.eval_sizes), select_size=params.select_size,
+                     min_gap=params.min_gap, train_size=params.train_size,
+                     batch_size=params.batch_size)
+    write_metrics(table, a.csv_out, a.json_out)
+    log("\n" + table.to_string(index=False))
+
+
+def _cmd_timing(a):
+    p = TimingParams.from_dict(a.params)
+    _training(a)
+    from .nn.saving import load_model  # lazy: imports TensorFlow
+
+    table = measure_timing(load_model(a.base), load_model(a.rg), list(p.bott_sizes),
+                           list(p.network_sizes), min_seconds=p.min_seconds,
+                           network_batch=p.network_batch, seed=p.seed, threads=a.threads)
+    io.write_frame(a.out, table)
+    log("\n" + table.to_string(index=False))
+
+
+def _cmd_figure(a):
+    figure = FIGURES[a.name]
+    check_params(a.name, a.params)
+    inputs = parse_inputs(a.name, a.inputs)
+    if figure.tensorflow:
+        _training(a)
+    figure.draw(inputs, a.params, a.out, a.threads)
+    log(f"{a.name} -> {a.out}.*")
+
+
+def _cmd_provenance(a):
+    p = a.params
+    record = collect(p["config"], repo=a.repo, logs=a.logs, config_files=p["config_files"],
+                     snakemake_version=p.get("snakemake_version"))
+    write(record, a.json_out, a.html_out)
+    log(f"provenance: commit {record['git_commit']}, devices {record['tensorflow_devices']}")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m rgtopo.steps", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sample", help="draw one unlabeled dataset shard")
+    s.add_argument("--spec", type=json_object, required=True, help="dataset spec (JSON)")
+    s.add_argument("--shard", type=int, required=True)
+    s.add_argument("--shard-size", type=int, required=True)
+    s.add_argument("--count", type=int, default=None, help="total lattices in the dataset")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=_cmd_sample)
+
+    s = sub.add_parser("label", help="Bott-label one shard")
+    s.add_argument("--in", dest="inp", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--chunk", type=int, default=None, help="lattices per progress line")
+    s.set_defaults(func=_cmd_label)
+
+    def stage(name, func, help_, **paths):
+        s = sub.add_parser(name, help=help_)
+        s.add_argument("--params", type=_params, required=True, help="stage parameters (JSON)")
+        s.add_argument("--threads", type=int, default=1)
+        s.add_argument("--require-gpu", action="store_true",
+                       help="stop at once (exit 2) if TensorFlow sees no GPU")
+        for flag, nargs in paths.items():
+            s.add_argument(f"--{flag.replace('_', '-')}", dest=flag, required=True,
+                           nargs=nargs or None)
+        s.set_defaults(func=func)
+        return s
+
+    stage("train-base", _cmd_train_base, "stage 1: train the 4x4 base network",
+          train="+", validation="+", model_out=0, history_out=0, state_dir=0)
+    stage("init-decimation", _cmd_init_decimation, "stage 2: RG network -> 2x2 average pooling",
+          train="+", check="+", model_out=0, history_out=0, metrics_out=0, state_dir=0)
+    s = stage("train-rg", _cmd_train_rg, "stage 3: RG network on 8x8 Chern labels",
+              base=0, train="+", validation="+", epochs_dir=0, history_out=0, selected_out=0, state_dir=0)
+    s.add_argument("--init", default=None, help="decimation-initialized RG (omit: random start)")
+    stage("evaluate", _cmd_evaluate, "accuracies of every network against the paper",
+          base=0, tests="+", selected=0, main_history=0, uninitialized_history=0, main_epochs=0,
+          uninitialized_epochs=0, csv_out=0, json_out=0)
+    stage("timing", _cmd_timing, "seconds per lattice: Bott labeler and compound network",
+          base=0, rg=0, out=0)
+    s = stage("figure", _cmd_figure, "draw one figure or table from result files", out=0)
+    s.add_argument("name", choices=list(FIGURES))
+    s.add_argument("--inputs", nargs="+", required=True, metavar="NAME=PATH",
+                   help="the figure's named inputs (NAME:LABEL=PATH for labelled ones), "
+                        "as declared in rgtopo.figure_registry")
+
+    s = sub.add_parser("provenance", help="record versions, git commit, device, host and config")
+    s.add_argument("--params", type=json_object, required=True,
+                   help="{config, config_files, snakemake_version} (JSON)")
+    s.add_argument("--repo", required=True, help="the workflow's checkout (for its git commit)")
+    s.add_argument("--logs", nargs="*", default=[], help="job logs with 'TensorFlow devices:'")
+    s.add_argument("--json-out", required=True)
+    s.add_argument("--html-out", required=True)
+    s.set_defaults(func=_cmd_provenance, threads=1, blas_single=True)
+    return p
+
+
+def main(argv=None) -> int:
+    return run(_build_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
