@@ -1,4 +1,4 @@
-"""Network shapes, the architecture registry, periodic padding, translation equivariance, saving and bad inputs."""
+"""Network shapes, the architecture registry, padding, equivariance, saving and bad inputs."""
 
 import os
 

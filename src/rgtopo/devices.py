@@ -39,7 +39,7 @@ def cuda_libraries(build_info) -> list[str]:
 
 def require_gpu() -> str:
     """Return the GPU names TensorFlow sees; raise DeviceError (one line) when it sees none."""
-    import tensorflow as tf
+    import tensorflow as tf  # lazy: the steps import this module without TensorFlow
 
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:

@@ -50,19 +50,19 @@ class Figure:
 
 
 def _csv(path):
-    import pandas as pd
+    import pandas as pd  # lazy: the Snakefile imports this module
 
     return pd.read_csv(path)
 
 
 def _figures():
-    from . import figures
+    from . import figures  # lazy: Matplotlib only when a figure is drawn
 
     return figures
 
 
 def _headline_table(i, p, stem, threads):
-    from .metrics import write_headline_table
+    from .metrics import write_headline_table  # lazy: Numba only when the table is drawn
 
     write_headline_table(_csv(i["metrics"]), stem, p["config_name"])
 

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from . import io  # noqa: E402
 from .metrics import CLEAN_FORMULA, MAJORITY_CLASS  # noqa: E402
@@ -274,8 +275,6 @@ def fig_training(histories: Mapping[str, pd.DataFrame], stem, select_size: int |
     A history with nothing to plot (a stage run for 0 epochs) is named in the title.
     Columns are taken as found, so a history of any stage plots.
     """
-    from matplotlib.ticker import MaxNLocator
-
     def numeric(hist, column):
         return pd.api.types.is_numeric_dtype(hist[column]) and hist[column].notna().any()
 
@@ -380,7 +379,7 @@ def fig4(train_shards: Sequence, alpha: float, bins: int, stem) -> pd.DataFrame:
 def fig7(rg_model, grid: int, steps: int, delta0: float, lattice_size: int, stem) -> pd.DataFrame:
     """Fig. 7: the clean grid and its images after 1, 2, 3 RG applications."""
     from .nn.saving import load_model  # lazy: TensorFlow only for the figures of networks
-    from .rg_analysis import landing_phases, points_mapping
+    from .rg_analysis import landing_phases, points_mapping  # lazy: imports TensorFlow
 
     table = landing_phases(points_mapping(load_model(rg_model), grid, steps, delta0, lattice_size))
     fig, axes = plt.subplots(1, steps + 1, figsize=(3.6 * (steps + 1), 3.8), sharey=True)
@@ -409,7 +408,7 @@ def fig8(rg_model, size, site, mu0, t_minus0, delta0, strengths, stem) -> pd.Dat
     RG(clean), the part due to the impurity alone. Both are in the CSV.
     """
     from .nn.saving import load_model  # lazy: TensorFlow only for the figures of networks
-    from .rg_analysis import impurity_response
+    from .rg_analysis import impurity_response  # lazy: imports TensorFlow
 
     table = impurity_response(load_model(rg_model), size, site, mu0, t_minus0, delta0, strengths)
     channels = ("mu", "t_minus", "Delta")

@@ -82,7 +82,7 @@ def write_frame(path, frame) -> None:
 @contextmanager
 def atomic_h5(path) -> Iterator:
     """An HDF5 file open for writing under a temporary name; renamed when the block succeeds."""
-    import h5py
+    import h5py  # lazy: HDF5 only for HDF5 outputs
 
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         yield f

@@ -101,7 +101,7 @@ class LatticeFile:
         self._all = lambda: read(1, shape)[0]
 
     def _open_h5(self, key):
-        import h5py
+        import h5py  # lazy: HDF5 only for HDF5 files
 
         f = h5py.File(self.path, "r", locking=False)
         self._close = f.close
@@ -231,7 +231,7 @@ def write_table(path, columns: Mapping[str, np.ndarray], attrs: Mapping | None =
             with open(tmp, "w", newline="") as f:
                 _write_csv(f, columns)
         else:
-            import h5py
+            import h5py  # lazy: HDF5 only for HDF5 files
 
             with h5py.File(tmp, "w") as f:
                 for name, values in columns.items():

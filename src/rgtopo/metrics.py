@@ -23,9 +23,11 @@ import html
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from . import io
 from .errors import RgtopoError
 from .lattice import BASE_SIZE
 from .phase_diagram import clean_chern_number
@@ -225,10 +227,6 @@ def write_headline_table(metrics, stem, config_name: str):
     """Table 1 from the metrics table (a DataFrame): ``<stem>.csv``, ``.md`` and ``.html``
 
     (the report shows HTML inline)."""
-    from pathlib import Path
-
-    from . import io
-
     stem = Path(stem)
     table = metrics[TABLE1_COLUMNS]
     io.write_frame(stem.with_suffix(".csv"), table)

@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from . import __version__
+
 UNKNOWN = "unknown"
 
 # Distributions that provide each package (TensorFlow ships under several names).
@@ -74,7 +76,7 @@ def training_devices(logs: Sequence) -> dict:
 
 def queried_device() -> str:
     """What TensorFlow sees in this process, for runs whose logs name no device."""
-    from .training import device_summary
+    from .training import device_summary  # lazy: imports TensorFlow
 
     return device_summary()
 
@@ -82,8 +84,6 @@ def queried_device() -> str:
 def collect(config: Mapping, *, repo, logs: Sequence = (), config_files: Sequence = (),
             snakemake_version: str | None = None) -> dict:
     """The provenance record of a run: JSON-able, config included as used."""
-    from . import __version__
-
     packages = {name: package_version(dists) for name, dists in PACKAGES.items()}
     if snakemake_version:
         packages["snakemake"] = snakemake_version

@@ -15,6 +15,9 @@ import numpy as np
 import pandas as pd
 import scipy.io
 
+from .bott import chern_numbers
+from .metrics import clean_formula
+
 # Delta of every reference lattice (and of the clean lattices of Figs. 2 and 7 by default).
 REFERENCE_DELTA = 0.15
 
@@ -53,8 +56,6 @@ def reference_lattices(path) -> tuple[np.ndarray, np.ndarray]:
 def compare_on_realization(ref: Mapping, base, grid: int, delta0: float,
                            threads: int) -> pd.DataFrame:
     """Fig. 2's points: reference label, Bott index, base network and clean formula per point."""
-    from .bott import chern_numbers
-    from .metrics import clean_formula
     from .nn.chain import predict  # lazy: TensorFlow only for this figure
 
     lat, points = realization_grid(ref, grid, delta0)

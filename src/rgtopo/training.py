@@ -30,6 +30,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from . import io
 from .batches import LatticeBatches
@@ -60,8 +61,6 @@ def configure(threads: int, seed: int, log: Callable[[str], None] | None = None)
     keeps them and says so through ``log`` (a warning without one) when the
     count asked for differs.
     """
-    import tensorflow as tf
-
     threads = max(int(threads), 1)
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -79,8 +78,6 @@ def configure(threads: int, seed: int, log: Callable[[str], None] | None = None)
 
 
 def device_summary() -> str:
-    import tensorflow as tf
-
     gpus = tf.config.list_physical_devices("GPU")
     return f"{len(gpus)} GPU(s): {[g.name for g in gpus]}" if gpus else "CPU only"
 
