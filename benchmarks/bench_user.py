@@ -5,7 +5,7 @@ process) at N = 16 ... 1024, from a .npy file to a CSV; "after start-up" subtrac
 one-lattice run of the same size (Python, TensorFlow and model loading).
 
 chern: labels per second of ``rgtopo.chern_numbers`` called from a plain Python
-session (a child process with every *_NUM_THREADS variable removed) against
+interpreter (a child process with every *_NUM_THREADS variable removed) against
 (b) the NumPy port of the authors' MATLAB code, (c) one numpy.linalg.eigh of the
 BdG matrix, (d) pybott (``pip install pybott``; not an rgtopo dependency) with its
 period set to N. The baselines run with BLAS limited to one thread (their best case on

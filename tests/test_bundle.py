@@ -153,8 +153,9 @@ def test_no_such_bundle_and_unreachable_size(exported, tmp_path, rng):
 
 def test_shipped_bundle_predicts_fresh_lattices():
     """The committed default bundle loads; at 4x4 it reads the disorder (beats the clean formula
-    by 3 points, README: 96.1 vs 89.7 %), and through the RG chain and its level-conditioned
-    base network at 8x8 it beats the clean formula too (README: 96.9 vs 94.6 %)."""
+    by 3 points; docs/results.md: 96.95 vs 89.71 % on fresh lattices), and through the RG chain
+    and its level-conditioned base network at 8x8 it beats the clean formula too (97.12 vs
+    94.55 %)."""
     from conftest import physics_spec
     from rgtopo import chern_numbers, load_bundle
     from rgtopo.metrics import clean_formula

@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 # TensorFlow 2.21's oneDNN CPU kernels crashed the process (segmentation fault) in Keras training
 # of the RG network on an AVX512-BF16 CPU once other models had run in the same process
-# (tests/test_nn.py); TensorFlow's own kernels do not. This must be set before
+# (tests/test_nn.py, 2026-12-02); TensorFlow's own kernels do not. This must be set before
 # TensorFlow is imported, so it is set here; a caller's own setting wins.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
