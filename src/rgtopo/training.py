@@ -1,17 +1,19 @@
 """The three training stages of Appendices A and B, resumable epoch by epoch.
 
-Every stage runs ``model.fit`` one epoch at a time and, after each epoch,
-atomically writes to its *state directory*: the whole model with optimizer
-state (``checkpoint.keras``), ``state.json`` (epoch, learning rate, plateau
-counters, the batch-shuffling generator's state) and the history CSV so far.
-Started again after a kill, a stage reloads that state and continues with the
-next epoch exactly as the uninterrupted run would have. The state directory is
-not a Snakemake output, so Snakemake does not delete it before a rerun.
+A stage is one or more ``Phase`` records (network, optimizer, loss, data, schedule, epochs),
+each run by ``fit_resumable``: ``model.fit`` one epoch at a time and, after each epoch, the
+whole model with its optimizer state (``checkpoint_<epoch>.keras``) and then the whole
+``TrainingState`` (epoch, optimizer steps, best validation loss, the schedule's state, the
+batch-shuffling generator's state, the history; ``state.json``) written atomically to the
+phase's *state directory*. The state file names its checkpoint, so a kill between the two
+writes resumes from the epoch the state records. Started again after a kill, a phase reloads
+both and continues with the next epoch exactly as the uninterrupted run would have. The state
+directory is not a Snakemake output, so Snakemake does not delete it before a rerun.
 
-Only an unfinished run with the same fingerprint is resumed: the fingerprint
-holds the stage's parameters and a digest of every input's contents (shard
-checksums, model file bytes), and a run that has finished is marked so, so
-changed data or a forced rerun trains again instead of returning the old model.
+Only an unfinished run with the same fingerprint is resumed: the fingerprint holds the
+phase's parameters and a digest of every input's contents (shard checksums, model file
+bytes); a stage marks its phases finished once its outputs are written, so changed data or a
+forced rerun trains again instead of returning the old model.
 
 Data stream from HDF5 shards batch by batch (``rgtopo.batches.LatticeBatches``,
 importable from here too), so paper-scale sets need not fit in memory; every
@@ -20,13 +22,16 @@ file is written through ``rgtopo.io``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 import keras
 import numpy as np
@@ -49,7 +54,7 @@ from .nn.heads import (
 from .nn.registry import architecture
 from .nn.rg import rg_network
 from .nn.saving import load_model
-from .params import BaseNetworkParams, DecimationParams, RGTrainingParams
+from .params import BaseNetworkParams, DecimationParams, Optimizer, RGTrainingParams
 from .shards import by_size, open_shard, shard_digest
 
 
@@ -86,10 +91,10 @@ OPTIMIZERS = ("sgd", "adam")
 
 
 def compile_model(model: keras.Model, learning_rate: float, momentum: float, nesterov: bool,
-                  *, chern: bool, optimizer: str = "sgd", loss: str = "abs_square") -> keras.Model:
-    """Compile with a training loss (``chern``: a Chern loss and the accuracy; else Eq. A2 on
-    the RG network's lattice) and the optimizer: 'sgd', with (Nesterov) momentum, is the
-    paper's; 'adam' (momentum and nesterov ignored), the default config's, converges in far
+                  *, loss: str | None, optimizer: str = "sgd") -> keras.Model:
+    """Compile with a training loss (a Chern loss of ``nn.heads.LOSSES`` and the accuracy; None:
+    Eq. A2 on the RG network's lattice) and the optimizer: 'sgd', with (Nesterov) momentum, is
+    the paper's; 'adam' (momentum and nesterov ignored), the default config's, converges in far
     fewer epochs on a CPU.
     """
     if optimizer == "sgd":
@@ -98,11 +103,12 @@ def compile_model(model: keras.Model, learning_rate: float, momentum: float, nes
         opt = keras.optimizers.Adam(learning_rate)
     else:
         raise SpecError(f"unknown optimizer {optimizer!r}; known: {', '.join(OPTIMIZERS)}")
-    check_known_loss(loss)
+    if loss is not None:
+        check_known_loss(loss)
     model.compile(
         optimizer=opt,
-        loss=LOSSES[loss] if chern else abs_square_loss,
-        metrics=[chern_accuracy] if chern else None,
+        loss=abs_square_loss if loss is None else LOSSES[loss],
+        metrics=None if loss is None else [chern_accuracy],
         jit_compile=False,
     )
     return model
@@ -118,61 +124,100 @@ def inputs_fingerprint(shards: Sequence = (), models: Sequence = ()) -> list[lis
             + [[str(p), io.file_digest(p)] for p in models])
 
 
-class PlateauSchedule:
-    """ReduceLROnPlateau with the paper's stop rule, as plain state that survives restarts.
+class _Schedule:
+    """What the schedules share: the fields named in ``STATE`` change as training runs and are
+    saved in the TrainingState, the others are settings."""
+
+    STATE: ClassVar[tuple[str, ...]] = ()
+
+    def state_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.STATE}
+
+    def load_state(self, state: Mapping) -> None:
+        """Set what ``state_dict`` saved; an empty mapping is the state before training."""
+        for f in dataclasses.fields(self):
+            if f.name in self.STATE:
+                setattr(self, f.name, state.get(f.name, f.default))
+
+    def callbacks(self, steps: int) -> list[keras.callbacks.Callback]:
+        """Keras callbacks for the next epoch of ``steps`` batches."""
+        return []
+
+
+@dataclasses.dataclass
+class ExponentialSchedule(_Schedule):
+    """The rate times ``factor`` after every epoch (1: constant, as in the paper)."""
+
+    factor: float = 1.0
+
+    def step(self, lr: float, improved: bool) -> tuple[float, bool]:
+        """The rate for the next epoch, and whether to end training (never)."""
+        return lr * self.factor, False
+
+
+@dataclasses.dataclass
+class PlateauSchedule(_Schedule):
+    """ReduceLROnPlateau with the paper's end rule.
 
     The learning rate drops by ``factor`` when the monitored loss has not
-    improved for ``patience`` epochs; training stops when the next rate would
+    improved for ``patience`` epochs; training ends when the next rate would
     fall below ``floor``.
     """
 
-    def __init__(self, patience: int, factor: float, floor: float):
-        self.patience, self.factor, self.floor = int(patience), float(factor), float(floor)
+    STATE: ClassVar[tuple[str, ...]] = ("wait",)
+    patience: int
+    factor: float
+    floor: float
+    wait: int = 0
 
-    def step(self, state: dict, loss: float, lr: float) -> tuple[float, bool, bool]:
-        """Update state; return (new learning rate, improved, stop)."""
-        improved = loss < state.get("best_loss", math.inf)
+    def step(self, lr: float, improved: bool) -> tuple[float, bool]:
         if improved:
-            state["best_loss"], state["wait"] = float(loss), 0
-            return lr, True, False
-        state["wait"] = state.get("wait", 0) + 1
-        if state["wait"] < self.patience:
-            return lr, False, False
-        state["wait"] = 0
+            self.wait = 0
+            return lr, False
+        self.wait += 1
+        if self.wait < self.patience:
+            return lr, False
+        self.wait = 0
         new_lr = lr * self.factor
         if new_lr < self.floor * (1 - 1e-9):
-            return lr, False, True
-        return new_lr, False, False
+            return lr, True
+        return new_lr, False
 
 
-class CosineSchedule:
-    """Cosine decay from the initial rate down to the rate ``floor`` over ``epochs``.
+@dataclasses.dataclass
+class CosineSchedule(_Schedule):
+    """Cosine decay from ``learning_rate`` down to ``floor`` over ``epochs``.
 
-    The rate falls batch by batch (``batch_callback``), so it reaches the floor by
-    the end of the last epoch instead of staying a whole epoch above it; ``step`` sets the rate
-    at each epoch's start and keeps the best validation loss like
-    PlateauSchedule, so the best model is saved.
+    The rate falls batch by batch (``callbacks``), so it reaches the floor by the end of the
+    last epoch instead of staying a whole epoch above it; ``step`` sets the rate at each
+    epoch's start.
     """
 
-    def __init__(self, learning_rate: float, epochs: int, floor: float):
-        self.lr0, self.epochs, self.floor = float(learning_rate), max(int(epochs), 1), float(floor)
+    STATE: ClassVar[tuple[str, ...]] = ("epochs_done",)
+    learning_rate: float
+    epochs: int
+    floor: float
+    epochs_done: int = 0
+
+    def __post_init__(self):
+        self.learning_rate, self.floor = float(self.learning_rate), float(self.floor)
+        self.epochs = max(int(self.epochs), 1)
 
     def rate(self, epochs_done: float) -> float:
         """The rate after ``epochs_done`` (fractional) epochs."""
         frac = 0.5 * (1.0 + math.cos(math.pi * min(epochs_done, self.epochs) / self.epochs))
-        return self.floor + (self.lr0 - self.floor) * frac
+        return self.floor + (self.learning_rate - self.floor) * frac
 
-    def step(self, state: dict, loss: float, lr: float) -> tuple[float, bool, bool]:
-        improved = loss < state.get("best_loss", math.inf)
-        if improved:
-            state["best_loss"] = float(loss)
-        done = state.get("cosine_epochs", 0) + 1
-        state["cosine_epochs"] = done
-        return self.rate(done), improved, False
+    def step(self, lr: float, improved: bool) -> tuple[float, bool]:
+        self.epochs_done += 1
+        return self.rate(self.epochs_done), False
 
-    def batch_callback(self, epochs_done: int, steps: int) -> keras.callbacks.Callback:
-        """A Keras callback that sets the rate before every batch of the next epoch."""
-        return _BatchRate(lambda batch: self.rate(epochs_done + batch / max(int(steps), 1)))
+    def callbacks(self, steps: int) -> list[keras.callbacks.Callback]:
+        done, steps = self.epochs_done, max(int(steps), 1)
+        return [_BatchRate(lambda batch: self.rate(done + batch / steps))]
+
+
+Schedule = ExponentialSchedule | PlateauSchedule | CosineSchedule
 
 
 class _BatchRate(keras.callbacks.Callback):
@@ -185,117 +230,180 @@ class _BatchRate(keras.callbacks.Callback):
 
 
 STATE_FILE = "state.json"
-"""fit_resumable's record of a run (epoch, shuffle state, fingerprint, finished) in its state_dir."""
+"""The TrainingState of a phase, in its state directory."""
 
-STATE_VERSION = 3
-"""Part of every fingerprint: raise it when the meaning of a saved state changes (version 2: the
-cosine rate falls batch by batch; 3: coarse lattices augmented before decimation), so a state
-written by older code is set aside, not resumed."""
+STATE_VERSION = 4
+"""Saved in every state: raise it when the format or the meaning of a saved state changes
+(2: the cosine rate falls batch by batch; 3: coarse lattices augmented before decimation;
+4: one TrainingState naming its checkpoint), so a state written by other code is set aside
+with one line, not resumed."""
 
 
-def fit_resumable(
-    build: Callable[[], keras.Model],
-    train: LatticeBatches,
-    *,
-    epochs: int,
-    state_dir,
-    validation: LatticeBatches | None = None,
-    schedule: PlateauSchedule | CosineSchedule | None = None,
-    on_epoch: Callable[[keras.Model, int], dict] | None = None,
-    lr_decay: float = 1.0,
-    fingerprint: Mapping | None = None,
-    log: Callable[[str], None] = print,
-    verbose: int = 0,
-    finish: bool = True,
-) -> tuple[keras.Model, list[dict]]:
-    """Train epoch by epoch with a full checkpoint after each; resume from state_dir.
+@dataclasses.dataclass
+class TrainingState:
+    """Everything a phase needs to continue after a kill, besides its checkpoint; saved whole."""
 
-    lr_decay multiplies the learning rate after every epoch (1: constant, as
-    in the paper). on_epoch(model, epoch) returns extra columns for the history row; it is
-    also called once before training (epoch 0). With a schedule, the best
-    model by validation loss is kept as ``best.keras`` in state_dir.
-    A saved state whose ``fingerprint`` (the stage's parameters and input
-    digests, with STATE_VERSION) differs from this call's is set aside, not resumed; a finished one
-    is discarded, so a new call trains again; ``finish=False`` leaves a completed
-    run unmarked (resumable, with nothing left to train) until ``mark_finished``,
-    for a stage whose later phase may still be interrupted. The shuffle state of ``train`` is
-    saved after every epoch and restored on resume. Returns the final model and
-    history.
+    version: int
+    fingerprint: dict
+    epoch: int = 0
+    step: int = 0
+    """Optimizer steps taken."""
+    best_loss: float | None = None
+    """The lowest validation loss so far, that of ``best.keras``."""
+    best_epoch: int | None = None
+    schedule: dict = dataclasses.field(default_factory=dict)
+    shuffle: dict | None = None
+    """The training batches' shuffling generator (``LatticeBatches.shuffle_state``)."""
+    history: list[dict] = dataclasses.field(default_factory=list)
+    checkpoint: str | None = None
+    """The file, in the state directory, of the model after ``epoch``."""
+    ended: bool = False
+    """The schedule ended training before ``epochs``."""
+    finished: bool = False
+    """The stage's outputs are written: a new call trains again."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Phase:
+    """One stretch of training: a network, its optimizer and loss, its data and epochs.
+
+    ``network`` builds the untrained network (called only when no saved state is resumed);
+    ``loss`` is a Chern loss, or None for Eq. A2 on the RG network's lattice. ``inputs``
+    (``inputs_fingerprint``), the optimizer's parameters and the name make the fingerprint.
+    With ``validation``, the best model by its loss is kept as ``best.keras``.
+    ``on_epoch(model, epoch)`` returns extra history columns; it is also called once before
+    training (epoch 0).
+    """
+
+    name: str
+    epochs: int
+    network: Callable[[], keras.Model]
+    optimizer: Optimizer
+    loss: str | None
+    data: LatticeBatches
+    inputs: list
+    validation: LatticeBatches | None = None
+    schedule: Schedule = dataclasses.field(default_factory=ExponentialSchedule)
+    on_epoch: Callable[[keras.Model, int], dict] | None = None
+
+    def fingerprint(self) -> dict:
+        return json.loads(json.dumps({"params": self.optimizer.as_dict(), "phase": self.name,
+                                      "inputs": self.inputs}, sort_keys=True, default=str))
+
+    def compiled_network(self) -> keras.Model:
+        return compile_model(self.network(), **self.optimizer.compile_args(), loss=self.loss)
+
+
+def fit_resumable(phase: Phase, state_dir, *, log: Callable[[str], None] = print,
+                  ) -> tuple[keras.Model, TrainingState]:
+    """Train ``phase`` epoch by epoch, saving model and state after each; resume from state_dir.
+
+    A saved state with another fingerprint (or format) is set aside, not resumed; a finished
+    one is discarded, so a new call trains again. The state stays unfinished until the stage
+    calls ``mark_finished``, so a stage killed in a later phase, or before its outputs are
+    written, resumes instead of training again.
     """
     state_dir = Path(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    ckpt, state_file = state_dir / "checkpoint.keras", state_dir / STATE_FILE
-    history_file = state_dir / "history.csv"
-    fingerprint = json.loads(json.dumps({**(fingerprint or {}), "state_version": STATE_VERSION},
-                                        sort_keys=True, default=str))
-    saved = json.loads(state_file.read_text()) if state_file.is_file() else None
-    if saved is not None and saved.get("fingerprint") != fingerprint:
-        stale = state_dir.with_name(f"{state_dir.name}.stale-{int(time.time())}")
-        state_dir.rename(stale)
-        state_dir.mkdir(parents=True)
-        saved = None
-        log(f"parameters or input data changed: previous training state moved to {stale}")
-    elif saved is not None and saved.get("finished"):
-        shutil.rmtree(state_dir)
-        state_dir.mkdir(parents=True)
-        saved = None
-        log("the saved run had finished: training again from the start")
-    if saved is not None and ckpt.is_file():
-        model = load_model(ckpt, compile=True)
-        state = saved
-        train.shuffle_state = state.get("shuffle")
-        rows = state["history"]
-        log(f"resuming from epoch {state['epoch']} ({ckpt})")
-    else:
-        model, rows = build(), []
-        state = {"epoch": 0, "stopped": False, "finished": False, "fingerprint": fingerprint}
+    model, state = _resume(phase, state_dir, log)
+    if model is None:
+        model = phase.compiled_network()
+        state = TrainingState(version=STATE_VERSION, fingerprint=phase.fingerprint(),
+                              shuffle=phase.data.shuffle_state)
         row = {"epoch": 0, "wall_s": 0.0}
-        if on_epoch is not None:
-            row.update(on_epoch(model, 0))
-        rows.append(row)
+        if phase.on_epoch is not None:
+            row.update(phase.on_epoch(model, 0))
+        state.history.append(row)
         log(f"epoch 0 (before training): {_fmt(row)}")
-    t_start = time.perf_counter() - rows[-1].get("wall_s", 0.0)
-    while state["epoch"] < epochs and not state["stopped"]:
-        epoch = state["epoch"] + 1
+    phase.schedule.load_state(state.schedule)
+    phase.data.shuffle_state = state.shuffle
+    t_start = time.perf_counter() - state.history[-1].get("wall_s", 0.0)
+    while state.epoch < phase.epochs and not state.ended:
+        epoch = state.epoch + 1
         lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
         # shuffle=False: Keras would otherwise reorder the batches again with Python's
         # global generator, whose state a resumed run cannot restore
-        callbacks = ([schedule.batch_callback(state.get("cosine_epochs", 0), len(train))]
-                     if isinstance(schedule, CosineSchedule) else [])
-        fit = model.fit(train, epochs=1, validation_data=validation, shuffle=False,
-                        verbose=verbose, callbacks=callbacks)
+        fit = model.fit(phase.data, epochs=1, validation_data=phase.validation, shuffle=False,
+                        verbose=0, callbacks=phase.schedule.callbacks(len(phase.data)))
         row = {"epoch": epoch, "learning_rate": lr}
         row.update({k: float(v[-1]) for k, v in fit.history.items()})
-        if schedule is not None:
-            new_lr, improved, stop = schedule.step(state, row["val_loss"], lr)
-            if improved:
-                io.save_model(model, state_dir / "best.keras")
-            model.optimizer.learning_rate.assign(new_lr)
-            state["stopped"] = stop
-        elif lr_decay != 1.0:
-            model.optimizer.learning_rate.assign(lr * lr_decay)
-        if on_epoch is not None:
-            row.update(on_epoch(model, epoch))
+        improved = phase.validation is not None and row["val_loss"] < (
+            math.inf if state.best_loss is None else state.best_loss)
+        if improved:
+            state.best_loss, state.best_epoch = row["val_loss"], epoch
+            io.save_model(model, state_dir / "best.keras")
+        lr, state.ended = phase.schedule.step(lr, improved)
+        model.optimizer.learning_rate.assign(lr)
+        if phase.on_epoch is not None:
+            row.update(phase.on_epoch(model, epoch))
         row["wall_s"] = time.perf_counter() - t_start
-        rows.append(row)
-        state["epoch"], state["history"], state["shuffle"] = epoch, rows, train.shuffle_state
-        io.save_model(model, ckpt)
-        io.write_rows(history_file, rows)
-        io.write_json(state_file, state, sort_keys=True)
-        log(f"epoch {epoch}/{epochs}: {_fmt(row)}")
-    state["finished"] = finish
-    io.write_json(state_file, state, sort_keys=True)
-    if state["stopped"]:
-        log(f"learning rate would fall below the floor: stopped after epoch {state['epoch']}")
-    return model, rows
+        state.history.append(row)
+        state.epoch, state.schedule, state.shuffle = epoch, phase.schedule.state_dict(), phase.data.shuffle_state
+        state.step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+        _save(state, model, state_dir)
+        log(f"epoch {epoch}/{phase.epochs}: {_fmt(row)}")
+    if state.ended:
+        log(f"learning rate would fall below the floor: ended after epoch {state.epoch}")
+    return model, state
 
 
-def mark_finished(state_dir) -> None:
-    """Mark the run saved in state_dir as finished: the next call trains it again."""
-    state_file = Path(state_dir) / STATE_FILE
-    state = json.loads(state_file.read_text())
-    state["finished"] = True
-    io.write_json(state_file, state, sort_keys=True)
+def _resume(phase: Phase, state_dir: Path, log) -> tuple[keras.Model | None, TrainingState | None]:
+    """The saved model and state to continue from, or (None, None) to start afresh."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    saved = _read_state(state_dir)
+    if saved is None:
+        return None, None
+    version = saved.get("version", saved.get("fingerprint", {}).get("state_version"))
+    if version != STATE_VERSION:
+        _set_aside(state_dir, f"{state_dir / STATE_FILE} holds a training state of format "
+                              f"{version}, this code reads format {STATE_VERSION}", log)
+        return None, None
+    state = TrainingState(**saved)
+    if state.fingerprint != phase.fingerprint():
+        _set_aside(state_dir, "parameters or input data changed", log)
+        return None, None
+    if state.finished:
+        shutil.rmtree(state_dir)
+        state_dir.mkdir(parents=True)
+        log("the saved run had finished: training again from the start")
+        return None, None
+    checkpoint = state_dir / str(state.checkpoint)
+    if state.checkpoint is None or not checkpoint.is_file():
+        return None, None
+    log(f"resuming from epoch {state.epoch} ({checkpoint})")
+    return load_model(checkpoint, compile=True), state
+
+
+def _read_state(state_dir: Path) -> dict | None:
+    path = state_dir / STATE_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _set_aside(state_dir: Path, why: str, log) -> None:
+    stale = state_dir.with_name(f"{state_dir.name}.stale-{int(time.time())}")
+    state_dir.rename(stale)
+    state_dir.mkdir(parents=True)
+    log(f"{why}: previous training state moved to {stale}")
+
+
+def _save(state: TrainingState, model: keras.Model, state_dir: Path) -> None:
+    """Checkpoint, history and state; the state is written last and names its checkpoint, so a
+    kill at any point leaves a consistent pair. Older checkpoints go once it is written."""
+    state.checkpoint = f"checkpoint_{state.epoch:03d}.keras"
+    io.save_model(model, state_dir / state.checkpoint)
+    io.write_rows(state_dir / "history.csv", state.history)
+    io.write_json(state_dir / STATE_FILE, dataclasses.asdict(state), sort_keys=True)
+    for old in state_dir.glob("checkpoint_*.keras"):
+        if old.name != state.checkpoint:
+            old.unlink()
+
+
+def mark_finished(*state_dirs) -> None:
+    """Mark the runs saved in state_dirs as finished (the stage's outputs are written): the
+    next call trains again. A phase of no epochs saved nothing to mark."""
+    for state_dir in map(Path, state_dirs):
+        saved = _read_state(state_dir)
+        if saved is not None:
+            io.write_json(state_dir / STATE_FILE, {**saved, "finished": True}, sort_keys=True)
 
 
 def _fmt(row: Mapping) -> str:
@@ -330,14 +438,6 @@ def train_base(params: BaseNetworkParams | Mapping, train_shards, validation_sha
     coarse_val = {rg_steps(size): LatticeBatches(paths, batch, "chern", levels=params.levels,
                                                  disorder_factor=params.disorder_factor)
                   for size, paths in sorted(validation_sizes.items())}
-
-    def level_columns(model, epoch):
-        row = {}
-        for level, data in coarse_val.items():
-            scores = model.evaluate(data, verbose=0, return_dict=True)
-            row.update({f"val_level{level}_{name}": float(value)
-                        for name, value in scores.items()})
-        return row
     if params.lr_schedule == "cosine":
         schedule = CosineSchedule(params.learning_rate, params.max_epochs, params.lr_floor)
     else:
@@ -349,21 +449,28 @@ def train_base(params: BaseNetworkParams | Mapping, train_shards, validation_sha
         sizes = by_size(train_shards)
         with open_shard(sizes[min(sizes)][0]) as f:
             scales = arch.scales(f["lattices"][: params.feature_scale_lattices])
+    phase = Phase(name="base_network", epochs=params.max_epochs,
+                  network=partial(arch.build, network, scales=scales), optimizer=params,
+                  loss=params.loss, data=train, validation=val, schedule=schedule,
+                  inputs=inputs_fingerprint([*train_shards, *validation_shards]),
+                  on_epoch=partial(_level_columns, coarse_val) if coarse_val else None)
+    model, state = fit_resumable(phase, state_dir, log=log)
+    if state.best_epoch is None:
+        io.save_model(model, model_out)
+    else:
+        io.copy_file(Path(state_dir) / "best.keras", model_out)
+    io.write_rows(Path(history_out), state.history)
+    mark_finished(state_dir)
+    return state.history[-1]
 
-    def build():
-        net = arch.build(network, scales=scales)
-        return compile_model(net, **params.compile_args(), chern=True, loss=params.loss)
 
-    _, rows = fit_resumable(build, train, epochs=params.max_epochs, state_dir=state_dir,
-                            validation=val, schedule=schedule, log=log,
-                            on_epoch=level_columns if coarse_val else None,
-                            fingerprint={"params": params.as_dict(),
-                                         "inputs": inputs_fingerprint(
-                                             [*train_shards, *validation_shards])})
-    best = Path(state_dir) / "best.keras"
-    io.copy_file(best if best.is_file() else Path(state_dir) / "checkpoint.keras", model_out)
-    io.write_rows(Path(history_out), rows)
-    return rows[-1]
+def _level_columns(coarse_val: Mapping[int, LatticeBatches], model, epoch) -> dict:
+    """The base network's loss and accuracy on each coarse level's validation lattices."""
+    row = {}
+    for level, data in coarse_val.items():
+        scores = model.evaluate(data, verbose=0, return_dict=True)
+        row.update({f"val_level{level}_{name}": float(value) for name, value in scores.items()})
+    return row
 
 
 def decimation_fidelity(rg: keras.Model, shards_by_size: Mapping[int, Sequence], batch: int,
@@ -390,21 +497,18 @@ def init_decimation(params: DecimationParams | Mapping, train_shards,
     batch = params.batch_size
     train = LatticeBatches(train_shards, batch, "decimated", shuffle_seed=params.seed,
                            disorder_factor=params.disorder_factor)
-
-    def build():
-        rg = rg_network(params.width, padding=params.padding, linear_path=params.linear_path,
-                        disorder_factor=params.disorder_factor)
-        return compile_model(rg, **params.compile_args(), chern=False)
-
-    model, rows = fit_resumable(build, train, epochs=params.epochs, state_dir=state_dir,
-                                lr_decay=float(params.lr_decay), log=log,
-                                fingerprint={"params": params.as_dict(),
-                                             "inputs": inputs_fingerprint(train_shards)})
+    network = partial(rg_network, params.width, padding=params.padding,
+                      linear_path=params.linear_path, disorder_factor=params.disorder_factor)
+    phase = Phase(name="decimation", epochs=params.epochs, network=network, optimizer=params,
+                  loss=None, data=train, schedule=ExponentialSchedule(float(params.lr_decay)),
+                  inputs=inputs_fingerprint(train_shards))
+    model, state = fit_resumable(phase, state_dir, log=log)
     io.save_model(model, Path(model_out))
-    io.write_rows(Path(history_out), rows)
+    io.write_rows(Path(history_out), state.history)
     fidelity = decimation_fidelity(model, check_shards, batch, params.disorder_factor)
-    fidelity["final_training_loss"] = rows[-1].get("loss")
+    fidelity["final_training_loss"] = state.history[-1].get("loss")
     io.write_json(Path(metrics_out), fidelity, sort_keys=True)
+    mark_finished(state_dir)
     log(f"decimation fidelity: {fidelity}")
     return fidelity
 
@@ -443,6 +547,10 @@ def validation_columns(base, rg, sets: Mapping[int, LatticeBatches]) -> dict:
     return out
 
 
+SELECTED = "selected"
+"""A phase's start: the epoch with the best selection accuracy of the phases before it."""
+
+
 def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_shards,
              validation_shards: Mapping[int, Sequence], *, epochs_dir, history_out, selected_out,
              state_dir, log=print) -> dict:
@@ -474,60 +582,69 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
                         f"training shards (a train_{tied_size} dataset)")
     state_dir = Path(state_dir)
     epoch_dir = state_dir / "epochs"
-    inputs = [p for paths in validation_shards.values() for p in paths]
-    tied = bool(params.tied_epochs)
-
-    def phase(shards, batch, learning_rate, epochs, start, offset, state, name, finish=True):
-        train = LatticeBatches(shards, batch, "chern", shuffle_seed=params.seed,
-                               augment=params.augment)
-
-        def build():
-            base = load_model(base_model)
-            rg = rg_network(params.width, padding=params.padding,
-                            linear_path=params.linear_path) if start is None else load_model(start)
-            check_head_loss(base, params.loss)
-            return compile_model(compound_network(base, rg, train.size),
-                                 **{**params.compile_args(), "learning_rate": learning_rate},
-                                 chern=True, loss=params.loss)
-
-        def on_epoch(model, epoch):
-            if offset and epoch == 0:  # the starting point is the first phase's selected epoch
-                return {}
-            rg, base = model.get_layer("rg_network"), model.get_layer("base_network")
-            io.save_model(rg, epoch_dir / f"epoch_{offset + epoch:03d}.keras")
-            return validation_columns(base, rg, sets)
-
-        fingerprint = {"params": params.as_dict(), "phase": name, "inputs": inputs_fingerprint(
-            [*shards, *inputs], [base_model, start])}
-        _, rows = fit_resumable(build, train, epochs=epochs, state_dir=state, on_epoch=on_epoch,
-                                log=log, fingerprint=fingerprint, finish=finish)
-        return [{**row, "epoch": offset + row["epoch"], "phase": name}
-                for row in rows[(1 if offset else 0):]]
-
-    # with a tied phase to follow, the first stays resumable until both are done, so a run
-    # killed in the tied phase resumes there instead of training the first phase again
-    rows = phase(train_sets[train_size], params.batch_size, params.learning_rate, params.epochs,
-                 init_model, 0, state_dir, f"rg_{train_size}", finish=not tied)
-    if tied:
-        first = _best(rows, key)
-        start = epoch_dir / f"epoch_{int(first['epoch']):03d}.keras"
-        log(f"tied {tied_size}x{tied_size} phase from epoch {first['epoch']}")
-        rows += phase(train_sets[tied_size], params.tied_batch_size, params.tied_learning_rate,
-                      params.tied_epochs, start, params.epochs, state_dir / "tied",
-                      f"tied_{tied_size}")
-        mark_finished(state_dir)
+    validation_inputs = [p for paths in validation_shards.values() for p in paths]
+    # (name, lattice size, parameters, start, state directory); the first phase stays
+    # resumable until all are done, so a run killed in the tied phase resumes there
+    phases = [(f"rg_{train_size}", train_size, params, init_model, state_dir)]
+    if params.tied_epochs:
+        tied = dataclasses.replace(params, epochs=params.tied_epochs,
+                                   batch_size=params.tied_batch_size,
+                                   learning_rate=params.tied_learning_rate)
+        phases.append((f"tied_{tied_size}", tied_size, tied, SELECTED, state_dir / "tied"))
+    rows, offset = [], 0
+    for name, size, optimizer, start, phase_dir in phases:
+        if start == SELECTED:
+            selected = _best(rows, key)["epoch"]
+            log(f"tied {size}x{size} phase from epoch {selected}")
+            start = _epoch_file(epoch_dir, selected)
+        data = LatticeBatches(train_sets[size], optimizer.batch_size, "chern",
+                              shuffle_seed=params.seed, augment=params.augment)
+        phase = Phase(name=name, epochs=optimizer.epochs, optimizer=optimizer, loss=params.loss,
+                      network=partial(_compound_network, params, base_model, start, size),
+                      data=data, on_epoch=_rg_epoch(epoch_dir, offset, sets),
+                      inputs=inputs_fingerprint([*train_sets[size], *validation_inputs],
+                                                [base_model, start]))
+        _, state = fit_resumable(phase, phase_dir, log=log)
+        # a later phase's epoch 0 is the start it was given, already a row
+        rows += [{**row, "epoch": offset + row["epoch"], "phase": name}
+                 for row in state.history[(1 if offset else 0):]]
+        offset += optimizer.epochs
     epochs_dir = Path(epochs_dir)
     epochs_dir.mkdir(parents=True, exist_ok=True)
     for row in rows:
-        name = f"epoch_{int(row['epoch']):03d}.keras"
-        io.copy_file(epoch_dir / name, epochs_dir / name)
+        io.copy_file(_epoch_file(epoch_dir, row["epoch"]), _epoch_file(epochs_dir, row["epoch"]))
     best = _best(rows, key)
     for row in rows:
         row["selected"] = int(row is best)
     io.write_rows(Path(history_out), rows)
-    io.copy_file(epoch_dir / f"epoch_{int(best['epoch']):03d}.keras", selected_out)
+    io.copy_file(_epoch_file(epoch_dir, best["epoch"]), selected_out)
+    mark_finished(*(phase_dir for *_, phase_dir in phases))
     log(f"selected epoch {best['epoch']} ({key} = {best[key]:.4f})")
     return best
+
+
+def _compound_network(params: RGTrainingParams, base_model, start, size: int) -> keras.Model:
+    """The frozen base network behind an RG network (new, or loaded from ``start``)."""
+    base = load_model(base_model)
+    rg = rg_network(params.width, padding=params.padding,
+                    linear_path=params.linear_path) if start is None else load_model(start)
+    check_head_loss(base, params.loss)
+    return compound_network(base, rg, size)
+
+
+def _rg_epoch(epoch_dir: Path, offset: int, sets: Mapping[int, LatticeBatches]):
+    """A phase's on_epoch: save its RG network as epoch ``offset + epoch``, then validate it."""
+    def on_epoch(model, epoch):
+        if offset and epoch == 0:  # the starting point is an earlier phase's selected epoch
+            return {}
+        rg, base = model.get_layer("rg_network"), model.get_layer("base_network")
+        io.save_model(rg, _epoch_file(epoch_dir, offset + epoch))
+        return validation_columns(base, rg, sets)
+    return on_epoch
+
+
+def _epoch_file(epoch_dir: Path, epoch) -> Path:
+    return epoch_dir / f"epoch_{int(epoch):03d}.keras"
 
 
 def _best(rows, key):
