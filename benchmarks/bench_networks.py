@@ -50,11 +50,11 @@ def main():
     print(f"{'width':>6} {'base 4x4/s':>12} {'decimation 8x8/s':>17} {'RG Chern 8x8/s':>15}")
     nets = {}
     for w in a.widths:
-        base = compile_model(base_network(w), 0.01, 0.9, True, chern=True)
-        rg = compile_model(rg_network(w), 5e-4, 0.9, True, chern=False)
+        base = compile_model(base_network(w), 0.01, 0.9, True, loss="abs_square")
+        rg = compile_model(rg_network(w), 5e-4, 0.9, True, loss=None)
         r_base = train_rate(base, x4, y1, a.batch, a.min_seconds)
         r_dec = train_rate(rg, x8, y4, a.batch, a.min_seconds)
-        comp = compile_model(compound_network(base, rg, 8), 5e-4, 0.9, True, chern=True)
+        comp = compile_model(compound_network(base, rg, 8), 5e-4, 0.9, True, loss="abs_square")
         r_rg = train_rate(comp, x8, y1, a.batch, a.min_seconds)
         print(f"{w:>6} {r_base:>12.0f} {r_dec:>17.0f} {r_rg:>15.0f}", flush=True)
         nets[w] = (base, rg)

@@ -21,6 +21,7 @@ from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
 from rgtopo.lattice import decimate  # noqa: E402
 from rgtopo.lattice import level_code  # noqa: E402
 from rgtopo.nn import chern_value, feature_scales, load_model, rg_network  # noqa: E402
+from rgtopo.params import Optimizer  # noqa: E402
 
 OPT = {"optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9, "nesterov": True,
        "batch_size": 64, "seed": 1}
@@ -35,23 +36,38 @@ RECIPE_BASE = {**OPT, "optimizer": "adam", "learning_rate": 0.003, "architecture
                "max_epochs": 3, **LEVELS, "canonical": True}
 
 
+def tiny_phase(data, name="tiny", epochs=4, **kw):
+    """A decimation-like phase of a width-4 RG network, for the loop's own tests."""
+    optimizer = Optimizer(optimizer="sgd", batch_size=data.batch_size, learning_rate=0.001,
+                          momentum=0.9, nesterov=True, seed=0)
+    return training.Phase(name=name, epochs=epochs, network=lambda: rg_network(4),
+                          optimizer=optimizer, loss=None, data=data, inputs=[], **kw)
+
+
 @pytest.fixture(scope="module")
 def shards(labeled_shards):
     training.configure(2, 1)
     return labeled_shards
 
 
-def test_plateau_schedule_drops_rate_then_stops():
-    sched, state = training.PlateauSchedule(patience=2, factor=0.1, floor=1e-3), {}
-    assert sched.step(state, 1.0, 0.1) == (0.1, True, False)
-    assert sched.step(state, 1.5, 0.1) == (0.1, False, False)
-    lr, improved, stop = sched.step(state, 1.2, 0.1)
-    assert lr == pytest.approx(0.01) and not improved and not stop
-    sched.step(state, 2.0, 0.01)
-    lr, _, stop = sched.step(state, 2.0, 0.01)
-    assert lr == pytest.approx(0.001) and not stop
-    sched.step(state, 2.0, 0.001)
-    assert sched.step(state, 2.0, 0.001)[2] is True
+def test_plateau_schedule_drops_rate_then_ends():
+    sched = training.PlateauSchedule(patience=2, factor=0.1, floor=1e-3)
+    assert sched.step(0.1, improved=True) == (0.1, False)
+    assert sched.step(0.1, improved=False) == (0.1, False)
+    assert sched.state_dict() == {"wait": 1}
+    lr, end = sched.step(0.1, improved=False)
+    assert lr == pytest.approx(0.01) and not end and sched.state_dict() == {"wait": 0}
+    sched.step(0.01, improved=False)
+    lr, end = sched.step(0.01, improved=False)
+    assert lr == pytest.approx(0.001) and not end
+    sched.step(0.001, improved=False)
+    assert sched.step(0.001, improved=False)[1] is True
+    # the state round trip: one epoch without improvement, saved and loaded into another
+    resumed = training.PlateauSchedule(patience=2, factor=0.1, floor=1e-3)
+    resumed.load_state({"wait": 1})
+    assert resumed.step(0.1, improved=False)[0] == pytest.approx(0.01)
+    resumed.load_state({})
+    assert resumed.state_dict() == {"wait": 0}
 
 
 def test_cosine_schedule_decays_batch_by_batch_to_the_floor(shards):
@@ -62,7 +78,7 @@ def test_cosine_schedule_decays_batch_by_batch_to_the_floor(shards):
     data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
     from rgtopo.training import compile_model
 
-    model = compile_model(rg_network(4), 0.01, 0.9, True, chern=False)
+    model = compile_model(rg_network(4), 0.01, 0.9, True, loss=None)
     seen = []
 
     class Record(keras.callbacks.Callback):
@@ -70,8 +86,9 @@ def test_cosine_schedule_decays_batch_by_batch_to_the_floor(shards):
             seen.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
 
     steps = len(data)
+    sched.load_state({"epochs_done": 1})
     model.fit(data, epochs=1, shuffle=False, verbose=0,
-              callbacks=[sched.batch_callback(1, steps), Record()])
+              callbacks=[*sched.callbacks(steps), Record()])
     assert len(seen) == steps > 2
     np.testing.assert_allclose(seen, [sched.rate(1 + b / steps) for b in range(steps)], rtol=1e-5)
     assert np.all(np.diff(seen) < 0)
@@ -244,9 +261,6 @@ def test_run_killed_in_the_tied_phase_resumes_there(shards, base_model, tmp_path
 
 def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
     data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
-    from rgtopo.training import compile_model
-
-    build = lambda: compile_model(rg_network(4), 0.001, 0.9, True, chern=False)  # noqa: E731
     calls = []
 
     def crash_at_two(model, epoch):
@@ -256,41 +270,48 @@ def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
         return {}
 
     with pytest.raises(KeyboardInterrupt):
-        training.fit_resumable(build, data, epochs=4, state_dir=tmp_path, on_epoch=crash_at_two,
-                               fingerprint={"a": 1})
-    assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 1
+        training.fit_resumable(tiny_phase(data, on_epoch=crash_at_two), tmp_path)
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["epoch"] == 1 and state["step"] == len(data)
+    assert [p.name for p in tmp_path.glob("checkpoint_*")] == [state["checkpoint"]]
     logs, resumed = [], []
-    model, rows = training.fit_resumable(
-        build, data, epochs=4, state_dir=tmp_path, fingerprint={"a": 1}, log=logs.append,
-        on_epoch=lambda m, e: resumed.append(e) or {})
+    model, state = training.fit_resumable(
+        tiny_phase(data, on_epoch=lambda m, e: resumed.append(e) or {}), tmp_path,
+        log=logs.append)
     assert "resuming from epoch 1" in logs[0]
     assert resumed == [2, 3, 4]
-    assert [r["epoch"] for r in rows] == [0, 1, 2, 3, 4]
+    assert [r["epoch"] for r in state.history] == [0, 1, 2, 3, 4] and state.step == 4 * len(data)
     assert pd.read_csv(tmp_path / "history.csv")["epoch"].tolist() == [0, 1, 2, 3, 4]
+    assert [p.name for p in tmp_path.glob("checkpoint_*")] == ["checkpoint_004.keras"]
     # other parameters: the old state is set aside, not resumed
     logs = []
-    training.fit_resumable(build, data, epochs=1, state_dir=tmp_path, fingerprint={"a": 2},
-                           log=logs.append)
+    training.fit_resumable(tiny_phase(data, name="other", epochs=1), tmp_path, log=logs.append)
     assert "parameters or input data changed" in logs[0]
 
 
-def test_state_from_older_code_is_set_aside(shards, tmp_path, monkeypatch):
-    """Same parameters and inputs, but a state written under another STATE_VERSION: not resumed."""
+def test_state_of_another_format_is_set_aside(shards, tmp_path, monkeypatch):
+    """Same parameters and inputs, but a state written under another STATE_VERSION: one line
+    says so, and training starts again."""
     data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
-    from rgtopo.training import compile_model
-
-    build = lambda: compile_model(rg_network(4), 0.001, 0.9, True, chern=False)  # noqa: E731
-    training.fit_resumable(build, data, epochs=1, state_dir=tmp_path / "s", fingerprint={"a": 1},
-                           finish=False)
+    training.fit_resumable(tiny_phase(data, epochs=1), tmp_path / "s")
     saved = json.loads((tmp_path / "s" / "state.json").read_text())
-    assert saved["fingerprint"] == {"a": 1, "state_version": training.STATE_VERSION}
+    assert saved["version"] == training.STATE_VERSION and saved["epoch"] == 1
     monkeypatch.setattr(training, "STATE_VERSION", training.STATE_VERSION + 1)
     logs = []
-    _, rows = training.fit_resumable(build, data, epochs=1, state_dir=tmp_path / "s",
-                                     fingerprint={"a": 1}, log=logs.append)
-    assert "parameters or input data changed" in logs[0]
-    assert [r["epoch"] for r in rows] == [0, 1]
+    _, state = training.fit_resumable(tiny_phase(data, epochs=1), tmp_path / "s",
+                                      log=logs.append)
+    new = training.STATE_VERSION
+    assert logs[0].startswith(f"{tmp_path / 's' / 'state.json'} holds a training state of "
+                              f"format {new - 1}, this code reads format {new}: previous "
+                              "training state moved to")
+    assert [r["epoch"] for r in state.history] == [0, 1]
     assert list(tmp_path.glob("s.stale-*"))
+    # a state from before the version was saved beside the fingerprint
+    old = {"epoch": 1, "fingerprint": {"state_version": 3}, "history": [], "finished": False}
+    (tmp_path / "s" / "state.json").write_text(json.dumps(old))
+    logs = []
+    training.fit_resumable(tiny_phase(data, epochs=1), tmp_path / "s", log=logs.append)
+    assert f"training state of format 3, this code reads format {new}" in logs[0]
 
 
 def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_path):
@@ -340,7 +361,8 @@ def test_level_conditioned_base_learns_coarse_levels_and_the_rg_trains_through_i
     assert hist["loss"].notna().sum() == 2
     # validation_8, decimated as in training, is a level-1 column of every epoch (0: before)
     assert hist["val_level1_chern_accuracy"].notna().sum() == 3
-    last = load_model(tmp_path / "state" / "checkpoint.keras")
+    state = json.loads((tmp_path / "state" / "state.json").read_text())
+    last = load_model(tmp_path / "state" / state["checkpoint"])
     v8 = read_shard(shards["validation_8"])
     x = decimate(v8["lattices"].astype(np.float32), 0.5).astype(np.float32)
     out = last.predict([x, level_code(2, 1, len(x))], verbose=0)
@@ -429,17 +451,18 @@ def test_killed_and_resumed_training_matches_an_uninterrupted_run(shards, tmp_pa
     import tensorflow as tf
 
     from rgtopo.nn import base_network
-    from rgtopo.training import compile_model
 
     tf.config.experimental.enable_op_determinism()
 
     validation = training.LatticeBatches([shards["validation_4"]], 100, "chern")
+    optimizer = Optimizer(optimizer="sgd", batch_size=100, learning_rate=0.01, momentum=0.9,
+                          nesterov=True, seed=5)
     cosine_calls = []
 
     class Cosine(training.CosineSchedule):
-        def batch_callback(self, epochs_done, steps):
-            cosine_calls.append((epochs_done, steps))
-            return super().batch_callback(epochs_done, steps)
+        def callbacks(self, steps):
+            cosine_calls.append((self.epochs_done, steps))
+            return super().callbacks(steps)
 
     def run(state_dir, epochs, kill_at=None):
         keras.utils.set_random_seed(3)
@@ -450,11 +473,11 @@ def test_killed_and_resumed_training_matches_an_uninterrupted_run(shards, tmp_pa
                 raise KeyboardInterrupt("killed")
             return {}
 
-        return training.fit_resumable(
-            lambda: compile_model(base_network(4), 0.01, 0.9, True, chern=True), data,
-            epochs=epochs, state_dir=state_dir, on_epoch=on_epoch, fingerprint={"a": 1},
-            validation=validation, schedule=Cosine(0.01, epochs, 1e-4),
-            log=lambda m: None)[0]
+        phase = training.Phase(name="base", epochs=epochs, network=lambda: base_network(4),
+                               optimizer=optimizer, loss="abs_square", data=data, inputs=[],
+                               validation=validation, schedule=Cosine(0.01, epochs, 1e-4),
+                               on_epoch=on_epoch)
+        return training.fit_resumable(phase, state_dir, log=lambda m: None)[0]
 
     whole = run(tmp_path / "whole", 4)
     steps = len(training.LatticeBatches([shards["train_4"]], 100, "chern"))
