@@ -245,22 +245,16 @@ class TrainingState:
 
     version: int
     fingerprint: dict
+    shuffle: dict | None  # the batch-shuffling generator's (LatticeBatches.shuffle_state)
     epoch: int = 0
-    step: int = 0
-    """Optimizer steps taken."""
-    best_loss: float | None = None
-    """The lowest validation loss so far, that of ``best.keras``."""
+    step: int = 0  # optimizer steps taken
+    best_loss: float = math.inf  # the lowest validation loss so far, that of best.keras
     best_epoch: int | None = None
-    schedule: dict = dataclasses.field(default_factory=dict)
-    shuffle: dict | None = None
-    """The training batches' shuffling generator (``LatticeBatches.shuffle_state``)."""
+    schedule: dict = dataclasses.field(default_factory=dict)  # the schedule's state_dict()
     history: list[dict] = dataclasses.field(default_factory=list)
-    checkpoint: str | None = None
-    """The file, in the state directory, of the model after ``epoch``."""
-    ended: bool = False
-    """The schedule ended training before ``epochs``."""
-    finished: bool = False
-    """The stage's outputs are written: a new call trains again."""
+    checkpoint: str | None = None  # the file, in the state directory, of the model after epoch
+    ended: bool = False  # the schedule ended training before the phase's epochs
+    finished: bool = False  # the stage's outputs are written: a new call trains again
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -304,16 +298,7 @@ def fit_resumable(phase: Phase, state_dir, *, log: Callable[[str], None] = print
     written, resumes instead of training again.
     """
     state_dir = Path(state_dir)
-    model, state = _resume(phase, state_dir, log)
-    if model is None:
-        model = phase.compiled_network()
-        state = TrainingState(version=STATE_VERSION, fingerprint=phase.fingerprint(),
-                              shuffle=phase.data.shuffle_state)
-        row = {"epoch": 0, "wall_s": 0.0}
-        if phase.on_epoch is not None:
-            row.update(phase.on_epoch(model, 0))
-        state.history.append(row)
-        log(f"epoch 0 (before training): {_fmt(row)}")
+    model, state = _resume(phase, state_dir, log) or _start(phase, log)
     phase.schedule.load_state(state.schedule)
     phase.data.shuffle_state = state.shuffle
     t_start = time.perf_counter() - state.history[-1].get("wall_s", 0.0)
@@ -326,8 +311,7 @@ def fit_resumable(phase: Phase, state_dir, *, log: Callable[[str], None] = print
                         verbose=0, callbacks=phase.schedule.callbacks(len(phase.data)))
         row = {"epoch": epoch, "learning_rate": lr}
         row.update({k: float(v[-1]) for k, v in fit.history.items()})
-        improved = phase.validation is not None and row["val_loss"] < (
-            math.inf if state.best_loss is None else state.best_loss)
+        improved = phase.validation is not None and row["val_loss"] < state.best_loss
         if improved:
             state.best_loss, state.best_epoch = row["val_loss"], epoch
             io.save_model(model, state_dir / "best.keras")
@@ -337,8 +321,9 @@ def fit_resumable(phase: Phase, state_dir, *, log: Callable[[str], None] = print
             row.update(phase.on_epoch(model, epoch))
         row["wall_s"] = time.perf_counter() - t_start
         state.history.append(row)
-        state.epoch, state.schedule, state.shuffle = epoch, phase.schedule.state_dict(), phase.data.shuffle_state
+        state.epoch = epoch
         state.step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+        state.schedule, state.shuffle = phase.schedule.state_dict(), phase.data.shuffle_state
         _save(state, model, state_dir)
         log(f"epoch {epoch}/{phase.epochs}: {_fmt(row)}")
     if state.ended:
@@ -346,31 +331,41 @@ def fit_resumable(phase: Phase, state_dir, *, log: Callable[[str], None] = print
     return model, state
 
 
-def _resume(phase: Phase, state_dir: Path, log) -> tuple[keras.Model | None, TrainingState | None]:
-    """The saved model and state to continue from, or (None, None) to start afresh."""
+def _start(phase: Phase, log) -> tuple[keras.Model, TrainingState]:
+    """A new network and its state, with the history's row of epoch 0."""
+    model = phase.compiled_network()
+    state = TrainingState(version=STATE_VERSION, fingerprint=phase.fingerprint(),
+                          shuffle=phase.data.shuffle_state)
+    row = {"epoch": 0, "wall_s": 0.0}
+    if phase.on_epoch is not None:
+        row.update(phase.on_epoch(model, 0))
+    state.history.append(row)
+    log(f"epoch 0 (before training): {_fmt(row)}")
+    return model, state
+
+
+def _resume(phase: Phase, state_dir: Path, log) -> tuple[keras.Model, TrainingState] | None:
+    """The saved model and state to continue from; None to start afresh."""
     state_dir.mkdir(parents=True, exist_ok=True)
     saved = _read_state(state_dir)
     if saved is None:
-        return None, None
+        return None
     version = saved.get("version", saved.get("fingerprint", {}).get("state_version"))
     if version != STATE_VERSION:
-        _set_aside(state_dir, f"{state_dir / STATE_FILE} holds a training state of format "
-                              f"{version}, this code reads format {STATE_VERSION}", log)
-        return None, None
+        return _set_aside(state_dir, f"{state_dir / STATE_FILE} holds a training state of format "
+                                     f"{version}, this code reads format {STATE_VERSION}", log)
     state = TrainingState(**saved)
     if state.fingerprint != phase.fingerprint():
-        _set_aside(state_dir, "parameters or input data changed", log)
-        return None, None
+        return _set_aside(state_dir, "parameters or input data changed", log)
     if state.finished:
         shutil.rmtree(state_dir)
         state_dir.mkdir(parents=True)
         log("the saved run had finished: training again from the start")
-        return None, None
-    checkpoint = state_dir / str(state.checkpoint)
-    if state.checkpoint is None or not checkpoint.is_file():
-        return None, None
-    log(f"resuming from epoch {state.epoch} ({checkpoint})")
-    return load_model(checkpoint, compile=True), state
+        return None
+    if state.checkpoint is None or not (state_dir / state.checkpoint).is_file():
+        return None
+    log(f"resuming from epoch {state.epoch} ({state_dir / state.checkpoint})")
+    return load_model(state_dir / state.checkpoint, compile=True), state
 
 
 def _read_state(state_dir: Path) -> dict | None:
@@ -379,6 +374,7 @@ def _read_state(state_dir: Path) -> dict | None:
 
 
 def _set_aside(state_dir: Path, why: str, log) -> None:
+    """Move a state that must not be resumed out of the way, keeping it for a look."""
     stale = state_dir.with_name(f"{state_dir.name}.stale-{int(time.time())}")
     state_dir.rename(stale)
     state_dir.mkdir(parents=True)
@@ -547,8 +543,21 @@ def validation_columns(base, rg, sets: Mapping[int, LatticeBatches]) -> dict:
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class RGPhase:
+    """One phase of RG training: its lattices, parameters and start, and where its state goes.
+
+    ``start`` None is a random RG network, ``SELECTED`` the best epoch of the phases before.
+    """
+
+    name: str
+    size: int
+    params: RGTrainingParams
+    start: Path | str | None
+    state_dir: Path
+
+
 SELECTED = "selected"
-"""A phase's start: the epoch with the best selection accuracy of the phases before it."""
 
 
 def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_shards,
@@ -568,59 +577,62 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
     lattices is reported on test lattices.
     """
     params = RGTrainingParams.of(params)
-    select_size = params.select_size
-    key = f"validation_accuracy_{select_size}x{select_size}"
+    key = f"validation_accuracy_{params.select_size}x{params.select_size}"
     train_sets = _shards_by_size(train_shards)
-    train_size = min(train_sets)
     sets = {int(s): LatticeBatches(p, params.batch_size, "chern")
             for s, p in validation_shards.items()}
-    if select_size not in sets:
-        raise SpecError(f"selection size {select_size} has no validation set")
-    tied_size = 2 * train_size
-    if params.tied_epochs and tied_size not in train_sets:
-        raise SpecError(f"tied_epochs {params.tied_epochs} needs {tied_size}x{tied_size} "
-                        f"training shards (a train_{tied_size} dataset)")
-    state_dir = Path(state_dir)
-    epoch_dir = state_dir / "epochs"
+    if params.select_size not in sets:
+        raise SpecError(f"selection size {params.select_size} has no validation set")
+    epoch_dir = Path(state_dir) / "epochs"
     validation_inputs = [p for paths in validation_shards.values() for p in paths]
-    # (name, lattice size, parameters, start, state directory); the first phase stays
-    # resumable until all are done, so a run killed in the tied phase resumes there
-    phases = [(f"rg_{train_size}", train_size, params, init_model, state_dir)]
-    if params.tied_epochs:
-        tied = dataclasses.replace(params, epochs=params.tied_epochs,
-                                   batch_size=params.tied_batch_size,
-                                   learning_rate=params.tied_learning_rate)
-        phases.append((f"tied_{tied_size}", tied_size, tied, SELECTED, state_dir / "tied"))
+    phases = _rg_phases(params, train_sets, init_model, Path(state_dir))
     rows, offset = [], 0
-    for name, size, optimizer, start, phase_dir in phases:
+    for spec in phases:
+        start = spec.start
         if start == SELECTED:
             selected = _best(rows, key)["epoch"]
-            log(f"tied {size}x{size} phase from epoch {selected}")
+            log(f"tied {spec.size}x{spec.size} phase from epoch {selected}")
             start = _epoch_file(epoch_dir, selected)
-        data = LatticeBatches(train_sets[size], optimizer.batch_size, "chern",
-                              shuffle_seed=params.seed, augment=params.augment)
-        phase = Phase(name=name, epochs=optimizer.epochs, optimizer=optimizer, loss=params.loss,
-                      network=partial(_compound_network, params, base_model, start, size),
-                      data=data, on_epoch=_rg_epoch(epoch_dir, offset, sets),
-                      inputs=inputs_fingerprint([*train_sets[size], *validation_inputs],
-                                                [base_model, start]))
-        _, state = fit_resumable(phase, phase_dir, log=log)
-        # a later phase's epoch 0 is the start it was given, already a row
-        rows += [{**row, "epoch": offset + row["epoch"], "phase": name}
+        shards = train_sets[spec.size]
+        data = LatticeBatches(shards, spec.params.batch_size, "chern", shuffle_seed=params.seed,
+                              augment=params.augment)
+        phase = Phase(name=spec.name, epochs=spec.params.epochs, optimizer=spec.params,
+                      loss=params.loss, data=data, on_epoch=_rg_epoch(epoch_dir, offset, sets),
+                      network=partial(_compound_network, params, base_model, start, spec.size),
+                      inputs=inputs_fingerprint([*shards, *validation_inputs], [base_model, start]))
+        _, state = fit_resumable(phase, spec.state_dir, log=log)
+        # a later phase's epoch 0 is its start, already a row
+        rows += [{**row, "epoch": offset + row["epoch"], "phase": spec.name}
                  for row in state.history[(1 if offset else 0):]]
-        offset += optimizer.epochs
-    epochs_dir = Path(epochs_dir)
-    epochs_dir.mkdir(parents=True, exist_ok=True)
-    for row in rows:
-        io.copy_file(_epoch_file(epoch_dir, row["epoch"]), _epoch_file(epochs_dir, row["epoch"]))
+        offset += spec.params.epochs
     best = _best(rows, key)
     for row in rows:
         row["selected"] = int(row is best)
+        io.copy_file(_epoch_file(epoch_dir, row["epoch"]),
+                     _epoch_file(Path(epochs_dir), row["epoch"]))
     io.write_rows(Path(history_out), rows)
     io.copy_file(_epoch_file(epoch_dir, best["epoch"]), selected_out)
-    mark_finished(*(phase_dir for *_, phase_dir in phases))
+    # only now: a run killed in a later phase, or before its outputs, resumes there
+    mark_finished(*(spec.state_dir for rg in phases))
     log(f"selected epoch {best['epoch']} ({key} = {best[key]:.4f})")
     return best
+
+
+def _rg_phases(params: RGTrainingParams, train_sets: Mapping[int, list], init_model,
+               state_dir: Path) -> list[RGPhase]:
+    """The first phase on the smallest training lattices and, with ``tied_epochs``, the tied
+    phase on lattices twice as large, with its own rate and batch size."""
+    size = min(train_sets)
+    phases = [RGPhase(f"rg_{size}", size, params, init_model, state_dir)]
+    if params.tied_epochs:
+        if 2 * size not in train_sets:
+            raise SpecError(f"tied_epochs {params.tied_epochs} needs {2 * size}x{2 * size} "
+                            f"training shards (a train_{2 * size} dataset)")
+        tied = dataclasses.replace(params, epochs=params.tied_epochs,
+                                   batch_size=params.tied_batch_size,
+                                   learning_rate=params.tied_learning_rate)
+        phases.append(RGPhase(f"tied_{2 * size}", 2 * size, tied, SELECTED, state_dir / "tied"))
+    return phases
 
 
 def _compound_network(params: RGTrainingParams, base_model, start, size: int) -> keras.Model:
