@@ -488,7 +488,7 @@ def test_killed_and_resumed_training_matches_an_uninterrupted_run(shards, tmp_pa
     assert json.loads((tmp_path / "killed/state.json").read_text())["epoch"] == 2
     shutil.copytree(tmp_path / "killed", tmp_path / "restarted")
     resumed = run(tmp_path / "killed", 4)
-    # the cosine rate resumes where it stopped: epochs 0-2 before the kill, 2-3 after
+    # the cosine rate resumes where it left off: epochs 0-2 before the kill, 2-3 after
     assert cosine_calls == [(0, steps), (1, steps), (2, steps), (2, steps), (3, steps)]
     for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)

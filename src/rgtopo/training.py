@@ -613,7 +613,7 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
     io.write_rows(Path(history_out), rows)
     io.copy_file(_epoch_file(epoch_dir, best["epoch"]), selected_out)
     # only now: a run killed in a later phase, or before its outputs, resumes there
-    mark_finished(*(spec.state_dir for rg in phases))
+    mark_finished(*(spec.state_dir for spec in phases))
     log(f"selected epoch {best['epoch']} ({key} = {best[key]:.4f})")
     return best
 
