@@ -468,6 +468,7 @@ class DensityParams(FigureParams):
 class PointsMappingParams(FigureParams):
     """Fig. 7 (``figures.points_mapping``): clean lattices on a grid, RG applied ``steps`` times."""
 
+    WHERE: ClassVar[str] = "figures.points_mapping"
     grid: int
     steps: int
     lattice_size: int
@@ -489,6 +490,7 @@ class PointsMappingParams(FigureParams):
 class ImpurityParams(FigureParams):
     """Fig. 8 (``figures.impurity``): one impurity of each strength on a clean lattice."""
 
+    WHERE: ClassVar[str] = "figures.impurity"
     size: int
     site: tuple[int, int]
     mu0: float
