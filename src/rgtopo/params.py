@@ -374,20 +374,25 @@ class TimingParams(Params):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class TrainingParams(Params):
+class SectionParams(Params):
+    """Parameters that are exactly one config section's keys (``WHERE``)."""
+
+    @classmethod
+    def from_config(cls, config: Mapping):
+        return cls.from_dict(_section(config, cls.WHERE))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainingParams(SectionParams):
     """The ``training`` section: TensorFlow threads of a GPU job and whether it must see a GPU."""
 
     WHERE: ClassVar[str] = "training"
     threads: int
     require_gpu: bool
 
-    @classmethod
-    def from_config(cls, config: Mapping) -> TrainingParams:
-        return cls.from_dict(_section(config, cls.WHERE))
-
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class ResourcesParams(Params):
+class ResourcesParams(SectionParams):
     """The ``resources`` section: what each job asks the scheduler for."""
 
     WHERE: ClassVar[str] = "resources"
@@ -396,10 +401,6 @@ class ResourcesParams(Params):
     train_mem_mb: int
     default_mem_mb: int
     gpu_request: Literal["gpus", "gres"]
-
-    @classmethod
-    def from_config(cls, config: Mapping) -> ResourcesParams:
-        return cls.from_dict(_section(config, cls.WHERE))
 
     def gpu_job(self) -> dict:
         """Resources of a training, evaluation or timing job: one GPU in the form the cluster
