@@ -30,7 +30,7 @@ def _shown_path(path):
 
 
 # Every section's typed parameters, built and cross-checked once (rgtopo.params); a bad
-# config stops here with one line naming the key.
+# config ends the run here with one line naming the key.
 try:
     PARAMS = WorkflowParams.from_config(
         config,
