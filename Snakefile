@@ -40,6 +40,6 @@ rule all:
     input:
         rules.figures.input,
         "results/metrics/accuracy.csv",
-        "results/metrics/decimation_periodic.json",
+        expand("results/metrics/decimation_{padding}.json", padding=DECIMATION_PADDINGS),
         rules.provenance.output,
         rules.export_bundle.output,

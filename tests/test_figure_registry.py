@@ -1,12 +1,15 @@
-"""The figure registry: named inputs round-trip through the command line, every declared
-parameter is a config entry, and a bad --inputs is one clear error."""
+"""The figure registry: named inputs round-trip through the command line, every figure's
+parameters are a typed class built from the config, the workflow spells out every figure's
+inputs, and a bad --inputs is one clear error."""
+
+import json
 
 import pytest
 
 from conftest import REPO
 from rgtopo.errors import SpecError
-from rgtopo.figure_registry import (CONFIG_FILES, FIGURES, FORMS, check_params, input_args,
-                                    names, params_for, parse_inputs)
+from rgtopo.figure_registry import (FIGURES, FORMS, check_params, input_args, names,
+                                    params_classes, parse_inputs)
 
 
 def test_the_paper_figures_and_table_are_registered_with_their_captions():
@@ -15,29 +18,46 @@ def test_the_paper_figures_and_table_are_registered_with_their_captions():
     assert names("table") == ["table1"]
     for name, fig in FIGURES.items():
         assert (REPO / "workflow/report" / f"{name}.rst").is_file(), name
-        assert all(inp.form in FORMS for inp in fig.inputs.values()), name
+        assert all(form in FORMS for form in fig.inputs.values()), name
 
 
-def test_every_declared_parameter_and_thread_count_is_a_config_entry():
+def test_every_figures_parameters_are_built_from_the_config_and_read_back():
     from rgtopo.config import load_config
+    from rgtopo.params import WorkflowParams
 
     cfg = load_config(REPO / "config/test.yaml", REPO)
-
-    def lookup(key):
-        if key == CONFIG_FILES:
-            return "config/test.yaml"
-        value = cfg
-        for part in key.split("."):
-            value = value[part]
-        return value
-
-    assert params_for("fig7", lookup) == {"seed": 7, "grid": 16, "steps": 3, "lattice_size": 8,
-                                          "delta0": 0.15}
-    assert params_for("table1", lookup) == {"seed": 7, "config_name": "config/test.yaml"}
+    built = WorkflowParams.from_config(cfg, figures=params_classes(),
+                                       config_files="config/test.yaml").figures
+    assert built["fig7"].as_dict() == {"seed": 7, "grid": 16, "steps": 3, "lattice_size": 8,
+                                       "delta0": 0.15}
+    assert built["table1"].as_dict() == {"seed": 7, "config_name": "config/test.yaml"}
     for name, fig in FIGURES.items():
-        check_params(name, params_for(name, lookup))
+        assert check_params(name, json.loads(built[name].to_json())) == built[name], name
         if fig.threads:
-            assert isinstance(lookup(fig.threads), int), name
+            assert isinstance(cfg[fig.threads]["threads"], int), name
+
+
+def test_the_workflow_spells_out_every_figures_inputs():
+    """One get_<name>_inputs function per figure in common.smk, and nothing else resolves them."""
+    common = (REPO / "workflow/rules/common.smk").read_text()
+    for name in FIGURES:
+        assert f"def get_{name}_inputs():" in common, name
+        assert f'"{name}": get_{name}_inputs,' in common, name
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["figures"]["impurity"].update(site=[3, 8]), "figures.impurity.site"),
+    (lambda c: c["figures"]["points_mapping"].update(lattice_size=7), "figures.points_mapping"),
+    (lambda c: c["figures"].update(fig4_bins=2.5), "fig4_bins|bins"),
+])
+def test_a_bad_figure_parameter_is_one_clear_error(edit, message):
+    from rgtopo.config import load_config
+    from rgtopo.params import WorkflowParams
+
+    cfg = load_config(REPO / "config/test.yaml", REPO)
+    edit(cfg)
+    with pytest.raises(SpecError, match=message):
+        WorkflowParams.from_config(cfg, figures=params_classes())
 
 
 def test_inputs_round_trip_by_name_in_every_form():

@@ -168,3 +168,58 @@ def test_timing_reads_figures_timing_and_names_a_bad_key(config):
                                  "timing": {**config["figures"]["timing"], "min_seconds": "1"}}}
     with pytest.raises(SpecError, match="figures.timing.min_seconds: expected float"):
         TimingParams.from_config(bad)
+
+
+def _edited(config, edit):
+    cfg = copy.deepcopy(config)
+    edit(cfg)
+    return cfg
+
+
+def test_workflow_params_build_every_section_once_and_follow_the_configured_runs(config):
+    from rgtopo.params import WorkflowParams
+
+    p = WorkflowParams.from_config(config)
+    assert set(p.runs) == set(config["rg_training"]["runs"]) and set(p.decimation) == {"periodic"}
+    assert (p.run, p.uninitialized_run) == ("main", "uninitialized")
+    assert p.runs["main"] == RGTrainingParams.from_config(config, run="main")
+    assert p.evaluation == EvaluationParams.from_config(config, train_size=8)
+    assert p.datasets["test_16"].size == 16 and p.counts["test_4"] == 20000
+    assert p.resources.gpu_job() == {"gpu": 1, "mem_mb": 8000, "runtime": 240}
+    renamed = _edited(config, lambda c: (
+        c["rg_training"].update(runs={"decimated": {"init": "decimation", "padding": "zero"},
+                                      "scratch": {"init": "random", "padding": "periodic"}}),
+        c["evaluation"].update(run="decimated", uninitialized_run="scratch")))
+    p = WorkflowParams.from_config(renamed)
+    assert (p.run, set(p.decimation)) == ("decimated", {"zero"})
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["datasets"]["test_8"].update(size=9), r"^datasets.test_8.size: 9 does not match"),
+    (lambda c: c["datasets"].update(test_12={"distribution": "uniform", "size": 12, "count": 1}),
+     r"^datasets.test_12.size: 12: lattices must be 4 \* 2\^k"),
+    (lambda c: c["datasets"]["train_8"].update(distribution="wide_uniform"),
+     r"^datasets.train_8.distribution: decimation_\* sets must be wide_uniform"),
+    (lambda c: c["datasets"]["validation_4"].update(distribution="uniform"),
+     r"^datasets.validation_4.distribution: validation_4 is boundary_biased"),
+    (lambda c: c["sampling"].update(mu_range=[4, -4]), r"^sampling.mu_range: need low < high"),
+    (lambda c: c["rg_training"].update(select_size=32), r"^rg_training.eval_sizes: no dataset"),
+    (lambda c: c["rg_training"].update(eval_sizes=[16]), r"^rg_training.eval_sizes: must include 8"),
+    (lambda c: c["decimation"].update(check_sizes=[64]), r"^decimation.check_sizes: no dataset"),
+    (lambda c: c["base_network"].update(levels=3), r"^base_network.levels: no dataset train_16"),
+    (lambda c: c["base_network"].update(architecture="conv"),
+     r"^base_network.levels: levels > 1 needs architecture: spectral"),
+    (lambda c: c["rg_training"].update(tied_epochs=1), r"^rg_training.tied_epochs: no dataset"),
+    (lambda c: c["rg_training"].update(loss="abs_square"), r"^rg_training.loss: abs_square trains"),
+    (lambda c: c["rg_training"]["runs"]["uninitialized"].update(loss="abs_square"),
+     r"^rg_training.runs.uninitialized.loss: abs_square"),
+    (lambda c: c["evaluation"].update(run="uninitialized"),
+     r"^evaluation.run: 'uninitialized' must be a run of rg_training.runs with init: decimation"),
+    (lambda c: c["evaluation"].update(uninitialized_run="gone"),
+     r"^evaluation.uninitialized_run: 'gone' must be a run"),
+])
+def test_workflow_params_name_the_key_a_cross_section_rule_rejects(config, edit, message):
+    from rgtopo.params import WorkflowParams
+
+    with pytest.raises(SpecError, match=message):
+        WorkflowParams.from_config(_edited(config, edit))

@@ -20,10 +20,10 @@ import numba
 import numpy as np
 
 from .errors import LatticeError, SpecError
+from .params import BASE_SIZE
 
 CHANNELS = ("mu", "t_minus", "Delta")
 T_PLUS = 1.0
-BASE_SIZE = 4  # the base network's lattice; the RG chain halves 4 * 2^k down to it
 
 
 def as_lattice_batch(lattices, *, name: str = "lattices") -> np.ndarray:

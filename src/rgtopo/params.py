@@ -130,6 +130,7 @@ class NetworkParams(Params):
         return cls.from_section({**_section(config, cls.WHERE), **extra})
 
 FIXED_DISORDER = (1.0, 1.0)  # a dataset's disorder_scale when it names none: the paper's widths
+BASE_SIZE = 4  # the base network's lattice; the RG chain halves 4 * 2^k down to it
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -185,6 +186,15 @@ class DatasetSpec(Params):
         return cls.from_dict({**sampling, "distribution": distribution, "size": size,
                               "stream": stream, "disorder_scale": tuple(disorder_scale),
                               "seed": _top(config, "seed") if seed is None else seed})
+
+    def __post_init__(self):
+        super().__post_init__()
+        for key, config_key in (("mu_range", "mu_range"), ("t_minus_range", "t_minus_range"),
+                                ("delta_range", "delta_range"),
+                                ("value_range", "decimation_range")):
+            low, high = getattr(self, key)
+            if not low < high:
+                raise SpecError(f"sampling.{config_key}: need low < high, got [{low}, {high}]")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -251,6 +261,12 @@ class BaseNetworkParams(Optimizer):
         if self.levels < 1 or not 0 < self.coarse_share < 1:
             raise SpecError(f"{self.WHERE}: levels must be >= 1 and 0 < coarse_share < 1, got "
                             f"{self.levels} and {self.coarse_share}")
+        if self.levels > 1 and self.architecture != "spectral":
+            raise SpecError(f"{self.WHERE}.levels: levels > 1 needs architecture: spectral")
+
+    def coarse_sizes(self) -> list[int]:
+        """Lattice sizes of the coarse levels 1 .. levels - 1 (8, 16, ...)."""
+        return [BASE_SIZE * 2**level for level in range(1, self.levels)]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -324,6 +340,7 @@ class EvaluationParams(Params):
     and the size the RG network was trained on (the test shards are the rule's inputs)."""
 
     WHERE: ClassVar[str] = "evaluation"
+    RULE_KEYS: ClassVar[tuple] = ("run", "uninitialized_run")  # which runs the rule reads
     batch_size: int
     min_gap: float
     seed: int
@@ -335,7 +352,7 @@ class EvaluationParams(Params):
     def from_config(cls, config: Mapping, *, train_size: int) -> EvaluationParams:
         rg = _section(config, RGTrainingParams.WHERE)
         sizes = {key: _top(rg, key) for key in ("eval_sizes", "select_size")}
-        return cls.from_dict({**_section(config, cls.WHERE), **sizes,
+        return cls.from_dict({**_section(config, cls.WHERE, cls.RULE_KEYS), **sizes,
                               "seed": _top(config, "seed"), "train_size": train_size})
 
 
@@ -354,3 +371,275 @@ class TimingParams(Params):
     def from_config(cls, config: Mapping) -> TimingParams:
         timing = _top(_section(config, "figures"), "timing")
         return cls.from_dict({**timing, "seed": _top(config, "seed")})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SectionParams(Params):
+    """Parameters that are exactly one config section's keys (``WHERE``)."""
+
+    @classmethod
+    def from_config(cls, config: Mapping):
+        return cls.from_dict(_section(config, cls.WHERE))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainingParams(SectionParams):
+    """The ``training`` section: TensorFlow threads of a GPU job and whether it must see a GPU."""
+
+    WHERE: ClassVar[str] = "training"
+    threads: int
+    require_gpu: bool
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ResourcesParams(SectionParams):
+    """The ``resources`` section: what each job asks the scheduler for."""
+
+    WHERE: ClassVar[str] = "resources"
+    label_runtime_min: int
+    train_runtime_min: int
+    train_mem_mb: int
+    default_mem_mb: int
+    gpu_request: Literal["gpus", "gres"]
+
+    def gpu_job(self) -> dict:
+        """Resources of a training, evaluation or timing job: one GPU in the form the cluster
+        accepts (the SLURM plugin submits gpu=1 as --gpus=1, gres="gpu:1" as --gres=gpu:1)."""
+        gpu = {"gpu": 1} if self.gpu_request == "gpus" else {"gres": "gpu:1"}
+        return {**gpu, "mem_mb": self.train_mem_mb, "runtime": self.train_runtime_min}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FigureParams(Params):
+    """What every figure and table gets (``rgtopo.figure_registry``): the seed, TensorFlow's for
+    a figure that loads a network. A figure with keys of its own subclasses it and reads them
+    in ``own``; the registry names each figure's class."""
+
+    WHERE: ClassVar[str] = "figures"
+    seed: int
+
+    @classmethod
+    def from_config(cls, config: Mapping, *, config_files: str = "") -> FigureParams:
+        """The figure's parameters; ``config_files``: the config files as a reader names them."""
+        return cls.from_dict({"seed": _top(config, "seed"), **cls.own(config, config_files)})
+
+    @classmethod
+    def own(cls, config: Mapping, config_files: str) -> dict:
+        return {}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PhaseDiagramParams(FigureParams):
+    """Fig. 2: points per axis of the phase diagrams and the clean lattices' Delta."""
+
+    grid: int
+    delta0: float
+
+    @classmethod
+    def own(cls, config: Mapping, config_files: str) -> dict:
+        figures = _section(config, "figures")
+        return {"grid": _top(figures, "phase_diagram_grid"), "delta0": _top(figures, "delta0")}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SelectionParams(FigureParams):
+    """Figs. 3 and training curves: the validation size RG epochs are chosen on."""
+
+    select_size: int
+
+    @classmethod
+    def own(cls, config: Mapping, config_files: str) -> dict:
+        return {"select_size": _top(_section(config, "rg_training"), "select_size")}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DensityParams(FigureParams):
+    """Fig. 4: the boundary bias the training set was drawn with and the histogram's bins."""
+
+    alpha: float
+    bins: int
+
+    @classmethod
+    def own(cls, config: Mapping, config_files: str) -> dict:
+        return {"alpha": _top(_section(config, "sampling"), "alpha"),
+                "bins": _top(_section(config, "figures"), "fig4_bins")}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PointsMappingParams(FigureParams):
+    """Fig. 7 (``figures.points_mapping``): clean lattices on a grid, RG applied ``steps`` times."""
+
+    WHERE: ClassVar[str] = "figures.points_mapping"
+    grid: int
+    steps: int
+    lattice_size: int
+    delta0: float
+
+    @classmethod
+    def own(cls, config: Mapping, config_files: str) -> dict:
+        figures = _section(config, "figures")
+        return {**_top(figures, "points_mapping"), "delta0": _top(figures, "delta0")}
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.lattice_size % 2:
+            raise SpecError(f"figures.points_mapping: RG input size must be even, "
+                            f"got {self.lattice_size}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ImpurityParams(FigureParams):
+    """Fig. 8 (``figures.impurity``): one impurity of each strength on a clean lattice."""
+
+    WHERE: ClassVar[str] = "figures.impurity"
+    size: int
+    site: tuple[int, int]
+    mu0: float
+    t_minus0: float
+    delta0: float
+    strengths: tuple[float, ...]
+
+    @classmethod
+    def own(cls, config: Mapping, config_files: str) -> dict:
+        return dict(_top(_section(config, "figures"), "impurity"))
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.size % 2:
+            raise SpecError(f"figures.impurity: RG input size must be even, got {self.size}")
+        if max(self.site) >= self.size:
+            raise SpecError(f"figures.impurity.site: {list(self.site)} lies outside the lattice")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TableParams(FigureParams):
+    """Table 1: the config files it was made with, named in its title."""
+
+    config_name: str
+
+    @classmethod
+    def own(cls, config: Mapping, config_files: str) -> dict:
+        return {"config_name": config_files}
+
+
+def _dataset_error(name: str, entry: Mapping) -> str | None:
+    """What is wrong with one ``datasets`` entry for its name (``<role>_<size>``), if anything."""
+    role, size, distribution = name.rsplit("_", 1)[0], entry["size"], entry["distribution"]
+    k = size // BASE_SIZE
+    # validation_4 follows the base network's training set (plateau schedule); larger
+    # validation sets follow the test sets they stand in for (RG epoch selection)
+    wanted = {"train": "boundary_biased", "test": "uniform", "decimation": "wide_uniform",
+              "validation": "boundary_biased" if size == BASE_SIZE else "uniform"}
+    why = {"train": "training sets are boundary_biased", "test": "test sets are uniform in the paper",
+           "decimation": "decimation_* sets must be wide_uniform and no other set may be",
+           "validation": "validation_4 is boundary_biased like train_4; larger validation sets"
+                         " are uniform like the test sets they stand in for"}
+    if int(name.rsplit("_", 1)[1]) != size:
+        return f"size: {size} does not match the name"
+    if distribution == "wide_uniform" and role != "decimation":
+        return f"distribution: {why['decimation']}"
+    if distribution != wanted.get(role, distribution):
+        return f"distribution: {why[role]}"
+    if size % BASE_SIZE or k & (k - 1):
+        return f"size: {size}: lattices must be 4 * 2^k so the RG network halves them to 4"
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkflowParams:
+    """Every section of a resolved config built once as its typed class, and the rules that join
+    sections: each stage finds the datasets it reads, losses fit the base network's head, the
+    evaluated runs exist and start as their rows say. The workflow builds it once
+    (``workflow/rules/common.smk``); a SpecError names the offending key."""
+
+    datasets: Mapping[str, DatasetSpec]
+    counts: Mapping[str, int]
+    training: TrainingParams
+    base: BaseNetworkParams
+    decimation: Mapping[str, DecimationParams]  # per padding of a decimation-initialized run
+    check_sizes: tuple[int, ...]
+    runs: Mapping[str, RGTrainingParams]
+    inits: Mapping[str, str]  # each run's start: decimation or random
+    evaluation: EvaluationParams
+    run: str  # evaluated, timed, bundled and drawn (Figs. 3, 5, 7, 8)
+    uninitialized_run: str  # the randomly started run evaluated beside it
+    timing: TimingParams
+    figures: Mapping[str, FigureParams]
+    resources: ResourcesParams
+
+    @classmethod
+    def from_config(cls, config: Mapping, *,
+                    figures: Mapping[str, type[FigureParams]] | None = None,
+                    config_files: str = "") -> WorkflowParams:
+        """All parameters of a resolved config; ``figures``: each figure's parameter class."""
+        entries = _section(config, "datasets")
+        for name, entry in entries.items():
+            problem = _dataset_error(name, entry)
+            if problem:
+                raise SpecError(f"datasets.{name}.{problem}")
+        datasets = {
+            name: DatasetSpec.from_config(config, distribution=e["distribution"], size=e["size"],
+                                          stream=name, disorder_scale=e.get("disorder_scale",
+                                                                            FIXED_DISORDER))
+            for name, e in entries.items()}
+        rg = _section(config, RGTrainingParams.WHERE)
+        run_entries = _top(rg, "runs")
+        inits = {run: _top(entry, "init") for run, entry in run_entries.items()}
+        paddings = sorted({e["padding"] for e in run_entries.values() if e["init"] == "decimation"})
+        evaluation = _section(config, EvaluationParams.WHERE)
+        params = cls(
+            datasets=datasets, counts={name: e["count"] for name, e in entries.items()},
+            training=TrainingParams.from_config(config),
+            base=BaseNetworkParams.from_config(config),
+            decimation={p: DecimationParams.from_config(config, padding=p) for p in paddings},
+            check_sizes=tuple(_top(_section(config, "decimation"), "check_sizes")),
+            runs={run: RGTrainingParams.from_config(config, run=run) for run in run_entries},
+            inits=inits,
+            evaluation=EvaluationParams.from_config(
+                config, train_size=_dataset(datasets, "train_8", "evaluation").size),
+            run=_top(evaluation, "run"), uninitialized_run=_top(evaluation, "uninitialized_run"),
+            timing=TimingParams.from_config(config),
+            figures={name: kind.from_config(config, config_files=config_files)
+                     for name, kind in (figures or {}).items()},
+            resources=ResourcesParams.from_config(config))
+        params._check_joins(run_entries)
+        return params
+
+    def _check_joins(self, run_entries: Mapping) -> None:
+        ev = self.evaluation
+        for size in sorted({*ev.eval_sizes, ev.select_size}):
+            _dataset(self.datasets, f"test_{size}", "rg_training.eval_sizes")
+            _dataset(self.datasets, f"validation_{size}", "rg_training.eval_sizes",
+                     "RG epochs are chosen on validation sets")
+        for size in self.check_sizes:
+            _dataset(self.datasets, f"validation_{size}", "decimation.check_sizes")
+        for size in self.base.coarse_sizes():
+            _dataset(self.datasets, f"train_{size}", "base_network.levels",
+                     f"its {size}x{size} level needs it to learn from")
+        if any(p.tied_epochs for p in self.runs.values()):
+            _dataset(self.datasets, "train_16", "rg_training.tied_epochs",
+                     "the tied 16x16 phase trains on it")
+        head = LOSS_HEADS[self.base.loss]
+        for run, params in self.runs.items():
+            key = f"rg_training.runs.{run}.loss" if "loss" in run_entries[run] else \
+                "rg_training.loss"
+            if LOSS_HEADS[params.loss] != head:
+                raise SpecError(f"{key}: {params.loss} trains a {LOSS_HEADS[params.loss]} head; "
+                                f"base_network.loss {self.base.loss} builds a {head} head")
+        if 8 not in ev.eval_sizes:
+            raise SpecError("rg_training.eval_sizes: must include 8 (the RG training size)")
+        if ev.select_size not in ev.eval_sizes:
+            raise SpecError("rg_training.select_size: must be one of rg_training.eval_sizes")
+        for key, run, init in (("run", self.run, "decimation"),
+                               ("uninitialized_run", self.uninitialized_run, "random")):
+            if self.inits.get(run) != init:
+                raise SpecError(f"evaluation.{key}: '{run}' must be a run of rg_training.runs "
+                                f"with init: {init} (runs: {', '.join(self.inits)})")
+
+
+def _dataset(datasets: Mapping[str, DatasetSpec], name: str, key: str,
+             why: str = "") -> DatasetSpec:
+    """The dataset ``name``; a SpecError at ``key`` when the config has none."""
+    if name not in datasets:
+        raise SpecError(f"{key}: no dataset {name}" + (f": {why}" if why else ""))
+    return datasets[name]

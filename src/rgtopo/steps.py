@@ -111,7 +111,7 @@ def _cmd_timing(a):
 
 def _cmd_figure(a):
     figure = FIGURES[a.name]
-    check_params(a.name, a.params)
+    check_params(a.name, a.params)  # the drawing reads the checked JSON object
     inputs = parse_inputs(a.name, a.inputs)
     if figure.tensorflow:
         _training(a)

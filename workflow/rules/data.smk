@@ -15,12 +15,12 @@ rule sample_shard:
         "../envs/rgtopo.yaml"
     threads: 1
     resources:
-        mem_mb=config["resources"]["default_mem_mb"],
+        mem_mb=PARAMS.resources.default_mem_mb,
         runtime=30,
     params:
-        spec=lambda wc: dataset_spec(wc.dataset).to_json(),
+        spec=lambda wc: DATASETS[wc.dataset].to_json(),
         shard_size=config["shard_size"],
-        total=lambda wc: DATASETS[wc.dataset]["count"],
+        total=lambda wc: PARAMS.counts[wc.dataset],
         steps=STEPS,
     shell:
         "{params.steps} sample --spec {params.spec:q} --shard {wildcards.shard}"

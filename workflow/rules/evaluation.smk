@@ -1,14 +1,18 @@
-"""Stage 5: accuracies of every network against the paper's numbers, run times, model bundle."""
+"""Stage 5: accuracies of every network against the paper's numbers, run times, model bundle.
+
+RUN (evaluation.run) is the RG network reported, timed and bundled; the evaluation compares it
+with evaluation.uninitialized_run, the run that started at random.
+"""
 
 
 rule evaluate:
     input:
         base="results/models/base_network.keras",
-        selected="results/rg/main/selected.keras",
-        main_history="results/rg/main/history.csv",
-        uninitialized_history="results/rg/uninitialized/history.csv",
-        main_epochs="results/rg/main/epochs",
-        uninitialized_epochs="results/rg/uninitialized/epochs",
+        selected=f"results/rg/{RUN}/selected.keras",
+        main_history=f"results/rg/{RUN}/history.csv",
+        uninitialized_history=f"results/rg/{PARAMS.uninitialized_run}/history.csv",
+        main_epochs=f"results/rg/{RUN}/epochs",
+        uninitialized_epochs=f"results/rg/{PARAMS.uninitialized_run}/epochs",
         tests=[shards(f"test_{n}") for n in test_sets()],
     output:
         csv="results/metrics/accuracy.csv",
@@ -19,13 +23,11 @@ rule evaluate:
         "results/benchmarks/evaluate.tsv"
     conda:
         "../envs/rgtopo.yaml"
-    threads: config["training"]["threads"]
+    threads: PARAMS.training.threads
     resources:
         **TRAIN_RESOURCES,
     params:
-        params=EvaluationParams.from_config(
-            config, train_size=DATASETS["train_8"]["size"]
-        ).to_json(),
+        params=PARAMS.evaluation.to_json(),
         steps=STEPS,
         require_gpu=REQUIRE_GPU,
     shell:
@@ -41,18 +43,18 @@ rule evaluate:
 rule measure_timing:
     input:
         base="results/models/base_network.keras",
-        rg="results/rg/main/selected.keras",
+        rg=f"results/rg/{RUN}/selected.keras",
     output:
         "results/timing/timing.csv",
     log:
         "logs/measure_timing.log",
     conda:
         "../envs/rgtopo.yaml"
-    threads: config["training"]["threads"]
+    threads: PARAMS.training.threads
     resources:
         **TRAIN_RESOURCES,
     params:
-        params=TimingParams.from_config(config).to_json(),
+        params=PARAMS.timing.to_json(),
         steps=STEPS,
         require_gpu=REQUIRE_GPU,
     shell:
@@ -63,7 +65,7 @@ rule measure_timing:
 rule export_bundle:
     input:
         base="results/models/base_network.keras",
-        rg="results/rg/main/selected.keras",
+        rg=f"results/rg/{RUN}/selected.keras",
         metrics="results/metrics/accuracy.json",
     output:
         directory("results/bundle"),

@@ -1,8 +1,9 @@
 """Stage 6: every figure and the table, from result files only.
 
-One generic rule per kind; each figure's inputs, parameters and threads are
-declared once, in the package (rgtopo.figure_registry). Re-make them alone with
-the figures profile:
+One generic rule per kind. Each figure's input files are spelled out by its
+get_<figure>_inputs in common.smk (e.g. get_fig2_inputs: the base network and the
+authors' realizations); its input names, parameter class and drawing are declared
+once, in rgtopo.figure_registry. Re-make them alone with the figures profile:
     snakemake --workflow-profile profiles/figures figures
 """
 

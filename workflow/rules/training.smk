@@ -19,11 +19,11 @@ rule train_base:
         "results/benchmarks/train_base.tsv"
     conda:
         "../envs/rgtopo.yaml"
-    threads: config["training"]["threads"]
+    threads: PARAMS.training.threads
     resources:
         **TRAIN_RESOURCES,
     params:
-        params=BaseNetworkParams.from_config(config).to_json(),
+        params=PARAMS.base.to_json(),
         state="results/training/base_network/state",
         steps=STEPS,
         require_gpu=REQUIRE_GPU,
@@ -37,7 +37,7 @@ rule train_base:
 rule init_decimation:
     input:
         train=shards("decimation_8", labeled=False),
-        check=[shards(f"validation_{n}") for n in config["decimation"]["check_sizes"]],
+        check=[shards(f"validation_{n}") for n in PARAMS.check_sizes],
     output:
         model="results/models/rg_decimation_{padding}.keras",
         history="results/training/decimation_{padding}/history.csv",
@@ -47,16 +47,14 @@ rule init_decimation:
     benchmark:
         "results/benchmarks/init_decimation_{padding}.tsv"
     wildcard_constraints:
-        padding="periodic|zero",
+        padding="|".join(DECIMATION_PADDINGS),
     conda:
         "../envs/rgtopo.yaml"
-    threads: config["training"]["threads"]
+    threads: PARAMS.training.threads
     resources:
         **TRAIN_RESOURCES,
     params:
-        params=lambda wc: DecimationParams.from_config(
-            config, padding=wc.padding
-        ).to_json(),
+        params=lambda wc: PARAMS.decimation[wc.padding].to_json(),
         state="results/training/decimation_{padding}/state",
         steps=STEPS,
         require_gpu=REQUIRE_GPU,
@@ -73,9 +71,7 @@ rule train_rg:
         base="results/models/base_network.keras",
         init=rg_init,
         train=rg_train_shards(),
-        validation=[
-            shards(f"validation_{n}") for n in config["rg_training"]["eval_sizes"]
-        ],
+        validation=[shards(f"validation_{n}") for n in PARAMS.evaluation.eval_sizes],
     output:
         epochs=directory("results/rg/{run}/epochs"),
         history="results/rg/{run}/history.csv",
@@ -84,13 +80,15 @@ rule train_rg:
         "logs/train_rg_{run}.log",
     benchmark:
         "results/benchmarks/train_rg_{run}.tsv"
+    wildcard_constraints:
+        run="|".join(RUNS),
     conda:
         "../envs/rgtopo.yaml"
-    threads: config["training"]["threads"]
+    threads: PARAMS.training.threads
     resources:
         **TRAIN_RESOURCES,
     params:
-        params=lambda wc: RGTrainingParams.from_config(config, run=wc.run).to_json(),
+        params=lambda wc: PARAMS.runs[wc.run].to_json(),
         init=lambda wc, input: f"--init {input.init}" if input.init else "",
         state="results/rg/{run}/state",
         steps=STEPS,
@@ -112,10 +110,7 @@ rule base:
 rule decimation:
     input:
         expand(
-            "results/models/rg_decimation_{padding}.keras",
-            padding=sorted(
-                {r["padding"] for r in RUNS.values() if r["init"] == "decimation"}
-            ),
+            "results/models/rg_decimation_{padding}.keras", padding=DECIMATION_PADDINGS
         ),
 
 
