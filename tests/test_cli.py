@@ -20,6 +20,7 @@ import pytest  # noqa: E402
 import rgtopo  # noqa: E402
 from conftest import REPO, write_lattice_files  # noqa: E402
 from rgtopo import bundle as bundle_mod  # noqa: E402
+from rgtopo.chern import COLUMNS  # noqa: E402
 from rgtopo.cli import main  # noqa: E402
 from rgtopo.nn import base_network, rg_network  # noqa: E402
 
@@ -60,7 +61,9 @@ def test_chern_reads_every_format_and_writes_csv_to_stdout(data, name, key, caps
     argv = ["chern", str(d / name), "--threads", "1"] + (["--key", key] if key else [])
     assert main(argv) == 0
     table = pd.read_csv(io.StringIO(capsys.readouterr().out))
-    assert list(table.columns) == ["index", "chern", "gap", "bott_deviation"]
+    assert list(table.columns) == ["index", *COLUMNS]
+    assert (table["method"] == "bott").all() and set(table["certified"]) <= {0, 1}
+    np.testing.assert_array_equal(table["gapped"], expected.gap >= 0.05)
     assert table["index"].tolist() == list(range(12))
     np.testing.assert_array_equal(table["chern"], expected.chern)
     np.testing.assert_allclose(table["gap"], expected.gap, rtol=1e-5)
@@ -73,7 +76,7 @@ def test_chern_of_one_lattice_and_h5_output(data, tmp_path):
     assert pd.read_csv(tmp_path / "c.csv")["chern"].tolist() == [expected.chern[3]]
     assert main(["chern", str(d / "batch.npy"), "--out", str(tmp_path / "c.h5")]) == 0
     with h5py.File(tmp_path / "c.h5", "r") as f:
-        assert sorted(f) == ["bott_deviation", "chern", "gap", "index"]
+        assert sorted(f) == sorted(["index", *COLUMNS])
         np.testing.assert_array_equal(f["chern"][...], expected.chern)
         np.testing.assert_array_equal(f["gap"][...], expected.gap)
         assert f.attrs["input"] == str(d / "batch.npy") and f.attrs["command"] == "chern"
@@ -287,7 +290,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     np.save(tmp_path / "x.npy", lattices(np.random.default_rng(4), 4, 4000))
     p = subprocess.run(f"{sys.executable} -m rgtopo chern {tmp_path / 'x.npy'} | head -1",
                        shell=True, capture_output=True, text=True, env=ENV, timeout=300)
-    assert p.stdout == "index,chern,gap,bott_deviation\n"
+    assert p.stdout == ",".join(["index", *COLUMNS]) + "\n"
     assert p.stderr == ""
 
 

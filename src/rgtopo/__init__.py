@@ -20,8 +20,8 @@ except PackageNotFoundError:
     __version__ = "0+unknown"
 
 _EXPORTS = {
-    "BottResult": "bott",
-    "chern_numbers": "bott",
+    "ChernResult": "chern",
+    "chern_numbers": "chern",
     "LatticeError": "errors",
     "RgtopoError": "errors",
     "load_bundle": "bundle",

@@ -9,7 +9,8 @@ composes them.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("rgtopo", "rgtopo._layers", "rgtopo.errors", "rgtopo.params",
                     "rgtopo.config", "rgtopo.io", "rgtopo.symmetries", "rgtopo.phase_diagram")),
-    ("physics", ("rgtopo.lattice", "rgtopo.bott", "rgtopo.sampling", "rgtopo.metrics")),
+    ("physics", ("rgtopo.lattice", "rgtopo.bott", "rgtopo.localizer", "rgtopo.chern",
+                 "rgtopo.sampling", "rgtopo.metrics")),
     ("data", ("rgtopo.shards", "rgtopo.lattice_io", "rgtopo.batches", "rgtopo.datasets")),
     ("network layers", ("rgtopo.nn.layers",)),
     ("network heads", ("rgtopo.nn.heads",)),

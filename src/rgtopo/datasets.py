@@ -1,4 +1,4 @@
-"""Dataset shards made: lattices drawn by the sampler, then labeled with the Bott index.
+"""Dataset shards made: lattices drawn by the sampler, then labeled (``rgtopo.chern``).
 
 The shard format and its readers are in ``rgtopo.shards``; this module adds
 the two jobs that produce shards, which need the sampler and the Numba
@@ -12,9 +12,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .bott import chern_numbers
+from .chern import ChernResult, chern_numbers
 from .errors import SpecError
-from .params import DatasetSpec
+from .params import DatasetSpec, LabelingParams
 from .sampling import sample_lattices
 from .shards import LATTICE_DTYPE, read_shard, write_shard
 
@@ -33,8 +33,9 @@ def sample_shard(spec: DatasetSpec | Mapping, shard: int, shard_size: int, path,
     write_shard(path, lattices, spec.as_dict(), first)
 
 
-def label_shard(src, dst, *, threads: int | None = None, chunk: int | None = None, log=None) -> None:
-    """Bott-label every lattice of shard ``src`` (as stored, float32) and write ``dst``.
+def label_shard(src, dst, *, method: str = "bott", params: LabelingParams | None = None,
+                threads: int | None = None, chunk: int | None = None, log=None) -> None:
+    """Label every lattice of shard ``src`` (as stored, float32) by ``method`` and write ``dst``.
 
     A progress line is logged every ``chunk`` 4x4-lattice equivalents: the
     cost of one lattice grows as (N / 4)^4 at least, so large lattices report
@@ -48,11 +49,12 @@ def label_shard(src, dst, *, threads: int | None = None, chunk: int | None = Non
     chunk = max(int(threads or 1), chunk * 4**4 // max(n, 4) ** 4)
     parts = []
     for start in range(0, len(lattices), chunk):
-        parts.append(chern_numbers(lattices[start : start + chunk], threads=threads))
+        parts.append(chern_numbers(lattices[start : start + chunk], method=method,
+                                   threads=threads, params=params))
         if log is not None:
             log(f"labeled {min(start + chunk, len(lattices))}/{len(lattices)} lattices")
     if parts:
-        result = type(parts[0])(*(np.concatenate(x) for x in zip(*parts)))
+        result = ChernResult.concatenate(parts)
     else:
-        result = chern_numbers(np.zeros((0, 2, 2, 3)))
+        result = chern_numbers(np.zeros((0, 2, 2, 3)), method="bott")
     write_shard(dst, lattices, spec, int(data["attrs"]["first_index"]), labels=result)

@@ -235,7 +235,9 @@ def write_table(path, columns: Mapping[str, np.ndarray], attrs: Mapping | None =
 
             with h5py.File(tmp, "w") as f:
                 for name, values in columns.items():
-                    f.create_dataset(name, data=np.asarray(values))
+                    values = np.asarray(values)
+                    f.create_dataset(name, data=values.astype("S") if values.dtype.kind == "U"
+                                     else values)
                 f.attrs.update({k: v for k, v in (attrs or {}).items() if v is not None})
 
 

@@ -383,6 +383,49 @@ class SectionParams(Params):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class LocalizerParams(Params):
+    """The spectral-localizer labeler's rule (``rgtopo.localizer``; defaults: config/config.yaml).
+
+    min_tiled_size: the lattice is tiled M x M until M N reaches this; kappa =
+    kappa_scale / (M N); a label is certified when its views agree and no view's
+    localizer has an eigenvalue within min_gap_ratio * kappa of 0; views: centres compared
+    (1 or 2); solver: the sparse LDL^T; max_memory_gb bounds the factors held at once;
+    bdg_gap: also compute the torus BdG gap (one more factorization per lattice).
+    """
+
+    WHERE: ClassVar[str] = "labeling.localizer"
+    min_tiled_size: int = 48
+    kappa_scale: float = 0.32
+    min_gap_ratio: float = 0.1
+    views: Literal[1, 2] = 1
+    solver: Literal["auto", "pardiso", "superlu"] = "auto"
+    max_memory_gb: float = 8.0
+    bdg_gap: bool = False
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LabelingParams(SectionParams):
+    """The config's ``labeling`` section: how datasets and ``rgtopo chern`` label lattices.
+
+    method: bott, localizer or auto (the default of a dataset without its own
+    ``label_method``); auto_min_size: from this N up, ``auto`` uses the localizer.
+    A label of either method is certified only on a lattice whose torus BdG gap is
+    at least min_gap (below it the Bott label can flip under noise far smaller
+    than the disorder, and the localizer need not agree with it); a Bott label
+    also needs its raw sum within max_bott_deviation of the integer.
+    """
+
+    WHERE: ClassVar[str] = "labeling"
+    threads: int = 2
+    progress_every: int = 2000
+    method: Literal["bott", "localizer", "auto"] = "auto"
+    auto_min_size: int = 48
+    min_gap: float = 0.05
+    max_bott_deviation: float = 0.1
+    localizer: LocalizerParams = dataclasses.field(default_factory=LocalizerParams)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class TrainingParams(SectionParams):
     """The ``training`` section: TensorFlow threads of a GPU job and whether it must see a GPU."""
 
@@ -566,6 +609,8 @@ class WorkflowParams:
     timing: TimingParams
     figures: Mapping[str, FigureParams]
     resources: ResourcesParams
+    labeling: LabelingParams
+    label_methods: Mapping[str, str]  # per dataset: its label_method, else labeling.method
 
     @classmethod
     def from_config(cls, config: Mapping, *,
@@ -601,7 +646,10 @@ class WorkflowParams:
             timing=TimingParams.from_config(config),
             figures={name: kind.from_config(config, config_files=config_files)
                      for name, kind in (figures or {}).items()},
-            resources=ResourcesParams.from_config(config))
+            resources=ResourcesParams.from_config(config),
+            labeling=(labeling := LabelingParams.from_config(config)),
+            label_methods={name: e.get("label_method", labeling.method)
+                           for name, e in entries.items()})
         params._check_joins(run_entries)
         return params
 

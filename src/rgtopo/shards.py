@@ -4,7 +4,9 @@ A shard file holds
 
 * ``lattices`` (B, N, N, 3) float32: exactly the values that were labeled;
 * ``chern`` (B,) int8, ``gap`` (B,) float64, ``bott_deviation`` (B,) float64
-  once labeled;
+  once labeled, and since format 2 ``certified`` and ``gapped`` (B,) bool, ``localizer_gap``
+  (B,) float64 and ``label_method`` (B,) bytes (``rgtopo.chern.ChernResult``:
+  NaN where a method does not measure a column);
 * attributes ``format`` = "rgtopo-shard", ``format_version``, ``size``,
   ``distribution``, ``spec`` (JSON of every parameter), ``seed``,
   ``first_index``, ``count``, ``labeled``, ``rgtopo_version`` and ``checksum``
@@ -32,7 +34,9 @@ from .errors import ShardError
 from .io import atomic_h5, file_digest
 
 FORMAT = "rgtopo-shard"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+LABEL_COLUMNS = ("chern", "gap", "bott_deviation")
+CERTIFICATE_COLUMNS = ("certified", "gapped", "localizer_gap", "label_method")  # format 2 on
 LATTICE_DTYPE = np.float32
 CHECKSUM_ATTR = "checksum"
 
@@ -48,17 +52,21 @@ def data_checksum(*arrays: np.ndarray) -> str:
 
 
 def write_shard(path, lattices: np.ndarray, spec: Mapping, first_index: int, labels=None) -> None:
-    """Write one shard atomically; labels is a BottResult or None."""
+    """Write one shard atomically; labels is a ``rgtopo.chern.ChernResult`` or None."""
     lattices = np.asarray(lattices, dtype=LATTICE_DTYPE)
     arrays = {"lattices": lattices}
     if labels is not None:
-        arrays.update(chern=labels.chern.astype(np.int8), gap=np.asarray(labels.gap),
-                      bott_deviation=np.asarray(labels.deviation))
+        arrays.update(chern=labels.chern.astype(np.int8), gap=np.asarray(labels.gap, float),
+                      bott_deviation=np.asarray(labels.bott_deviation, float),
+                      certified=np.asarray(labels.certified, bool),
+                      gapped=np.asarray(labels.gapped, bool),
+                      localizer_gap=np.asarray(labels.localizer_gap, float),
+                      label_method=np.asarray(labels.method).astype("S9"))
     with atomic_h5(path) as f:
         f.create_dataset(
             "lattices", data=lattices, chunks=(min(len(lattices), 4096) or 1, *lattices.shape[1:])
         )
-        for key in ("chern", "gap", "bott_deviation"):
+        for key in LABEL_COLUMNS + CERTIFICATE_COLUMNS:
             if key in arrays:
                 f.create_dataset(key, data=arrays[key])
         f.attrs.update(
@@ -99,8 +107,9 @@ def read_shard(path, *, labeled: bool = False) -> dict:
             raise ShardError(f"{path}: shard has no Chern labels yet")
         out = {"lattices": f["lattices"][...], "attrs": dict(f.attrs)}
         if f.attrs["labeled"]:
-            for key in ("chern", "gap", "bott_deviation"):
-                out[key] = f[key][...]
+            for key in LABEL_COLUMNS + CERTIFICATE_COLUMNS:
+                if key in f:  # format 1 shards have no certificate columns
+                    out[key] = f[key][...]
     return out
 
 

@@ -14,6 +14,7 @@ import time
 
 from . import io
 from .cli import json_object, log, run
+from .chern import METHODS
 from .datasets import label_shard, sample_shard
 from .devices import require_gpu
 from .errors import SpecError
@@ -23,6 +24,7 @@ from .params import (
     DatasetSpec,
     DecimationParams,
     EvaluationParams,
+    LabelingParams,
     RGTrainingParams,
     TimingParams,
 )
@@ -49,7 +51,8 @@ def _cmd_sample(a):
 
 def _cmd_label(a):
     t0 = time.perf_counter()
-    label_shard(a.inp, a.out, threads=a.threads, chunk=a.chunk, log=log)
+    label_shard(a.inp, a.out, method=a.method, params=LabelingParams.from_dict(a.params) if a.params else None,
+                threads=a.threads, chunk=a.chunk, log=log)
     log(f"labeled {a.inp} -> {a.out} in {time.perf_counter() - t0:.1f} s")
 
 
@@ -139,9 +142,12 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.set_defaults(func=_cmd_sample)
 
-    s = sub.add_parser("label", help="Bott-label one shard")
+    s = sub.add_parser("label", help="label one shard (Bott index or spectral localizer)")
     s.add_argument("--in", dest="inp", required=True)
     s.add_argument("--out", required=True)
+    s.add_argument("--method", choices=METHODS, default="bott")
+    s.add_argument("--params", type=json_object, default={},
+                   help="the config's labeling section (JSON; default: LabelingParams())")
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--chunk", type=int, default=None, help="lattices per progress line")
     s.set_defaults(func=_cmd_label)

@@ -1,4 +1,4 @@
-"""Stage 1: sample dataset shards and label them with the Bott index."""
+"""Stage 1: sample dataset shards and label them (dense Bott index or spectral localizer)."""
 
 
 wildcard_constraints:
@@ -38,16 +38,18 @@ rule label_shard:
         "results/benchmarks/label/{dataset}/shard_{shard}.tsv"
     conda:
         "../envs/rgtopo.yaml"
-    threads: config["labeling"]["threads"]
+    threads: PARAMS.labeling.threads
     resources:
         mem_mb=config["resources"]["default_mem_mb"],
         runtime=config["resources"]["label_runtime_min"],
     params:
-        chunk=config["labeling"]["progress_every"],
+        chunk=PARAMS.labeling.progress_every,
+        method=lambda wildcards: PARAMS.label_methods[wildcards.dataset],
+        labeling=PARAMS.labeling.to_json(),
         steps=STEPS,
     shell:
         "{params.steps} label --in {input} --out {output} --threads {threads}"
-        " --chunk {params.chunk} 2> {log}"
+        " --method {params.method} --params {params.labeling:q} --chunk {params.chunk} 2> {log}"
 
 
 rule data:

@@ -1,0 +1,107 @@
+"""Chern numbers by any labeling method, one table for all: the solvers behind one interface.
+
+``bott`` is the dense Bott index on the torus (exact, O(N^6) time, O(N^4)
+memory: the workflow's reference up to N = 32); ``localizer`` the sparse
+spectral localizer of the tiled lattice (``rgtopo.localizer``: about N^2 log N
+memory, minutes at 512x512); ``auto`` the first below ``auto_min_size`` and the
+second from there (the crossover measured in docs/benchmarks.md). Every row says
+whether its label is certified, so a doubtful label is never passed off as exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from .bott import chern_numbers as bott_chern_numbers
+from .errors import SpecError
+from .lattice import as_lattice_batch
+from .localizer import localizer_labels
+from .params import LabelingParams
+
+METHODS = ("bott", "localizer", "auto")
+COLUMNS = ("chern", "certified", "method", "gapped", "gap", "bott_deviation", "localizer_gap",
+           "kappa", "tiles")
+"""The columns of every labeling method's table, in order (``rgtopo chern``'s output)."""
+
+
+class ChernResult(NamedTuple):
+    """Chern labels of a batch with the certificate of each.
+
+    chern: the integer label. certified: whether the method's certificate holds
+    (both: torus BdG gap >= labeling.min_gap; Bott: bott_deviation <=
+    max_bott_deviation; localizer: its centres agree and none of their localizers
+    has an eigenvalue within localizer_gap of 0). method: "bott" or "localizer"
+    per row. gapped: torus BdG gap >= labeling.min_gap (the localizer proves it by
+    one factorization). gap: the BdG gap min |E| on the torus (the localizer's rows: NaN
+    unless labeling.localizer.bdg_gap). bott_deviation: |raw Bott sum - chern|
+    (NaN for the localizer). localizer_gap (0 where an eigenvalue lies closer),
+    kappa, tiles: the localizer's certificate and rule (NaN, NaN, 0 for Bott).
+    """
+
+    chern: np.ndarray
+    certified: np.ndarray
+    method: np.ndarray
+    gapped: np.ndarray
+    gap: np.ndarray
+    bott_deviation: np.ndarray
+    localizer_gap: np.ndarray
+    kappa: np.ndarray
+    tiles: np.ndarray
+
+    @property
+    def deviation(self) -> np.ndarray:
+        """The Bott deviation under the name of ``bott.BottResult`` (NaN for localizer rows)."""
+        return self.bott_deviation
+
+    @classmethod
+    def concatenate(cls, parts: list[ChernResult]) -> ChernResult:
+        return cls(*(np.concatenate(cols) for cols in zip(*parts)))
+
+
+def resolve_method(method: str, size: int, params: LabelingParams) -> str:
+    """The method that labels N x N lattices: ``auto`` picks by size."""
+    if method not in METHODS:
+        raise SpecError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if method == "auto":
+        return "localizer" if size >= params.auto_min_size else "bott"
+    return method
+
+
+def chern_numbers(lattices, *, method: str = "auto", threads: int | None = None,
+                  params: LabelingParams | None = None,
+                  progress: Callable[[int], None] | None = None,
+                  log: Callable[[str], None] | None = None) -> ChernResult:
+    """Chern numbers of a lattice (N, N, 3) or a batch (B, N, N, 3), certified.
+
+    method: ``bott``, ``localizer`` or ``auto`` (default: Bott below
+    ``params.auto_min_size``, the localizer from there). threads: cores used
+    (Numba threads for the Bott index; worker threads for the localizer).
+    params: the labeling rule (default: ``LabelingParams()``, the values of
+    config/config.yaml). progress(done) is called as lattices finish; log(line)
+    gets per-lattice steps of the localizer on large lattices.
+    """
+    params = LabelingParams() if params is None else params
+    lat = as_lattice_batch(lattices)
+    if threads is not None and int(threads) < 1:
+        raise SpecError(f"threads must be >= 1, got {threads}")
+    chosen = resolve_method(method, lat.shape[1], params)
+    count = lat.shape[0]
+    if chosen == "bott":
+        res = bott_chern_numbers(lat, threads=threads)
+        certified = (res.gap >= params.min_gap) & (res.deviation <= params.max_bott_deviation)
+        if progress is not None:
+            progress(count)
+        return ChernResult(res.chern, certified, np.full(count, "bott"), res.gap >= params.min_gap,
+                           res.gap, res.deviation,
+                           np.full(count, np.nan), np.full(count, np.nan),
+                           np.zeros(count, np.int64))
+    labels = localizer_labels(lat, params.localizer, params.min_gap, threads=threads,
+                              progress=progress, log=log)
+    column = lambda name, dtype: np.array([getattr(x, name) for x in labels], dtype=dtype)  # noqa: E731
+    return ChernResult(column("chern", np.int64), column("certified", bool),
+                       np.full(count, "localizer"), column("gapped", bool), column("gap", float),
+                       np.full(count, np.nan), column("localizer_gap", float),
+                       column("kappa", float), column("tiles", np.int64))
