@@ -32,3 +32,20 @@ def test_label_noise_tiny(tmp_path):
     assert "4x4, 8 lattices" in out
     assert "eps 0.05: labels changed" in out
     assert "bundle on stable" in out and "bundle on unstable" in out
+
+
+def test_localizer_agreement_tiny_resumes_from_its_cache(tmp_path):
+    args = ["localizer_agreement.py", "--sizes", "16=3", "--min-gap", "0", "--threads", "1",
+            "--conventions", "fixed", "--cache", str(tmp_path), "--rules", "48:0.32", "16:0.32"]
+    out = run_benchmark(*args)
+    rows = [line for line in out.splitlines() if line.startswith("| fixed | 16 |")]
+    assert len(rows) == 2 and all("| 3 |" in row for row in rows)
+    cached = list(tmp_path.glob("agreement_fixed_seed31_16x16_gap0.0.npz"))
+    assert len(cached) == 1
+    assert run_benchmark(*args, "--available").count("| fixed | 16 |") == 2
+
+
+def test_bench_localizer_tiny():
+    out = run_benchmark("bench_localizer.py", "--sizes", "8", "--dense-max", "8")
+    row = [line for line in out.splitlines() if line.startswith("| 8 |")]
+    assert len(row) == 1 and row[0].endswith("| yes |")
