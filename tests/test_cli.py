@@ -8,6 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import io  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
@@ -147,6 +148,30 @@ def test_export_bundle_command_writes_a_loadable_bundle(model, tmp_path):
     card = rgtopo.load_bundle(tmp_path / "b").card
     assert card["config"] == {"seed": 3, "rg_network": {"width": 2}}
     assert card["accuracy"] == {"base_4x4": {"measured_percent": 50.0}}
+
+
+def test_export_bundle_records_the_size_study_in_an_existing_card(model, tmp_path):
+    from rgtopo.size_study import RECORD_KEYS
+
+    path, _, _ = model
+    bundle = tmp_path / "b"
+    shutil.copytree(path, bundle)
+    before = json.loads((bundle / "card.json").read_text())
+    row = {k: 1 for k in RECORD_KEYS} | {"convention": "strong", "size": 64,
+                                         "stronger_baseline": "clean formula",
+                                         "certified_stronger_baseline": "clean formula",
+                                         "certified_percent": 99.0}
+    pd.DataFrame([row]).to_csv(tmp_path / "acc.csv", index=False)
+    code, _, err = rgtopo_cli("export-bundle", "--size-study", tmp_path / "acc.csv",
+                              "--out", bundle)
+    assert code == 0, err
+    card = json.loads((bundle / "card.json").read_text())
+    assert {k: v for k, v in card.items() if k != "accuracy_by_size"} == before
+    assert card["accuracy_by_size"]["rows"] == [row]
+    assert rgtopo.load_bundle(bundle).accuracy_caveat(64) is None
+    code, _, err = rgtopo_cli("export-bundle", "--base", path / "base_network.keras",
+                              "--out", tmp_path / "c")
+    assert code == 2 and "--base and --rg go together" in err
 
 
 def write_bad(d, model):

@@ -66,7 +66,9 @@ def reference_dir():
 # The size study's sets (rgtopo.params.size_study_sets) as datasets of their own, "size-<set>":
 # sampled and labeled by the same rules as the workflow's sets, never part of `data`.
 STUDY_PREFIX = "size-"
-STUDY_SETS = {f"{STUDY_PREFIX}{name}": spec for name, spec in PARAMS.size_study_sets.items()}
+STUDY_SETS = {
+    f"{STUDY_PREFIX}{name}": spec for name, spec in PARAMS.size_study_sets.items()
+}
 
 
 def get_dataset_spec(name):
@@ -226,6 +228,11 @@ def get_size_study_bundle():
     """The bundle the size study measures: the workflow's (so the target trains it) or none
     (the shipped one)."""
     return "results/bundle" if PARAMS.size_study_bundle == "workflow" else []
+
+
+def get_size_study_bundle_arg(wc, input):
+    """The step's --bundle: the bundle input, or 'shipped'."""
+    return getattr(input, "bundle", None) or "shipped"
 
 
 def get_fig_conventions_inputs():

@@ -40,7 +40,7 @@ rule size_accuracy:
         **TRAIN_RESOURCES,
     params:
         sets=get_size_study_set_args(PARAMS.size_study.accuracy_conventions),
-        bundle=get_size_study_bundle() or "shipped",
+        bundle=get_size_study_bundle_arg,
         params=PARAMS.size_study.to_json(),
         steps=STEPS,
         require_gpu=REQUIRE_GPU,
