@@ -452,13 +452,19 @@ def _size_axis(ax, sizes) -> None:
     ax.set_xlabel("lattice size N")
 
 
+def _error_bars(value, low, high) -> np.ndarray:
+    """Matplotlib's (below, above) lengths of an interval around value; at 0 or 100 % the
+    interval's bound and the value differ by rounding, which must not turn negative."""
+    return np.clip(np.array([value - low, high - value], dtype=float), 0.0, None)
+
+
 def fig_conventions(fractions: pd.DataFrame, stem) -> pd.DataFrame:
     """The size study's label fractions against N, one line per disorder convention."""
     fig, axes = plt.subplots(1, len(FRACTION_PANELS), figsize=(15, 3.6), sharex=True)
     for ax, (column, title) in zip(axes, FRACTION_PANELS):
         for convention, rows in fractions.groupby("convention", sort=False):
             rows = rows.sort_values("size")
-            err = [rows[column] - rows[f"{column}_ci_low"], rows[f"{column}_ci_high"] - rows[column]]
+            err = _error_bars(rows[column], rows[f"{column}_ci_low"], rows[f"{column}_ci_high"])
             ax.errorbar(rows["size"], rows[column], yerr=err, marker="o", capsize=3,
                         label=convention)
         ax.set_title(f"fraction {title}")
@@ -483,7 +489,7 @@ def fig_size_accuracy(accuracy: pd.DataFrame, stem) -> pd.DataFrame:
         rows = accuracy[accuracy["convention"] == convention].sort_values("size")
         for prefix, label, color, marker in curves:
             value = rows[f"{prefix}_percent"]
-            err = [value - rows[f"{prefix}_ci_low"], rows[f"{prefix}_ci_high"] - value]
+            err = _error_bars(value, rows[f"{prefix}_ci_low"], rows[f"{prefix}_ci_high"])
             ax.errorbar(rows["size"], value, yerr=err, color=color, marker=marker, capsize=3,
                         label=label)
         ax.plot(rows["size"], rows["clean_formula_percent"], "k--", label=CLEAN_FORMULA)
