@@ -11,11 +11,15 @@ Wilson 95 % intervals.
 
 Conventions: ``fixed`` (the 4x4 disorder widths at every N) and ``paper``
 (the mu width grown as N / 4, the config's ``sampling.mu_disorder_scaling``).
+--min-gap 0 keeps every lattice (gapless ones too); --rules compares localizer
+rules (min_tiled_size:kappa_scale, default: the config's); --available scores
+the labels cached so far instead of waiting for --count.
 
 Run: python benchmarks/localizer_agreement.py --sizes 32=500 48=100 64=20 [--bott-only]
 """
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -24,7 +28,7 @@ import numpy as np
 
 from rgtopo.bott import chern_numbers as bott_labels
 from rgtopo.config import load_config
-from rgtopo.localizer import bdg_gap, localizer_labels
+from rgtopo.localizer import bdg_gap, localizer_labels, tiles_for
 from rgtopo.metrics import wilson_interval
 from rgtopo.params import DatasetSpec, LabelingParams
 from rgtopo.sampling import sample_lattices
@@ -43,7 +47,8 @@ def convention_spec(config, size: int, convention: str, seed: int) -> DatasetSpe
     return DatasetSpec.from_dict(spec)
 
 
-def gapped_set(config, size, count, convention, seed, min_gap, cache: Path, threads: int):
+def gapped_set(config, size, count, convention, seed, min_gap, cache: Path, threads: int,
+               available: bool = False):
     """(lattices, bott labels, gaps) of ``count`` gapped lattices; Bott labels cached as they finish."""
     path = cache / f"agreement_{convention}_seed{seed}_{size}x{size}_gap{min_gap}.npz"
     done = dict(np.load(path)) if path.is_file() else {}
@@ -52,10 +57,10 @@ def gapped_set(config, size, count, convention, seed, min_gap, cache: Path, thre
     chern, gaps = list(done.get("chern", [])), list(done.get("gap", []))
     start = time.perf_counter()
     next_index = int(done["next_index"]) if "next_index" in done else 0
-    while len(chern) < count:
+    while len(chern) < count and not available:
         lattice = sample_lattices(spec, next_index, 1)[0]
         next_index += 1
-        if bdg_gap(lattice) < min_gap:
+        if min_gap > 0 and bdg_gap(lattice) < min_gap:
             continue
         res = bott_labels(lattice, threads=threads)
         picked.append(next_index - 1)
@@ -67,7 +72,8 @@ def gapped_set(config, size, count, convention, seed, min_gap, cache: Path, thre
         print(f"{convention} {size}x{size}: {len(chern)}/{count} Bott labels "
               f"({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
     index = np.array(picked[:count], dtype=np.int64)
-    lattices = np.concatenate([sample_lattices(spec, int(i), 1) for i in index])
+    lattices = np.concatenate([sample_lattices(spec, int(i), 1) for i in index] or
+                              [np.zeros((0, size, size, 3))])
     return lattices, np.array(chern[:count]), np.array(gaps[:count]), next_index
 
 
@@ -81,30 +87,40 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--cache", default=str(REPO / "benchmarks" / "results" / "agreement_cache"))
     p.add_argument("--bott-only", action="store_true", help="only fill the Bott-label cache")
+    p.add_argument("--available", action="store_true", help="score the cached labels so far")
+    p.add_argument("--rules", nargs="+", default=None, metavar="SIZE:KAPPA_SCALE")
     a = p.parse_args(argv)
     config = load_config(a.config, REPO)
-    params = LabelingParams.from_dict(config["labeling"]).localizer
-    print("| convention | N | lattices drawn | gapped lattices | agree [95 % CI] | flagged | "
+    labeling = LabelingParams.from_dict(config["labeling"])
+    rules = [labeling.localizer] if a.rules is None else [
+        dataclasses.replace(labeling.localizer, min_tiled_size=int(r.split(":")[0]),
+                            kappa_scale=float(r.split(":")[1])) for r in a.rules]
+    print("| convention | N | rule (tiled to, kappa scale) | lattices drawn | lattices | "
+          f"gap >= {labeling.min_gap} | agree [95 % CI] | agree, gapped | flagged | "
           "agree among certified | s per lattice |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for convention in a.conventions:
         for item in a.sizes:
             size, count = (int(v) for v in item.split("="))
-            x, y, _, drawn = gapped_set(config, size, count, convention, a.seed, a.min_gap,
-                                        Path(a.cache), a.threads)
-            if a.bott_only:
+            x, y, gap, drawn = gapped_set(config, size, count, convention, a.seed, a.min_gap,
+                                          Path(a.cache), a.threads, a.available)
+            if a.bott_only or not len(x):
                 continue
-            start = time.perf_counter()
-            labels = localizer_labels(x, params, threads=a.threads)
-            seconds = (time.perf_counter() - start) / len(x) * a.threads
-            chern = np.array([r.chern for r in labels])
-            certified = np.array([r.certified for r in labels])
-            agree = chern == y
-            low, high = wilson_interval(int(agree.sum()), len(agree))
-            print(f"| {convention} | {size} | {drawn} | {len(x)} | {100 * agree.mean():.2f} "
-                  f"[{100 * low:.2f}, {100 * high:.2f}] | {100 * (~certified).mean():.1f} % | "
-                  f"{int((agree & certified).sum())} of {int(certified.sum())} | "
-                  f"{seconds:.3g} |", flush=True)
+            for rule in rules:
+                start = time.perf_counter()
+                labels = localizer_labels(x, rule, labeling.min_gap, threads=a.threads)
+                seconds = (time.perf_counter() - start) / len(x) * a.threads
+                chern = np.array([r.chern for r in labels])
+                certified = np.array([r.certified for r in labels])
+                agree, gapped = chern == y, gap >= labeling.min_gap
+                low, high = wilson_interval(int(agree.sum()), len(agree))
+                print(f"| {convention} | {size} | {tiles_for(size, rule) * size}, "
+                      f"{rule.kappa_scale} | {drawn} | {len(x)} | {int(gapped.sum())} | "
+                      f"{100 * agree.mean():.2f} [{100 * low:.2f}, {100 * high:.2f}] | "
+                      f"{int(agree[gapped].sum())} of {int(gapped.sum())} | "
+                      f"{100 * (~certified).mean():.1f} % | "
+                      f"{int((agree & certified).sum())} of {int(certified.sum())} | "
+                      f"{seconds:.3g} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,30 @@ def test_chern_reads_every_format_and_writes_csv_to_stdout(data, name, key, caps
     assert (table["bott_deviation"] < 1e-6).all()
 
 
+def test_chern_by_the_localizer_and_auto(data, tmp_path, capsys):
+    """--method localizer: its own certificate, never certified below 16x16; auto picks Bott."""
+    d, lat, expected = data
+    assert main(["chern", str(d / "batch.npy"), "--method", "localizer", "--threads", "2"]) == 0
+    out = capsys.readouterr()
+    table = pd.read_csv(io.StringIO(out.out))
+    assert (table["method"] == "localizer").all() and (table["tiles"] == 6).all()
+    assert table["bott_deviation"].isna().all() and (table["kappa"] > 0).all()
+    assert (table["certified"] == 0).all()  # 8x8 is below localizer.min_certified_size
+    assert "warning: 12 of 12 labels are not certified" in out.err
+    np.save(tmp_path / "big.npy", lattices(np.random.default_rng(12), 16, 6))
+    assert main(["chern", str(tmp_path / "big.npy"), "--method", "localizer"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    bott = rgtopo.chern_numbers(np.load(tmp_path / "big.npy"), method="bott")
+    certified = table["certified"].to_numpy() == 1
+    np.testing.assert_array_equal(certified, bott.gap >= 0.05)
+    np.testing.assert_array_equal(table["chern"][certified], bott.chern[certified])
+    assert main(["chern", str(d / "batch.npy"), "--method", "auto"]) == 0
+    assert set(pd.read_csv(io.StringIO(capsys.readouterr().out))["method"]) == {"bott"}
+    with pytest.raises(SystemExit) as exc:
+        main(["chern", str(d / "batch.npy"), "--method", "dense"])
+    assert exc.value.code == 2
+
+
 def test_chern_of_one_lattice_and_h5_output(data, tmp_path):
     d, lat, expected = data
     assert main(["chern", str(d / "one.npy"), "--out", str(tmp_path / "c.csv")]) == 0

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 
 import rgtopo
+from rgtopo.params import LabelingParams
 from conftest import physics_spec
 from rgtopo.datasets import label_shard, sample_shard
 from rgtopo.shards import read_shard
@@ -33,6 +34,27 @@ def test_labels_are_the_chern_numbers_of_the_stored_values(tmp_path):
     np.testing.assert_allclose(data["gap"], again.gap)
     assert data["attrs"]["labeled"] and data["chern"].dtype == np.int8
     assert {-1, 0, 1} <= set(np.unique(data["chern"]).tolist())
+
+
+def test_localizer_labeled_shard_stores_the_certificate(tmp_path):
+    """A 16x16 shard labeled by the localizer: its labels, certificate columns and format."""
+    spec = physics_spec(distribution="uniform", size=16, stream="test")
+    sample_shard(spec, 0, 6, tmp_path / "s.h5")
+    params = LabelingParams()
+    label_shard(tmp_path / "s.h5", tmp_path / "l.h5", method="localizer", params=params,
+                threads=2)
+    data = read_shard(tmp_path / "l.h5", labeled=True)
+    again = rgtopo.chern_numbers(data["lattices"].astype(np.float64), method="localizer",
+                                 params=params)
+    np.testing.assert_array_equal(data["chern"], again.chern)
+    np.testing.assert_array_equal(data["certified"], again.certified)
+    np.testing.assert_array_equal(data["gapped"], again.gapped)
+    assert set(data["label_method"].tolist()) == {b"localizer"}
+    assert np.isnan(data["bott_deviation"]).all() and (data["localizer_gap"] >= 0).all()
+    assert data["attrs"]["format_version"] == 2
+    bott = rgtopo.chern_numbers(data["lattices"].astype(np.float64), method="bott")
+    certified = data["certified"]
+    np.testing.assert_array_equal(data["chern"][certified], bott.chern[certified])
 
 
 def test_command_line_samples_labels_and_reports_errors(tmp_path):

@@ -23,6 +23,7 @@ from rgtopo.localizer import (
     localizer_matrix,
     majorana_sparse,
     tiles_for,
+    workers_for,
 )
 from rgtopo.params import LocalizerParams
 from rgtopo.phase_diagram import clean_chern_number
@@ -150,7 +151,7 @@ def test_tiling_rule_and_kappa():
 
 
 @pytest.mark.parametrize("mu,t_minus", [(1.0, 0.0), (-1.0, 0.3), (3.0, 0.0), (5.0, 0.0),
-                                        (0.0, 0.0), (1.5, 1.8)])
+                                        (0.5, 0.0), (1.5, 1.8)])
 def test_clean_lattices_give_the_clean_phase_diagram(mu, t_minus):
     """Disorder-free lattices at 64x64: the localizer label is the clean formula's Chern number."""
     label = localizer_label(clean_lattice(64, mu, t_minus, 0.15), LocalizerParams(), 0.05)
@@ -180,6 +181,14 @@ def test_two_views_and_threads_give_the_same_labels():
     assert [x.chern for x in one] == [x.chern for x in two] == clean
     assert sorted(clean) == [-1, 1]
     assert all(x.views_agree and x.certified for x in two)
+
+
+def test_workers_stay_inside_the_memory_bound():
+    small, big = LocalizerParams(max_memory_gb=8.0), LocalizerParams(max_memory_gb=3.0)
+    assert workers_for(100, 64, 4, small) == 4
+    assert workers_for(2, 64, 4, small) == 2
+    assert workers_for(10, 512, 4, big) == 1  # one 512x512 factor (about 2.4 GB) at a time
+    assert workers_for(10, 1024, 4, LocalizerParams(max_memory_gb=1.0)) == 1
 
 
 def test_unknown_solver_is_one_error():

@@ -299,10 +299,10 @@ def localizer_label(lattice: np.ndarray, params: LocalizerParams, min_gap: float
                     log: Callable[[str], None] | None = None) -> LocalizerLabel:
     """Chern number of one lattice (N, N, 3) by the tiled spectral localizer, certified.
 
-    Certified when the torus BdG gap is at least min_gap, every view's localizer
-    has no eigenvalue in [-w, w] (w = min_gap_ratio * kappa; then the index is
-    that of every Hamiltonian within w), the factorizations were exact and the
-    views agree. The sign makes the label the project's Bott label (C = +Im sum
+    Certified when N >= min_certified_size, the torus BdG gap is at least min_gap,
+    every view's localizer has no eigenvalue in [-w, w] (w = min_gap_ratio * kappa;
+    then the index is that of every Hamiltonian within w), the factorizations were
+    exact and the views agree. The sign makes the label the project's Bott label (C = +Im sum
     log lambda(V U V^dagger U^dagger) / 2 pi): C = -signature / 2.
     """
     n = lattice.shape[0]
@@ -327,9 +327,16 @@ def localizer_label(lattice: np.ndarray, params: LocalizerParams, min_gap: float
     is_gapped = gapped(lattice, min_gap, params.solver)
     gap = bdg_gap(lattice, params.solver) if params.bdg_gap else float("nan")
     agree = len(set(indices)) == 1
-    certified = bool(agree and windows_clear and is_gapped)
+    certified = bool(agree and windows_clear and is_gapped and n >= params.min_certified_size)
     return LocalizerLabel(indices[0], certified, window if windows_clear else 0.0, kappa, tiles,
                           agree, is_gapped, gap)
+
+
+def workers_for(count: int, n: int, threads: int, params: LocalizerParams) -> int:
+    """Lattices labeled at once: at most ``threads`` and ``count``, and as many as fit in
+    ``params.max_memory_gb`` at the estimated peak of one factorization (at least one)."""
+    per_lattice = factor_memory_gb(tiles_for(n, params) * n)
+    return max(1, min(threads, count, int(params.max_memory_gb // per_lattice)))
 
 
 def localizer_labels(lattices, params: LocalizerParams, min_gap: float, *,
@@ -344,9 +351,7 @@ def localizer_labels(lattices, params: LocalizerParams, min_gap: float, *,
     """
     lat = as_lattice_batch(lattices)
     threads = max(1, int(threads or os.cpu_count() or 1))
-    side = tiles_for(lat.shape[1], params) * lat.shape[1]
-    per_lattice = factor_memory_gb(side)
-    workers = max(1, min(threads, len(lat), int(params.max_memory_gb // max(per_lattice, 1e-9))))
+    workers = workers_for(len(lat), lat.shape[1], threads, params)
     inner = max(1, threads // workers)
     out: list[LocalizerLabel | None] = [None] * len(lat)
     with threadpool_limits(limits=inner):
@@ -365,7 +370,7 @@ def localizer_labels(lattices, params: LocalizerParams, min_gap: float, *,
     return out
 
 
-_FACTOR_BYTES_PER_UNKNOWN = 600.0  # PARDISO's factor of the localizer, measured at M N = 256
+_FACTOR_BYTES_PER_UNKNOWN = 2100.0  # peak memory less the interpreter, measured at M N = 256
 
 
 def factor_memory_gb(side: int) -> float:

@@ -386,7 +386,9 @@ class SectionParams(Params):
 class LocalizerParams(Params):
     """The spectral-localizer labeler's rule (``rgtopo.localizer``; defaults: config/config.yaml).
 
-    min_tiled_size: the lattice is tiled M x M until M N reaches this; kappa =
+    min_tiled_size: the lattice is tiled M x M until M N reaches this; below
+    min_certified_size no label is certified (on smaller tori the Bott index and the
+    tiled lattice's Chern number differ even where gapped); kappa =
     kappa_scale / (M N); a label is certified when its views agree and no view's
     localizer has an eigenvalue within min_gap_ratio * kappa of 0; views: centres compared
     (1 or 2); solver: the sparse LDL^T; max_memory_gb bounds the factors held at once;
@@ -395,6 +397,7 @@ class LocalizerParams(Params):
 
     WHERE: ClassVar[str] = "labeling.localizer"
     min_tiled_size: int = 48
+    min_certified_size: int = 16
     kappa_scale: float = 0.32
     min_gap_ratio: float = 0.1
     views: Literal[1, 2] = 1
