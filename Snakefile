@@ -33,6 +33,7 @@ include: "workflow/rules/training.smk"
 include: "workflow/rules/evaluation.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/provenance.smk"
+include: "workflow/rules/size_study.smk"
 
 
 rule all:

@@ -8,6 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import io  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
@@ -173,6 +174,30 @@ def test_export_bundle_command_writes_a_loadable_bundle(model, tmp_path):
     assert card["accuracy"] == {"base_4x4": {"measured_percent": 50.0}}
 
 
+def test_export_bundle_records_the_size_study_in_an_existing_card(model, tmp_path):
+    from rgtopo.size_study import RECORD_KEYS
+
+    path, _, _ = model
+    bundle = tmp_path / "b"
+    shutil.copytree(path, bundle)
+    before = json.loads((bundle / "card.json").read_text())
+    row = {k: 1 for k in RECORD_KEYS} | {"convention": "strong", "size": 64,
+                                         "stronger_baseline": "clean formula",
+                                         "certified_stronger_baseline": "clean formula",
+                                         "certified_percent": 99.0}
+    pd.DataFrame([row]).to_csv(tmp_path / "acc.csv", index=False)
+    code, _, err = rgtopo_cli("export-bundle", "--size-study", tmp_path / "acc.csv",
+                              "--out", bundle)
+    assert code == 0, err
+    card = json.loads((bundle / "card.json").read_text())
+    assert {k: v for k, v in card.items() if k != "accuracy_by_size"} == before
+    assert card["accuracy_by_size"]["rows"] == [row]
+    assert rgtopo.load_bundle(bundle).accuracy_caveat(64) is None
+    code, _, err = rgtopo_cli("export-bundle", "--base", path / "base_network.keras",
+                              "--out", tmp_path / "c")
+    assert code == 2 and "--base and --rg go together" in err
+
+
 def write_bad(d, model):
     """Bad inputs as the commands meet them; returns {case: (command args, expected message)}.
 
@@ -287,14 +312,15 @@ def test_lattices_outside_the_training_range_are_flagged_and_counted(tmp_path):
     assert pd.read_csv(tmp_path / "p.csv")["in_training_range"].tolist() == [1, 0, 1]
 
 
-def test_predict_warns_at_a_size_the_bundle_was_not_tested_at(tmp_path):
-    """The shipped bundle was tested up to 32x32: at 64x64 a warning line says so, and the
-    predictions are still written."""
+def test_predict_warns_where_the_card_gives_no_reason_to_trust_the_chain(tmp_path):
+    """The shipped card's size study measured 64x64, where the chain is not above the clean
+    formula on the certified lattices: a warning line says so, and the predictions are still
+    written."""
     np.save(tmp_path / "x.npy", lattices(np.random.default_rng(5), 64, 2))
     code, _, err = rgtopo_cli("predict", tmp_path / "x.npy", "--out", tmp_path / "p.csv")
     assert code == 0
-    assert ("warning: this bundle's card records no test accuracy at 64x64: its predictions "
-            "there are unvalidated") in err, err
+    assert "warning: at 64x64 this bundle is not above the stronger no-network baseline" in err
+    assert "the card's size study" in err, err
     assert len(pd.read_csv(tmp_path / "p.csv")) == 2
 
 

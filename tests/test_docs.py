@@ -28,7 +28,8 @@ from conftest import REPO
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 EXTENSIONS = (".py", ".md", ".yaml", ".smk", ".sh")
-GENERATED = ("results/", "logs/", "benchmarks/results/fresh_cache/")
+GENERATED = ("results/", "logs/", "benchmarks/results/fresh_cache/",
+             "benchmarks/results/agreement_cache/")
 OUTSIDE = ("../", "/", "~")
 TEMPLATE = ("<", "*", "{", "$", "...")
 EXAMPLES = {"group/lat", "path/to/bundle", "select/cons_tres"}

@@ -72,14 +72,19 @@ def _commands(d):
                     str(d / "t.csv")], "figures.timing is missing 'bott_sizes'"),
         "figure": (["figure", "fig7", "--params", seed, "--inputs", f"rg_model={model}", "--out",
                     str(d / "fig7")], "--params is missing 'grid'"),
+        "size-fractions": (["size-fractions", "--params", seed, "--sets", f"paper_8={missing}",
+                            "--out", str(d / "f.csv")], "size_study is missing 'sizes'"),
+        "size-accuracy": (["size-accuracy", "--params", seed, "--bundle", "shipped", "--sets",
+                           f"paper_8={missing}", "--out", str(d / "a.csv")],
+                          "size_study is missing 'sizes'"),
         "export-bundle": (["export-bundle", "--base", model, "--rg", model, "--out",
                            str(d / "bundle")], "no such saved model"),
     }
 
 
 @pytest.mark.parametrize("command", ["sample", "label", "train-base", "init-decimation",
-                                     "train-rg", "evaluate", "timing", "figure",
-                                     "export-bundle"])
+                                     "train-rg", "evaluate", "timing", "size-fractions",
+                                     "size-accuracy", "figure", "export-bundle"])
 def test_every_subcommand_reports_a_known_failure_in_one_line(command, tmp_path, capsys):
     argv, message = _commands(tmp_path)[command]
     main = cli.main if command == "export-bundle" else steps.main

@@ -16,6 +16,8 @@ def test_the_paper_figures_and_table_are_registered_with_their_captions():
     assert names("figure") == ["fig1b", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8",
                                "fig_training"]
     assert names("table") == ["table1"]
+    assert names("figure", target="size_study") == ["fig_conventions", "fig_size_accuracy"]
+    assert names("table", target="size_study") == ["table_size_accuracy"]
     for name, fig in FIGURES.items():
         assert (REPO / "workflow/report" / f"{name}.rst").is_file(), name
         assert all(form in FORMS for form in fig.inputs.values()), name

@@ -69,6 +69,17 @@ def test_dry_run_lists_the_expected_jobs(tmp_path, name):
     assert not (tmp_path / "results").exists()
 
 
+def test_the_size_study_runs_only_on_request_and_trains_only_for_the_workflow_bundle(tmp_path):
+    cfg = load("config.yaml")["size_study"]
+    sets = len(cfg["conventions"]) * len(cfg["sizes"])
+    out = smk("size_study", "-n", "--config", "size_study={bundle: shipped}", cwd=tmp_path).stdout
+    assert job_stats(out) == {"sample_shard": sets, "label_shard": sets,
+                              "convention_fractions": 1, "size_accuracy": 1, "figure": 2,
+                              "table": 1, "size_study": 1}
+    trained = job_stats(smk("size_study", "-n", cwd=tmp_path).stdout)
+    assert trained["export_bundle"] == 1 and trained["size_accuracy"] == 1
+
+
 def test_default_config_applies_without_configfile(tmp_path):
     out = smk("-n", cwd=tmp_path).stdout
     assert job_stats(out) == expected_jobs(load("config.yaml"))

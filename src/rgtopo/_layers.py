@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("training", ("rgtopo.devices", "rgtopo.training", "rgtopo.provenance")),
     ("bundles", ("rgtopo.bundle",)),
     ("inference", ("rgtopo.inference", "rgtopo.evaluation", "rgtopo.reference",
-                   "rgtopo.rg_analysis", "rgtopo.timing")),
+                   "rgtopo.rg_analysis", "rgtopo.timing", "rgtopo.size_study")),
     ("figures", ("rgtopo.figures", "rgtopo.figure_registry")),
     ("commands", ("rgtopo.cli", "rgtopo.steps", "rgtopo.__main__")),
 )

@@ -8,7 +8,9 @@ A bundle is a directory holding
   rgtopo version, date and git commit that made it, the config it was
   trained with, the accuracies (``results/metrics/accuracy.json`` as
   written by the evaluation, paper baselines included), the network widths
-  and the numpy / tensorflow / keras versions.
+  and the numpy / tensorflow / keras versions; optionally ``accuracy_by_size``,
+  the size study's accuracy per disorder convention and size
+  (``rgtopo.size_study.accuracy_record``), which the caveats read first.
 
 One bundle is shipped inside the package (``default_bundle/``) so that
 ``rgtopo predict`` and ``rgtopo.predict_chern`` work without training.
@@ -87,10 +89,16 @@ class Bundle:
 
     def accuracy_caveat(self, size: int) -> str | None:
         """One line for the user where the card gives no reason to trust the chain at linear size
-        N: no test accuracy recorded there, or one not above the stronger no-network baseline on
-        the same test lattices (the 32x32 chain of the shipped bundle is below always answering
-        0). None where the chain beat that baseline or the card names none."""
+        N, or None. The size study's record (``accuracy_by_size``) is read first: at a size it
+        measured, the chain must beat the stronger no-network baseline on the certified
+        lattices of every convention. Elsewhere the evaluation's record: no test accuracy
+        there, or one not above the stronger baseline on the same test lattices (the 32x32
+        chain of the shipped bundle is below always answering 0)."""
         n = int(size)
+        rows = [r for r in (self.card.get("accuracy_by_size") or {}).get("rows", [])
+                if r.get("size") == n and r.get("certified_lattices")]
+        if rows:
+            return _size_study_caveat(n, rows)
         row = (self.card.get("accuracy") or {}).get(chain_key(n))
         if not row or row.get("measured_percent") is None:
             return (f"this bundle's card records no test accuracy at {n}x{n}: its predictions "
@@ -98,13 +106,9 @@ class Bundle:
         measured, baseline = row["measured_percent"], row.get("stronger_baseline_percent")
         if baseline is None or measured > baseline:
             return None
-        name = row["stronger_baseline"]
-        if name == MAJORITY_CLASS:
-            name = f"{name} (always answering {row['majority_label']})"
-        else:
-            name = f"{name} (the clean phase diagram at the lattice-averaged mu and t_minus)"
         return (f"at {n}x{n} this bundle scored {measured:.2f} % on its {int(row['test_lattices'])} "
-                f"test lattices, not above the {name}: {baseline:.2f} % on the same lattices")
+                f"test lattices, not above the {_baseline_name(row['stronger_baseline'], row.get('majority_label'))}: "
+                f"{baseline:.2f} % on the same lattices")
 
     def in_training_range(self, lattices) -> np.ndarray:
         """Per lattice, whether its averages (|Delta|: ``predict`` uses Delta -> -Delta, an exact
@@ -116,6 +120,27 @@ class Bundle:
             column = means[:, CHANNELS.index(ch)]
             ok &= (column >= lo) & (column <= hi)
         return ok
+
+
+def _baseline_name(name: str, majority_label) -> str:
+    if name == MAJORITY_CLASS:
+        return f"{name} (always answering {majority_label if majority_label is not None else 0})"
+    return f"{name} (the clean phase diagram at the lattice-averaged mu and t_minus)"
+
+
+def _size_study_caveat(n: int, rows: list) -> str | None:
+    """The caveat of the size study's rows at one size: each convention where the chain is not
+    above the stronger baseline on the certified lattices."""
+    failed = [r for r in rows if r.get("certified_percent") is None
+              or r["certified_percent"] <= (r.get("certified_stronger_baseline_percent") or 0.0)]
+    if not failed:
+        return None
+    parts = [f"{r['certified_percent']:.1f} % on {int(r['certified_lattices'])} certified "
+             f"lattices of the {r['convention']} disorder convention, against "
+             f"{r['certified_stronger_baseline_percent']:.1f} % for the "
+             f"{r['certified_stronger_baseline']}" for r in failed]
+    return (f"at {n}x{n} this bundle is not above the stronger no-network baseline: "
+            + "; ".join(parts) + " (the card's size study)")
 
 
 def _package_versions() -> dict:
@@ -159,13 +184,14 @@ def _network_info(model, file: str) -> dict:
 
 
 def export_bundle(base, rg, out, *, metrics=None, config: Mapping | None = None,
-                  git_dir=None) -> Path:
+                  git_dir=None, accuracy_by_size: Mapping | None = None) -> Path:
     """Write a bundle directory ``out`` from saved (or in-memory) base and RG networks.
 
     base, rg: paths of saved networks or Keras models; metrics: accuracy JSON
     (a path or a dict), stored as-is; config: the config the networks were
-    trained with. Written to a temporary directory and renamed, so ``out``
-    is either the old bundle or the complete new one.
+    trained with; accuracy_by_size: the size study's record
+    (``rgtopo.size_study.accuracy_record``). Written to a temporary directory and
+    renamed, so ``out`` is either the old bundle or the complete new one.
     """
     from .nn.saving import load_model  # lazy: TensorFlow only once networks run
 
@@ -189,12 +215,24 @@ def export_bundle(base, rg, out, *, metrics=None, config: Mapping | None = None,
         "config": dict(config) if config is not None else None,
         "packages": _package_versions(),
     }
+    if accuracy_by_size is not None:
+        card["accuracy_by_size"] = dict(accuracy_by_size)
     out = Path(out)
     with io.atomic_dir(out) as tmp:
         base.save(tmp / BASE_FILE)
         rg.save(tmp / RG_FILE)
         (tmp / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
     return out
+
+
+def record_size_study(path, accuracy_by_size: Mapping) -> Path:
+    """Set the ``accuracy_by_size`` record of an existing bundle's card, every other field
+    kept (a bundle measured after it was made, such as the shipped one)."""
+    path = Path(path)
+    card = read_card(path)
+    card["accuracy_by_size"] = dict(accuracy_by_size)
+    io.write_text(path / CARD_FILE, json.dumps(card, indent=2, sort_keys=False) + "\n")
+    return path / CARD_FILE
 
 
 def read_card(path) -> dict:

@@ -18,7 +18,7 @@ import yaml
 
 from . import __version__
 from .chern import COLUMNS, METHODS, ChernResult, chern_numbers, resolve_method
-from .bundle import export_bundle, load_bundle, read_card
+from .bundle import export_bundle, load_bundle, read_card, record_size_study
 from .errors import KNOWN_ERRORS, LatticeError, SpecError
 from .lattice import rg_steps
 from .lattice_io import LatticeFile, check_output, write_table
@@ -155,7 +155,21 @@ def _cmd_export_bundle(a):
             config = yaml.safe_load(Path(a.config).read_text())
         except (OSError, yaml.YAMLError) as exc:
             raise SpecError(f"{a.config}: not a readable YAML/JSON config ({exc})") from None
-    out = export_bundle(a.base, a.rg, a.out, metrics=a.metrics, config=config)
+    record = None
+    if a.size_study is not None:
+        from .size_study import read_accuracy_record  # lazy: pandas only for a size study
+
+        record = read_accuracy_record(a.size_study)
+    if a.base is None and a.rg is None:
+        if record is None:
+            raise SpecError("export-bundle: give --base and --rg, or --size-study to record "
+                            "in an existing bundle")
+        log(f"size study -> {record_size_study(a.out, record)}")
+        return
+    if a.base is None or a.rg is None:
+        raise SpecError("export-bundle: --base and --rg go together")
+    out = export_bundle(a.base, a.rg, a.out, metrics=a.metrics, config=config,
+                        accuracy_by_size=record)
     log(f"bundle -> {out}")
 
 
@@ -192,12 +206,16 @@ def _build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_predict)
 
     s = sub.add_parser("export-bundle", help="write a model bundle (networks + card.json)")
-    s.add_argument("--base", required=True, help="saved base network (.keras)")
-    s.add_argument("--rg", required=True, help="saved (selected) RG network (.keras)")
+    s.add_argument("--base", default=None, help="saved base network (.keras)")
+    s.add_argument("--rg", default=None, help="saved (selected) RG network (.keras)")
     s.add_argument("--metrics", default=None, help="accuracy JSON (results/metrics/accuracy.json)")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--config", default=None, help="config file (YAML or JSON) the networks used")
     g.add_argument("--config-json", type=json_object, default=None, help="the same config as JSON text")
+    s.add_argument("--size-study", default=None, metavar="CSV",
+                   help="the size study's accuracy table (results/size_study/accuracy.csv), "
+                        "recorded in the card as accuracy_by_size; without --base and --rg it "
+                        "is recorded in the existing bundle --out, every other field kept")
     s.add_argument("--out", required=True, help="bundle directory to write")
     s.set_defaults(func=_cmd_export_bundle)
 

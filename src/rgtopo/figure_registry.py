@@ -29,7 +29,8 @@ class Figure:
     ``inputs``: {input name: form}. ``draw(inputs, params, stem, threads)`` writes the outputs;
     ``params``: its parameter class; ``threads``: the config section whose ``threads`` it runs
     on (none: one thread); ``tensorflow``: it loads a network, so TensorFlow is configured
-    (threads, seed) first.
+    (threads, seed) first; ``target``: the workflow target that makes it (``figures``, in
+    ``all``; ``size_study``, only on request).
     """
 
     inputs: Mapping[str, str]
@@ -38,6 +39,7 @@ class Figure:
     kind: str = "figure"
     threads: Literal["labeling", "training"] | None = None
     tensorflow: bool = False
+    target: Literal["figures", "size_study"] = "figures"
 
 
 def _csv(path):
@@ -56,6 +58,12 @@ def _headline_table(i, p, stem, threads):
     from .metrics import write_headline_table  # lazy: Numba only when the table is drawn
 
     write_headline_table(_csv(i["metrics"]), stem, p["config_name"])
+
+
+def _size_accuracy_table(i, p, stem, threads):
+    from .size_study import write_accuracy_table  # lazy: Numba only when the table is drawn
+
+    write_accuracy_table(_csv(i["accuracy"]), stem)
 
 
 FIGURES: dict[str, Figure] = {
@@ -100,12 +108,24 @@ FIGURES: dict[str, Figure] = {
     "table1": Figure(
         inputs={"metrics": "one"}, params=TableParams,
         draw=_headline_table, kind="table"),
+    "fig_conventions": Figure(
+        inputs={"fractions": "one"},
+        draw=lambda i, p, stem, threads: _figures().fig_conventions(_csv(i["fractions"]), stem),
+        target="size_study"),
+    "fig_size_accuracy": Figure(
+        inputs={"accuracy": "one"},
+        draw=lambda i, p, stem, threads: _figures().fig_size_accuracy(_csv(i["accuracy"]), stem),
+        target="size_study"),
+    "table_size_accuracy": Figure(
+        inputs={"accuracy": "one"}, draw=_size_accuracy_table, kind="table",
+        target="size_study"),
 }
 
 
-def names(kind: str) -> list[str]:
-    """The registered figures of one kind ('figure' or 'table'), in registry order."""
-    return [name for name, fig in FIGURES.items() if fig.kind == kind]
+def names(kind: str, target: str = "figures") -> list[str]:
+    """The registered figures of one kind ('figure' or 'table') made by one workflow target,
+    in registry order."""
+    return [name for name, fig in FIGURES.items() if fig.kind == kind and fig.target == target]
 
 
 def params_classes() -> dict[str, type[FigureParams]]:

@@ -438,3 +438,68 @@ def fig8(rg_model, size, site, mu0, t_minus0, delta0, strengths, stem) -> pd.Dat
                  f"$\\Delta_0$={delta0})")
     save(fig, stem, table)
     return table
+
+
+FRACTION_PANELS = (("nonzero", "C != 0"), ("disorder_decided", "disorder-decided"),
+                   ("certified", "certified"), ("certified_decided",
+                                                "certified and disorder-decided"))
+
+
+def _size_axis(ax, sizes) -> None:
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted(sizes), [str(n) for n in sorted(sizes)])
+    ax.minorticks_off()
+    ax.set_xlabel("lattice size N")
+
+
+def _error_bars(value, low, high) -> np.ndarray:
+    """Matplotlib's (below, above) lengths of an interval around value; at 0 or 100 % the
+    interval's bound and the value differ by rounding, which must not turn negative."""
+    return np.clip(np.array([value - low, high - value], dtype=float), 0.0, None)
+
+
+def fig_conventions(fractions: pd.DataFrame, stem) -> pd.DataFrame:
+    """The size study's label fractions against N, one line per disorder convention."""
+    fig, axes = plt.subplots(1, len(FRACTION_PANELS), figsize=(15, 3.6), sharex=True)
+    for ax, (column, title) in zip(axes, FRACTION_PANELS):
+        for convention, rows in fractions.groupby("convention", sort=False):
+            rows = rows.sort_values("size")
+            err = _error_bars(rows[column], rows[f"{column}_ci_low"], rows[f"{column}_ci_high"])
+            ax.errorbar(rows["size"], rows[column], yerr=err, marker="o", capsize=3,
+                        label=convention)
+        ax.set_title(f"fraction {title}")
+        ax.set_ylim(-0.02, 1.02 if column in ("certified", "nonzero") else None)
+        _size_axis(ax, fractions["size"].unique())
+    axes[0].set_ylabel("fraction of lattices (Wilson 95 %)")
+    axes[0].legend(title="disorder convention")
+    save(fig, stem, fractions)
+    return fractions
+
+
+def fig_size_accuracy(accuracy: pd.DataFrame, stem) -> pd.DataFrame:
+    """The chain's accuracy against N per disorder convention, beside both baselines, on all
+    lattices and on the certified (and certified disorder-decided) ones."""
+    conventions = list(dict.fromkeys(accuracy["convention"]))
+    fig, axes = plt.subplots(1, len(conventions), figsize=(6.5 * len(conventions), 4.2),
+                             squeeze=False, sharey=True)
+    curves = (("measured", "chain, all lattices", "C0", "o"),
+              ("certified", "chain, certified", "C3", "s"),
+              ("certified_decided", "chain, certified disorder-decided", "C2", "^"))
+    for ax, convention in zip(axes[0], conventions):
+        rows = accuracy[accuracy["convention"] == convention].sort_values("size")
+        for prefix, label, color, marker in curves:
+            value = rows[f"{prefix}_percent"]
+            err = _error_bars(value, rows[f"{prefix}_ci_low"], rows[f"{prefix}_ci_high"])
+            ax.errorbar(rows["size"], value, yerr=err, color=color, marker=marker, capsize=3,
+                        label=label)
+        ax.plot(rows["size"], rows["clean_formula_percent"], "k--", label=CLEAN_FORMULA)
+        ax.plot(rows["size"], rows["majority_percent"], "k:", label=MAJORITY_CLASS)
+        ax.plot(rows["size"], rows["certified_stronger_baseline_percent"], color="C3", ls="--",
+                alpha=0.6, label="stronger baseline, certified")
+        ax.set_title(f"disorder convention: {convention}")
+        ax.set_ylim(0, 101)
+        _size_axis(ax, rows["size"])
+    axes[0][0].set_ylabel("accuracy (%), Wilson 95 %")
+    axes[0][0].legend(fontsize=8, loc="lower left")
+    save(fig, stem, accuracy)
+    return accuracy

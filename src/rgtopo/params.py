@@ -568,6 +568,80 @@ class TableParams(FigureParams):
         return {"config_name": config_files}
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Convention(Params):
+    """One disorder convention of the size study: the mu width at N is mu * (N / reference
+    size) ** exponent (``sampling.mu_disorder_scaling``'s reference size), the other widths
+    those of ``sampling.disorder``."""
+
+    WHERE: ClassVar[str] = "size_study.conventions"
+    exponent: float
+    mu: float
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SizeStudyParams(Params):
+    """The size study's analysis (``rgtopo.size_study``): ``size_study`` less what the rules
+    read (which sets to draw, which bundle), with the labels' certificate threshold."""
+
+    WHERE: ClassVar[str] = "size_study"
+    RULE_KEYS: ClassVar[tuple] = ("counts", "conventions", "label_method", "bundle")
+    seed: int
+    sizes: tuple[int, ...]
+    accuracy_conventions: tuple[str, ...]
+    accuracy_min_size: int
+    batch_size: int
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> SizeStudyParams:
+        return cls.from_dict(_section(config, cls.WHERE, cls.RULE_KEYS))
+
+    def __post_init__(self):
+        super().__post_init__()
+        for n in self.sizes:
+            k = n // BASE_SIZE
+            if n % BASE_SIZE or k & (k - 1):
+                raise SpecError(f"size_study.sizes: {n}: sizes must be 4 * 2^k so the RG chain "
+                                "halves them to 4")
+        if list(self.sizes) != sorted(set(self.sizes)):
+            raise SpecError("size_study.sizes: must be increasing, without repeats")
+
+    def accuracy_sizes(self) -> list[int]:
+        """The sizes the chain's accuracy is measured at."""
+        return [n for n in self.sizes if n >= self.accuracy_min_size]
+
+
+def size_study_set(convention: str, size: int) -> str:
+    """The name of one size-study set (its shards' folder and its sampler stream's tail)."""
+    return f"{convention}_{size}"
+
+
+def size_study_sets(config: Mapping) -> tuple[dict[str, DatasetSpec], dict[str, int]]:
+    """({set name: DatasetSpec}, {set name: count}) of every convention and size of
+    ``size_study``: uniform lattices from streams ``size_study/<convention>_<N>`` under the
+    study's own seed, so they never coincide with the workflow's sets."""
+    study = _section(config, SizeStudyParams.WHERE)
+    sizes, counts = list(_top(study, "sizes")), list(_top(study, "counts"))
+    if len(sizes) != len(counts):
+        raise SpecError(f"size_study.counts: {len(counts)} counts for {len(sizes)} sizes")
+    sampling = _section(config, "sampling")
+    specs, totals = {}, {}
+    for name, entry in _top(study, "conventions").items():
+        convention = Convention.from_dict(
+            {"mu": _top(sampling, "disorder")["mu"], **entry}, f"size_study.conventions.{name}")
+        overlaid = {**config, "sampling": {
+            **sampling, "disorder": {**sampling["disorder"], "mu": convention.mu},
+            "mu_disorder_scaling": {**sampling["mu_disorder_scaling"],
+                                    "exponent": convention.exponent}}}
+        for size, count in zip(sizes, counts):
+            key = size_study_set(name, size)
+            specs[key] = DatasetSpec.from_config(overlaid, distribution="uniform", size=size,
+                                                 stream=f"size_study/{key}",
+                                                 seed=_top(study, "seed"))
+            totals[key] = count
+    return specs, totals
+
+
 def _dataset_error(name: str, entry: Mapping) -> str | None:
     """What is wrong with one ``datasets`` entry for its name (``<role>_<size>``), if anything."""
     role, size, distribution = name.rsplit("_", 1)[0], entry["size"], entry["distribution"]
@@ -614,6 +688,11 @@ class WorkflowParams:
     resources: ResourcesParams
     labeling: LabelingParams
     label_methods: Mapping[str, str]  # per dataset: its label_method, else labeling.method
+    size_study: SizeStudyParams
+    size_study_sets: Mapping[str, DatasetSpec]  # per convention and size (size_study_set)
+    size_study_counts: Mapping[str, int]
+    size_study_method: str  # the labeling method of every size-study set
+    size_study_bundle: str  # shipped (the package's bundle) or workflow (results/bundle)
 
     @classmethod
     def from_config(cls, config: Mapping, *,
@@ -652,7 +731,11 @@ class WorkflowParams:
             resources=ResourcesParams.from_config(config),
             labeling=(labeling := LabelingParams.from_config(config)),
             label_methods={name: e.get("label_method", labeling.method)
-                           for name, e in entries.items()})
+                           for name, e in entries.items()},
+            size_study=SizeStudyParams.from_config(config),
+            size_study_sets=(study := size_study_sets(config))[0], size_study_counts=study[1],
+            size_study_method=_top(_section(config, "size_study"), "label_method"),
+            size_study_bundle=_top(_section(config, "size_study"), "bundle"))
         params._check_joins(run_entries)
         return params
 
@@ -681,6 +764,11 @@ class WorkflowParams:
             raise SpecError("rg_training.eval_sizes: must include 8 (the RG training size)")
         if ev.select_size not in ev.eval_sizes:
             raise SpecError("rg_training.select_size: must be one of rg_training.eval_sizes")
+        conventions = {name.rsplit("_", 1)[0] for name in self.size_study_sets}
+        for name in self.size_study.accuracy_conventions:
+            if name not in conventions:
+                raise SpecError(f"size_study.accuracy_conventions: no convention '{name}' in "
+                                f"size_study.conventions ({', '.join(sorted(conventions))})")
         for key, run, init in (("run", self.run, "decimation"),
                                ("uninitialized_run", self.uninitialized_run, "random")):
             if self.inits.get(run) != init:

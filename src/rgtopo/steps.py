@@ -13,6 +13,7 @@ import sys
 import time
 
 from . import io
+from .bundle import load_bundle
 from .cli import json_object, log, run
 from .chern import METHODS
 from .datasets import label_shard, sample_shard
@@ -26,9 +27,11 @@ from .params import (
     EvaluationParams,
     LabelingParams,
     RGTrainingParams,
+    SizeStudyParams,
     TimingParams,
 )
 from .provenance import collect, write
+from .size_study import convention_fractions, parse_sets, size_accuracy
 from .shards import by_size
 from .timing import measure_timing
 
@@ -112,6 +115,23 @@ def _cmd_timing(a):
     log("\n" + table.to_string(index=False))
 
 
+def _cmd_size_fractions(a):
+    SizeStudyParams.from_dict(a.params)
+    table = convention_fractions(parse_sets(a.sets))
+    io.write_frame(a.out, table)
+    log("\n" + table.to_string(index=False))
+
+
+def _cmd_size_accuracy(a):
+    params = SizeStudyParams.from_dict(a.params)
+    _training(a)
+    bundle = load_bundle(None if a.bundle == "shipped" else a.bundle)
+    log(f"bundle: {bundle!r}")
+    table = size_accuracy(bundle, parse_sets(a.sets), params, log=log)
+    io.write_frame(a.out, table)
+    log("\n" + table.to_string(index=False))
+
+
 def _cmd_figure(a):
     figure = FIGURES[a.name]
     check_params(a.name, a.params)  # the drawing reads the checked JSON object
@@ -176,6 +196,12 @@ def _build_parser() -> argparse.ArgumentParser:
           uninitialized_epochs=0, csv_out=0, json_out=0)
     stage("timing", _cmd_timing, "seconds per lattice: Bott labeler and compound network",
           base=0, rg=0, out=0)
+    stage("size-fractions", _cmd_size_fractions,
+          "label fractions per disorder convention and size (the size study)", sets="+", out=0)
+    s = stage("size-accuracy", _cmd_size_accuracy,
+              "the chain's accuracy per disorder convention and size (the size study)",
+              sets="+", out=0)
+    s.add_argument("--bundle", required=True, help="a bundle directory, or 'shipped'")
     s = stage("figure", _cmd_figure, "draw one figure or table from result files", out=0)
     s.add_argument("name", choices=list(FIGURES))
     s.add_argument("--inputs", nargs="+", required=True, metavar="NAME=PATH",

@@ -51,6 +51,9 @@ RUN = PARAMS.run
 DECIMATION_PADDINGS = sorted(PARAMS.decimation)
 FIGURES = figure_registry.names("figure")
 TABLES = figure_registry.names("table")
+# The size study's figures and tables, drawn by the same rules but made only by its targets.
+STUDY_FIGURES = figure_registry.names("figure", target="size_study")
+STUDY_TABLES = figure_registry.names("table", target="size_study")
 REQUIRE_GPU = "--require-gpu" if PARAMS.training.require_gpu else ""
 TRAIN_RESOURCES = PARAMS.resources.gpu_job()
 
@@ -60,8 +63,31 @@ def reference_dir():
     return path if path.is_absolute() else Path(workflow.basedir) / path
 
 
+# The size study's sets (rgtopo.params.size_study_sets) as datasets of their own, "size-<set>":
+# sampled and labeled by the same rules as the workflow's sets, never part of `data`.
+STUDY_PREFIX = "size-"
+STUDY_SETS = {
+    f"{STUDY_PREFIX}{name}": spec for name, spec in PARAMS.size_study_sets.items()
+}
+
+
+def get_dataset_spec(name):
+    """The sampler's spec of a workflow set or a size-study set."""
+    return DATASETS[name] if name in DATASETS else STUDY_SETS[name]
+
+
+def get_dataset_count(name):
+    if name in DATASETS:
+        return PARAMS.counts[name]
+    return PARAMS.size_study_counts[name.removeprefix(STUDY_PREFIX)]
+
+
+def get_label_method(name):
+    return PARAMS.label_methods.get(name, PARAMS.size_study_method)
+
+
 def n_shards(name):
-    return -(-PARAMS.counts[name] // config["shard_size"])
+    return -(-get_dataset_count(name) // config["shard_size"])
 
 
 def shards(name, labeled=True):
@@ -183,6 +209,44 @@ def get_table1_inputs():
     return {"metrics": "results/metrics/accuracy.csv"}
 
 
+def get_size_study_sets(conventions=None):
+    """{set name: [shard paths]} of the size study, for every convention or those named."""
+    return {
+        name: shards(f"{STUDY_PREFIX}{name}")
+        for name in PARAMS.size_study_sets
+        if conventions is None or name.rsplit("_", 1)[0] in conventions
+    }
+
+
+def get_size_study_set_args(conventions=None):
+    """The step's --sets entries, NAME=PATH per shard."""
+    sets = get_size_study_sets(conventions)
+    return [f"{name}={path}" for name, paths in sets.items() for path in paths]
+
+
+def get_size_study_bundle():
+    """The bundle the size study measures: the workflow's (so the target trains it) or none
+    (the shipped one)."""
+    return "results/bundle" if PARAMS.size_study_bundle == "workflow" else []
+
+
+def get_size_study_bundle_arg(wc, input):
+    """The step's --bundle: the bundle input, or 'shipped'."""
+    return getattr(input, "bundle", None) or "shipped"
+
+
+def get_fig_conventions_inputs():
+    return {"fractions": "results/size_study/conventions.csv"}
+
+
+def get_fig_size_accuracy_inputs():
+    return {"accuracy": "results/size_study/accuracy.csv"}
+
+
+def get_table_size_accuracy_inputs():
+    return {"accuracy": "results/size_study/accuracy.csv"}
+
+
 FIGURE_INPUTS = {
     "fig1b": get_fig1b_inputs,
     "fig2": get_fig2_inputs,
@@ -194,6 +258,9 @@ FIGURE_INPUTS = {
     "fig8": get_fig8_inputs,
     "fig_training": get_fig_training_inputs,
     "table1": get_table1_inputs,
+    "fig_conventions": get_fig_conventions_inputs,
+    "fig_size_accuracy": get_fig_size_accuracy_inputs,
+    "table_size_accuracy": get_table_size_accuracy_inputs,
 }
 
 

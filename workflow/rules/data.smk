@@ -2,7 +2,7 @@
 
 
 wildcard_constraints:
-    dataset="[a-z]+_[0-9]+",
+    dataset="[a-z]+(-[a-z][a-z0-9]*)?_[0-9]+",
     shard="[0-9]{4}",
 
 
@@ -18,9 +18,9 @@ rule sample_shard:
         mem_mb=PARAMS.resources.default_mem_mb,
         runtime=30,
     params:
-        spec=lambda wc: DATASETS[wc.dataset].to_json(),
+        spec=lambda wc: get_dataset_spec(wc.dataset).to_json(),
         shard_size=config["shard_size"],
-        total=lambda wc: PARAMS.counts[wc.dataset],
+        total=lambda wc: get_dataset_count(wc.dataset),
         steps=STEPS,
     shell:
         "{params.steps} sample --spec {params.spec:q} --shard {wildcards.shard}"
@@ -44,7 +44,7 @@ rule label_shard:
         runtime=config["resources"]["label_runtime_min"],
     params:
         chunk=PARAMS.labeling.progress_every,
-        method=lambda wildcards: PARAMS.label_methods[wildcards.dataset],
+        method=lambda wildcards: get_label_method(wildcards.dataset),
         labeling=PARAMS.labeling.to_json(),
         steps=STEPS,
     shell:

@@ -23,7 +23,7 @@ rule figure:
     log:
         "logs/figures/{figure}.log",
     wildcard_constraints:
-        figure="|".join(FIGURES),
+        figure="|".join(FIGURES + STUDY_FIGURES),
     conda:
         "../envs/rgtopo.yaml"
     threads: figure_threads
@@ -57,7 +57,7 @@ rule table:
     log:
         "logs/figures/{figure}.log",
     wildcard_constraints:
-        figure="|".join(TABLES),
+        figure="|".join(TABLES + STUDY_TABLES),
     conda:
         "../envs/rgtopo.yaml"
     threads: figure_threads

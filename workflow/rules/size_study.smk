@@ -1,0 +1,62 @@
+"""The size study: labels of uniform lattices from 4x4 up under several disorder conventions
+(rgtopo.params.size_study_sets), their fractions, and the chain's accuracy against size.
+
+Not part of `all`: at 256x256 its labels cost tens of minutes (docs/results.md).
+    snakemake convention_study   # the fractions per convention (no network)
+    snakemake size_study         # and the chain's accuracy against size
+"""
+
+
+rule convention_fractions:
+    input:
+        **get_size_study_sets(),
+    output:
+        "results/size_study/conventions.csv",
+    log:
+        "logs/size_study/conventions.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    params:
+        sets=get_size_study_set_args(),
+        params=PARAMS.size_study.to_json(),
+        steps=STEPS,
+    shell:
+        "{params.steps} size-fractions --params {params.params:q} --sets {params.sets:q}"
+        " --out {output} 2> {log}"
+
+
+rule size_accuracy:
+    input:
+        **get_size_study_sets(PARAMS.size_study.accuracy_conventions),
+        bundle=get_size_study_bundle(),
+    output:
+        "results/size_study/accuracy.csv",
+    log:
+        "logs/size_study/accuracy.log",
+    conda:
+        "../envs/rgtopo.yaml"
+    threads: PARAMS.training.threads
+    resources:
+        **TRAIN_RESOURCES,
+    params:
+        sets=get_size_study_set_args(PARAMS.size_study.accuracy_conventions),
+        bundle=get_size_study_bundle_arg,
+        params=PARAMS.size_study.to_json(),
+        steps=STEPS,
+        require_gpu=REQUIRE_GPU,
+    shell:
+        "{params.steps} size-accuracy --params {params.params:q} --threads {threads}"
+        " {params.require_gpu} --bundle {params.bundle} --sets {params.sets:q}"
+        " --out {output} 2> {log}"
+
+
+rule convention_study:
+    input:
+        expand("results/figures/fig_conventions.{ext}", ext=("png", "pdf", "csv")),
+
+
+rule size_study:
+    input:
+        rules.convention_study.input,
+        expand("results/figures/fig_size_accuracy.{ext}", ext=("png", "pdf", "csv")),
+        expand("results/figures/table_size_accuracy.{ext}", ext=("md", "html", "csv")),
