@@ -80,6 +80,27 @@ def test_the_size_study_runs_only_on_request_and_trains_only_for_the_workflow_bu
     assert trained["export_bundle"] == 1 and trained["size_accuracy"] == 1
 
 
+def labeling_crossovers(output: str) -> dict:
+    """{dataset: auto_min_size} of each label job's shell command in a dry run."""
+    return {m[1]: int(m[2]) for m in re.finditer(
+        r"label --in results/raw/([\w-]+)/shard_\d+\.h5 .*?\"auto_min_size\": (\d+)", output,
+        re.S)}
+
+
+def test_the_size_study_labels_with_its_own_auto_crossover(tmp_path):
+    """size_study.auto_min_size reaches the study's label jobs; the workflow's sets keep
+    labeling.auto_min_size."""
+    overlay = tmp_path / "crossovers.yaml"
+    overlay.write_text(yaml.safe_dump({"size_study": {"bundle": "shipped", "auto_min_size": 16},
+                                       "labeling": {"auto_min_size": 64}}))
+    out = smk("all", "size_study", "-n", "--configfile", str(REPO / "config" / "config.yaml"),
+              str(overlay), cwd=tmp_path).stdout
+    crossovers = labeling_crossovers(out)
+    study = {k for k in crossovers if k.startswith("size-")}
+    assert study and {crossovers[k] for k in study} == {16}
+    assert {crossovers[k] for k in set(crossovers) - study} == {64}
+
+
 def test_default_config_applies_without_configfile(tmp_path):
     out = smk("-n", cwd=tmp_path).stdout
     assert job_stats(out) == expected_jobs(load("config.yaml"))

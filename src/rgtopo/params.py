@@ -585,7 +585,8 @@ class SizeStudyParams(Params):
     read (which sets to draw, which bundle), with the labels' certificate threshold."""
 
     WHERE: ClassVar[str] = "size_study"
-    RULE_KEYS: ClassVar[tuple] = ("counts", "conventions", "label_method", "bundle")
+    RULE_KEYS: ClassVar[tuple] = ("counts", "conventions", "label_method", "auto_min_size",
+                                  "bundle")
     seed: int
     sizes: tuple[int, ...]
     accuracy_conventions: tuple[str, ...]
@@ -692,6 +693,7 @@ class WorkflowParams:
     size_study_sets: Mapping[str, DatasetSpec]  # per convention and size (size_study_set)
     size_study_counts: Mapping[str, int]
     size_study_method: str  # the labeling method of every size-study set
+    size_study_labeling: LabelingParams  # labeling, with the study's own auto crossover
     size_study_bundle: str  # shipped (the package's bundle) or workflow (results/bundle)
 
     @classmethod
@@ -735,6 +737,8 @@ class WorkflowParams:
             size_study=SizeStudyParams.from_config(config),
             size_study_sets=(study := size_study_sets(config))[0], size_study_counts=study[1],
             size_study_method=_top(_section(config, "size_study"), "label_method"),
+            size_study_labeling=dataclasses.replace(
+                labeling, auto_min_size=_top(_section(config, "size_study"), "auto_min_size")),
             size_study_bundle=_top(_section(config, "size_study"), "bundle"))
         params._check_joins(run_entries)
         return params

@@ -86,6 +86,12 @@ def get_label_method(name):
     return PARAMS.label_methods.get(name, PARAMS.size_study_method)
 
 
+def get_labeling_params(name):
+    """The labeling section a set is labeled with: the study's has its own auto crossover."""
+    labeling = PARAMS.labeling if name in DATASETS else PARAMS.size_study_labeling
+    return labeling.to_json()
+
+
 def n_shards(name):
     return -(-get_dataset_count(name) // config["shard_size"])
 

@@ -45,7 +45,7 @@ rule label_shard:
     params:
         chunk=PARAMS.labeling.progress_every,
         method=lambda wildcards: get_label_method(wildcards.dataset),
-        labeling=PARAMS.labeling.to_json(),
+        labeling=lambda wildcards: get_labeling_params(wildcards.dataset),
         steps=STEPS,
     shell:
         "{params.steps} label --in {input} --out {output} --threads {threads}"
