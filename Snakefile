@@ -44,3 +44,4 @@ rule all:
         expand("results/metrics/decimation_{padding}.json", padding=DECIMATION_PADDINGS),
         rules.provenance.output,
         rules.export_bundle.output,
+        rules.size_study.input if PARAMS.size_study_in_all else [],

@@ -53,26 +53,39 @@ def expected_jobs(cfg):
     shards = {n: -(-d["count"] // cfg["shard_size"]) for n, d in cfg["datasets"].items()}
     runs = cfg["rg_training"]["runs"]
     paddings = {r["padding"] for r in runs.values() if r["init"] == "decimation"}
-    return {
+    jobs = {
         "sample_shard": sum(shards.values()),
         "label_shard": sum(v for n, v in shards.items() if not n.startswith("decimation")),
         "train_base": 1, "init_decimation": len(paddings), "train_rg": len(runs),
         "evaluate": 1, "measure_timing": 1, "export_bundle": 1, "provenance": 1, "all": 1,
         "figure": len(FIGURES), "table": len(TABLES),
     }
+    study = cfg["size_study"]
+    if study["in_all"]:  # one shard per convention and size, the fractions and the accuracy
+        sets = sum(len(study["conventions"]) * -(-c // cfg["shard_size"])
+                   for c in study["counts"])
+        jobs["sample_shard"] += sets
+        jobs["label_shard"] += sets
+        jobs.update(convention_fractions=1, size_accuracy=1,
+                    figure=jobs["figure"] + len(names("figure", target="size_study")),
+                    table=jobs["table"] + len(names("table", target="size_study")))
+    return jobs
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "test.yaml", "paper.yaml", "gpu.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "test.yaml", "paper.yaml", "gpu.yaml",
+                                  "size_study.yaml"])
 def test_dry_run_lists_the_expected_jobs(tmp_path, name):
     out = smk("-n", "--configfile", str(REPO / "config" / name), cwd=tmp_path).stdout
     assert job_stats(out) == expected_jobs(load(name))
     assert not (tmp_path / "results").exists()
 
 
-def test_the_size_study_runs_only_on_request_and_trains_only_for_the_workflow_bundle(tmp_path):
-    cfg = load("config.yaml")["size_study"]
+def test_the_full_size_study_runs_on_the_shipped_bundle_without_training(tmp_path):
+    cfg = load("size_study.yaml")["size_study"]
     sets = len(cfg["conventions"]) * len(cfg["sizes"])
-    out = smk("size_study", "-n", "--config", "size_study={bundle: shipped}", cwd=tmp_path).stdout
+    assert max(cfg["sizes"]) == 256
+    out = smk("size_study", "-n", "--configfile", str(REPO / "config" / "size_study.yaml"),
+              cwd=tmp_path).stdout
     assert job_stats(out) == {"sample_shard": sets, "label_shard": sets,
                               "convention_fractions": 1, "size_accuracy": 1, "figure": 2,
                               "table": 1, "size_study": 1}

@@ -586,7 +586,7 @@ class SizeStudyParams(Params):
 
     WHERE: ClassVar[str] = "size_study"
     RULE_KEYS: ClassVar[tuple] = ("counts", "conventions", "label_method", "auto_min_size",
-                                  "bundle")
+                                  "bundle", "in_all")
     seed: int
     sizes: tuple[int, ...]
     accuracy_conventions: tuple[str, ...]
@@ -695,6 +695,7 @@ class WorkflowParams:
     size_study_method: str  # the labeling method of every size-study set
     size_study_labeling: LabelingParams  # labeling, with the study's own auto crossover
     size_study_bundle: str  # shipped (the package's bundle) or workflow (results/bundle)
+    size_study_in_all: bool  # whether the default target `all` runs the study
 
     @classmethod
     def from_config(cls, config: Mapping, *,
@@ -739,7 +740,8 @@ class WorkflowParams:
             size_study_method=_top(_section(config, "size_study"), "label_method"),
             size_study_labeling=dataclasses.replace(
                 labeling, auto_min_size=_top(_section(config, "size_study"), "auto_min_size")),
-            size_study_bundle=_top(_section(config, "size_study"), "bundle"))
+            size_study_bundle=_top(_section(config, "size_study"), "bundle"),
+            size_study_in_all=_top(_section(config, "size_study"), "in_all"))
         params._check_joins(run_entries)
         return params
 

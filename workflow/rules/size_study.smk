@@ -1,9 +1,10 @@
 """The size study: labels of uniform lattices from 4x4 up under several disorder conventions
 (rgtopo.params.size_study_sets), their fractions, and the chain's accuracy against size.
 
-Not part of `all`: at 256x256 its labels cost tens of minutes (docs/results.md).
+Part of `all` while size_study.in_all is true (the default config: to 64x64); on its own:
     snakemake convention_study   # the fractions per convention (no network)
     snakemake size_study         # and the chain's accuracy against size
+    snakemake size_study --configfile config/size_study.yaml   # to 256x256 (docs/results.md)
 """
 
 
