@@ -194,3 +194,29 @@ def test_workers_stay_inside_the_memory_bound():
 def test_unknown_solver_is_one_error():
     with pytest.raises(SpecError, match="solver must be one of"):
         inertia(sp.identity(3, format="csr"), "cholmod")
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_live_factors_solve_their_own_matrices_and_released_ones_are_reused(solver):
+    """Two factors alive at once each solve their own matrix (PARDISO: one handle per live
+    factor), and after release the next factorization of any thread reuses a handle."""
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(40, 40))
+    m = sp.csr_matrix(a + a.T)
+    b = rng.normal(size=40)
+    below, above = inertia(m, solver, -0.5), inertia(m, solver, 0.5)
+    for factor, shift in ((below, -0.5), (above, 0.5)):
+        x = factor.solve(b)
+        assert np.allclose((a + a.T - shift * np.eye(40)) @ x, b)
+    below.release()
+    above.release()
+    above.release()  # a second release frees nothing twice
+    if solver == "pardiso":
+        from rgtopo import localizer
+
+        idle = localizer._PARDISO_IDLE.qsize()
+        assert idle >= 2
+        again = inertia(m, solver)
+        assert localizer._PARDISO_IDLE.qsize() == idle - 1
+        again.release()
+        assert localizer._PARDISO_IDLE.qsize() == idle

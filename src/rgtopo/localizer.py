@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import os
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -178,24 +179,30 @@ def _pardiso_available() -> bool:
     return True
 
 
-_THREAD = threading.local()
+_PARDISO_IDLE: queue.SimpleQueue = queue.SimpleQueue()  # released handles, for any thread
 
 
 def _pardiso_solver():
-    """This thread's PARDISO handle: pypardiso searches the disk for MKL on each construction
-    (a second per handle), so each thread makes one and reuses it."""
-    if not hasattr(_THREAD, "pardiso"):
-        from pypardiso import PyPardisoSolver  # lazy: optional dependency, imported when used
+    """An idle PARDISO handle, else a new one. pypardiso searches the disk for MKL on each
+    construction (1.5 s), so released handles are kept for the next factorization of any
+    thread: worker pools come and go with every batch (a shard labeled in progress chunks
+    of two 32x32 lattices paid that search for every chunk, and ran 2.3 times slower)."""
+    try:
+        return _PARDISO_IDLE.get_nowait()
+    except queue.Empty:
+        pass
+    from pypardiso import PyPardisoSolver  # lazy: optional dependency, imported when used
 
-        _THREAD.pardiso = PyPardisoSolver(mtype=-2)
-        _THREAD.pardiso.set_statistical_info_off()
-        for key, value in _PARDISO_IPARM.items():
-            _THREAD.pardiso.set_iparm(key, value)
-    return _THREAD.pardiso
+    solver = PyPardisoSolver(mtype=-2)
+    solver.set_statistical_info_off()
+    for key, value in _PARDISO_IPARM.items():
+        solver.set_iparm(key, value)
+    return solver
 
 
 def _inertia_pardiso(m: sp.csr_matrix) -> Inertia:
-    """PARDISO (MKL): METIS ordering, Bunch-Kaufman pivoting and its own inertia report."""
+    """PARDISO (MKL): METIS ordering, Bunch-Kaufman pivoting and its own inertia report.
+    The handle is this factor's alone until released, then idle for reuse."""
     upper = sp.triu(m, format="coo")
     diag = np.arange(m.shape[0])  # PARDISO wants every diagonal entry stored, zeros included
     upper = sp.csr_matrix((np.concatenate([upper.data, np.zeros(m.shape[0])]),
@@ -203,11 +210,22 @@ def _inertia_pardiso(m: sp.csr_matrix) -> Inertia:
                           shape=m.shape)
     upper.sort_indices()
     solver = _pardiso_solver()
-    solver.factorize(upper)
+    released = threading.Event()
+
+    def release():
+        if not released.is_set():
+            released.set()
+            solver.free_memory(everything=True)
+            _PARDISO_IDLE.put(solver)
+
+    try:
+        solver.factorize(upper)
+    except BaseException:
+        release()
+        raise
     positive, negative, perturbed = (int(solver.get_iparm(i)) for i in (22, 23, 14))
     exact = perturbed == 0 and positive + negative == m.shape[0]
-    return Inertia(positive, negative, lambda b: solver.solve(upper, b), exact,
-                   lambda: solver.free_memory(everything=True))
+    return Inertia(positive, negative, lambda b: solver.solve(upper, b), exact, release)
 
 
 def _inertia_superlu(m: sp.csr_matrix) -> Inertia:
