@@ -185,8 +185,8 @@ _PARDISO_IDLE: queue.SimpleQueue = queue.SimpleQueue()  # released handles, for 
 def _pardiso_solver():
     """An idle PARDISO handle, else a new one. pypardiso searches the disk for MKL on each
     construction (1.5 s), so released handles are kept for the next factorization of any
-    thread: worker pools come and go with every batch (a shard labeled in progress chunks
-    of two 32x32 lattices paid that search for every chunk, and ran 2.3 times slower)."""
+    thread: worker pools come and go with every batch (a shard of 1,000 64x64 lattices,
+    labeled in progress chunks of two, paid that search per chunk: 870-900 s against 205 s)."""
     try:
         return _PARDISO_IDLE.get_nowait()
     except queue.Empty:

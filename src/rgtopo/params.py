@@ -717,6 +717,7 @@ class WorkflowParams:
         inits = {run: _top(entry, "init") for run, entry in run_entries.items()}
         paddings = sorted({e["padding"] for e in run_entries.values() if e["init"] == "decimation"})
         evaluation = _section(config, EvaluationParams.WHERE)
+        study_rules = _section(config, SizeStudyParams.WHERE)
         params = cls(
             datasets=datasets, counts={name: e["count"] for name, e in entries.items()},
             training=TrainingParams.from_config(config),
@@ -737,11 +738,11 @@ class WorkflowParams:
                            for name, e in entries.items()},
             size_study=SizeStudyParams.from_config(config),
             size_study_sets=(study := size_study_sets(config))[0], size_study_counts=study[1],
-            size_study_method=_top(_section(config, "size_study"), "label_method"),
+            size_study_method=_top(study_rules, "label_method"),
             size_study_labeling=dataclasses.replace(
-                labeling, auto_min_size=_top(_section(config, "size_study"), "auto_min_size")),
-            size_study_bundle=_top(_section(config, "size_study"), "bundle"),
-            size_study_in_all=_top(_section(config, "size_study"), "in_all"))
+                labeling, auto_min_size=_top(study_rules, "auto_min_size")),
+            size_study_bundle=_top(study_rules, "bundle"),
+            size_study_in_all=_top(study_rules, "in_all"))
         params._check_joins(run_entries)
         return params
 
