@@ -61,8 +61,8 @@ def rng():
 
 @pytest.fixture(scope="session")
 def labeled_shards(tmp_path_factory):
-    """Small labeled sets: 4x4 train/validation, wide 8x8, 8x8 and 16x16 train, 8x8 and 16x16
-    test and validation."""
+    """Small labeled sets: 4x4 train/validation, wide 8x8, 8x8, 16x16 and 32x32 train, 8x8 and
+    16x16 test and validation."""
     from rgtopo.datasets import label_shard, sample_shard
 
     d = tmp_path_factory.mktemp("shards")
@@ -72,13 +72,15 @@ def labeled_shards(tmp_path_factory):
         ("decimation_8", "wide_uniform", 8, 1200), ("train_8", "boundary_biased", 8, 400),
         ("test_8", "uniform", 8, 100), ("test_16", "uniform", 16, 16),
         ("validation_8", "uniform", 8, 60), ("validation_16", "uniform", 16, 12),
-        ("train_16", "boundary_biased", 16, 24),
+        ("train_16", "boundary_biased", 16, 24), ("train_32", "boundary_biased", 32, 8),
     ]:
         raw = d / f"{name}_raw.h5"
         sample_shard(physics_spec(distribution=dist, size=size, stream=name), 0, count, raw)
         if dist == "wide_uniform":
             made[name] = raw
         else:
-            label_shard(raw, d / f"{name}.h5", threads=2)
+            # the localizer labels 32x32 in a fraction of a second; the Bott index takes seconds
+            label_shard(raw, d / f"{name}.h5", threads=2,
+                        method="localizer" if size >= 32 else "bott")
             made[name] = d / f"{name}.h5"
     return made

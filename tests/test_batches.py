@@ -35,6 +35,37 @@ def test_batches_stream_lattices_and_targets(shards):
         LatticeBatches([shards["train_8"]], 10, "energy")
 
 
+def test_certified_only_batches_keep_the_certified_labels_in_order(shards):
+    """Only lattices whose label is certified, in shard order, each with its own label."""
+    from rgtopo.shards import read_shard
+
+    data = read_shard(shards["train_16"], labeled=True)
+    keep = np.flatnonzero(data["certified"])
+    assert 0 < len(keep) < len(data["certified"])  # the set has both kinds
+    batches = LatticeBatches([shards["train_16"]], 5, "chern", certified_only=True)
+    assert len(batches) == -(-len(keep) // 5)
+    x = np.concatenate([batches[k][0] for k in range(len(batches))])
+    y = np.concatenate([batches[k][1] for k in range(len(batches))])
+    np.testing.assert_array_equal(x, data["lattices"][keep].astype(np.float32))
+    np.testing.assert_array_equal(y[:, 0], data["chern"][keep])
+    with pytest.raises(SpecError, match="certified_only needs Chern targets"):
+        LatticeBatches([shards["decimation_8"]], 5, "decimated", certified_only=True)
+
+
+def test_certified_only_batches_refuse_shards_without_a_certified_label(shards, tmp_path):
+    import shutil
+
+    import h5py
+
+    uncertified = tmp_path / "uncertified.h5"
+    shutil.copy(shards["train_16"], uncertified)
+    with h5py.File(uncertified, "r+") as f:
+        f["certified"][...] = False
+    assert len(LatticeBatches([uncertified], 5, "chern")) == 5  # all 24 lattices
+    with pytest.raises(ShardError, match="no certified label in 1 shard"):
+        LatticeBatches([uncertified], 5, "chern", certified_only=True)
+
+
 def test_augmented_batches_apply_one_symmetry_per_lattice(shards):
     plain = LatticeBatches([shards["train_4"]], 64, "chern", shuffle_seed=3)
     aug = LatticeBatches([shards["train_4"]], 64, "chern", shuffle_seed=3, augment=True)

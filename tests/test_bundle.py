@@ -83,6 +83,24 @@ def test_large_lattices_go_through_the_chain_in_small_batches(nets, exported, rn
                                atol=1e-6)
 
 
+def test_a_bundle_behind_another_rg_network_predicts_as_that_chain(nets, exported, rng,
+                                                                     tmp_path):
+    """The size study's own run is measured as the bundle's base behind its new RG network."""
+    other = rg_network(2)
+    other.set_weights([w + 0.1 for w in other.get_weights()])
+    other.save(tmp_path / "other.keras")
+    loaded = rgtopo.load_bundle(exported)
+    swapped = loaded.with_rg_network(tmp_path / "other.keras")
+    lat = lattices(rng, 16)
+    np.testing.assert_array_equal(swapped.predict(lat), predict_chern(lat, nets[0], other))
+    assert not np.array_equal(swapped.predict(lat), loaded.predict(lat))
+    assert swapped.card is loaded.card and swapped.base is loaded.base
+    with pytest.raises(BundleError, match="is not an RG network"):
+        loaded.with_rg_network(exported / "base_network.keras")
+    with pytest.raises(BundleError, match="nowhere.keras"):
+        loaded.with_rg_network(tmp_path / "nowhere.keras")
+
+
 def test_export_replaces_an_existing_bundle_whole(nets, exported, tmp_path):
     out = tmp_path / "b"
     rgtopo.export_bundle(*nets, out, metrics=METRICS)

@@ -18,6 +18,7 @@ def test_the_paper_figures_and_table_are_registered_with_their_captions():
     assert names("table") == ["table1"]
     assert names("figure", target="size_study") == ["fig_conventions", "fig_size_accuracy"]
     assert names("table", target="size_study") == ["table_size_accuracy"]
+    assert names("figure", target="size_tuning") == ["fig_size_tuning"]
     for name, fig in FIGURES.items():
         assert (REPO / "workflow/report" / f"{name}.rst").is_file(), name
         assert all(form in FORMS for form in fig.inputs.values()), name

@@ -194,6 +194,34 @@ def test_workflow_params_build_every_section_once_and_follow_the_configured_runs
     assert (p.run, set(p.decimation)) == ("decimated", {"zero"})
 
 
+def test_the_size_study_run_trains_in_its_convention_and_selects_on_its_largest_size(config):
+    """Its sets are drawn in its convention from streams of their own; its stage-3 parameters
+    are the evaluated run's, with the study's keys, seed and the largest validation size."""
+    from rgtopo.params import WorkflowParams
+
+    p = WorkflowParams.from_config(config)
+    study = config["size_study"]["training"]
+    strong = config["size_study"]["conventions"][study["convention"]]
+    rg = p.size_study_rg
+    assert (rg.select_size, rg.seed) == (max(study["validation_sizes"]),
+                                         config["size_study"]["seed"])
+    assert (rg.epochs, rg.tied_epochs, rg.certified_only) == (
+        study["epochs"], study["tied_epochs"], study["certified_only"])
+    assert rg.padding == p.runs[p.run].padding and rg.width == p.runs[p.run].width
+    names = [f"train-{study['convention']}_{n}" for n in study["train_sizes"]] + \
+        [f"validation-{study['convention']}_{n}" for n in study["validation_sizes"]]
+    assert list(p.size_study_training_sets) == names
+    assert [p.size_study_training_counts[n] for n in names] == \
+        study["train_counts"] + study["validation_counts"]
+    for name, spec in p.size_study_training_sets.items():
+        assert spec.disorder.mu == strong["mu"]
+        assert spec.mu_disorder_scaling.exponent == strong["exponent"]
+        assert spec.stream == f"size_study/{name}"
+        assert spec.distribution == (study["distribution"] if name.startswith("train")
+                                     else "uniform")
+    assert not set(p.size_study_training_sets) & set(p.size_study_sets)
+
+
 @pytest.mark.parametrize("edit, message", [
     (lambda c: c["datasets"]["test_8"].update(size=9), r"^datasets.test_8.size: 9 does not match"),
     (lambda c: c["datasets"].update(test_12={"distribution": "uniform", "size": 12, "count": 1}),
@@ -217,6 +245,16 @@ def test_workflow_params_build_every_section_once_and_follow_the_configured_runs
      r"^evaluation.run: 'uninitialized' must be a run of rg_training.runs with init: decimation"),
     (lambda c: c["evaluation"].update(uninitialized_run="gone"),
      r"^evaluation.uninitialized_run: 'gone' must be a run"),
+    (lambda c: c["size_study"]["training"].update(convention="fixed"),
+     r"^size_study.training.convention: must be one of size_study.accuracy_conventions"),
+    (lambda c: c["size_study"]["training"].update(convention="none"),
+     r"^size_study: no convention 'none'"),
+    (lambda c: c["size_study"]["training"].update(train_sizes=[8, 32], train_counts=[1, 1]),
+     r"^size_study.training.train_sizes: each must double"),
+    (lambda c: c["size_study"]["training"].update(train_counts=[1, 1]),
+     r"^size_study.training.train_counts: 2 counts for 3 sizes"),
+    (lambda c: c["size_study"]["training"].update(tied_epochs=0),
+     r"^size_study.training.tied_epochs: must be > 0"),
 ])
 def test_workflow_params_name_the_key_a_cross_section_rule_rejects(config, edit, message):
     from rgtopo.params import WorkflowParams

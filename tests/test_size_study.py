@@ -55,12 +55,19 @@ def test_each_convention_draws_its_own_mu_width_from_its_own_streams(config):
     assert paper.distribution == "uniform" and paper.seed == study["seed"]
     workflow = WorkflowParams.from_config(config).datasets
     assert {s.stream for s in specs.values()}.isdisjoint(s.stream for s in workflow.values())
+    own = {**config, "size_study": {**study, "conventions": {
+        **study["conventions"], "paper": {"exponent": 1.0, "counts": [7] * len(study["sizes"])}}}}
+    counts = size_study_sets(own)[1]
+    assert {counts[f"paper_{n}"] for n in study["sizes"]} == {7}
+    assert [counts[f"strong_{n}"] for n in study["sizes"]] == study["counts"]
 
 
 @pytest.mark.parametrize("edit, message", [
     (lambda s: s.update(sizes=[4, 12]), "size_study.sizes: 12"),
     (lambda s: s.update(sizes=[8, 4]), "increasing"),
     (lambda s: s.update(counts=[1]), "size_study.counts"),
+    (lambda s: s["conventions"]["paper"].update(counts=[1]),
+     "size_study.conventions.paper.counts: 1 counts for"),
     (lambda s: s.update(accuracy_conventions=["nope"]), "size_study.accuracy_conventions"),
     (lambda s: s["conventions"].update(bad={"exponent": 1.0, "width": 2}), "unknown key 'width'"),
 ])
@@ -164,3 +171,39 @@ def test_sets_are_named_convention_and_size():
         "paper_16": ["a.h5", "b.h5"], "strong_32": ["c.h5"]}
     with pytest.raises(SpecError, match="CONVENTION_SIZE=PATH"):
         parse_sets(["paper=a.h5"])
+
+
+def test_the_tuning_figure_sets_the_trained_chain_beside_the_measured_one(tmp_path):
+    """Its table holds both chains at every size of the tuned one, from their own tables."""
+    from rgtopo.figures import fig_size_tuning
+
+    rng = np.random.default_rng(3)
+
+    def table(convention, sizes, right):
+        rows = []
+        for size in sizes:
+            labels = rng.integers(-1, 2, 200)
+            predicted = np.where(rng.random(200) < right, labels, 0)
+            rows.append({"convention": convention, "size": size,
+                         **accuracy_row(predicted, labels, labels, rng.random(200) < 0.5)})
+        return pd.DataFrame(rows)
+
+    accuracy = pd.concat([table("strong", [16, 32, 64], 0.9), table("paper", [16, 32], 0.8)])
+    tuned = table("strong", [16, 32, 64], 0.95)
+    history = {"epoch": [0, 1, 2, 3], "phase": ["rg_8", "rg_8", "tied_16", "tied_32"],
+               "selected": [0, 0, 1, 0]}
+    for n in (16, 32):
+        history.update({f"validation_accuracy_{n}x{n}": [0.9, 0.91, 0.93, 0.92],
+                        f"validation_accuracy_low_{n}x{n}": [0.88] * 4,
+                        f"validation_accuracy_high_{n}x{n}": [0.95] * 4,
+                        f"validation_clean_formula_{n}x{n}": [0.94] * 4,
+                        f"validation_majority_{n}x{n}": [0.7] * 4})
+    out = fig_size_tuning(accuracy, tuned, pd.DataFrame(history), tmp_path / "f")
+    assert (tmp_path / "f.png").stat().st_size > 0 and (tmp_path / "f.pdf").is_file()
+    assert out[["chain", "size"]].values.tolist() == [
+        ["measured", 16], ["measured", 32], ["measured", 64],
+        ["trained on", 16], ["trained on", 32], ["trained on", 64]]
+    strong = accuracy[accuracy["convention"] == "strong"]
+    np.testing.assert_array_equal(out["measured_percent"][:3], strong["measured_percent"])
+    np.testing.assert_array_equal(out["measured_percent"][3:], tuned["measured_percent"])
+    assert pd.read_csv(tmp_path / "f.csv").shape == out.shape

@@ -25,7 +25,8 @@ from rgtopo.params import Optimizer  # noqa: E402
 
 OPT = {"optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9, "nesterov": True,
        "batch_size": 64, "seed": 1}
-NO_TIED = {"tied_epochs": 0, "tied_learning_rate": 1e-5, "tied_batch_size": 16}
+NO_TIED = {"tied_epochs": 0, "tied_learning_rate": 1e-5, "tied_batch_size": 16,
+           "certified_only": False}
 LEVELS = {"levels": 1, "coarse_share": 0.5, "disorder_factor": 0.5, "canonical": False}
 PAPER_BASE = {"architecture": "conv", "blocks": 4, "shifts": 0, "loss": "abs_square", "augment": False,
               "lr_schedule": "plateau", "feature_scale_lattices": 1024, **LEVELS}
@@ -197,7 +198,8 @@ def test_tied_16x16_phase_continues_from_the_selected_epoch(shards, base_model, 
     phase starts from the best first-phase epoch, selection runs over both phases."""
     params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 2,
               "loss": "abs_square", "augment": True, "select_size": 16, "linear_path": True,
-              "tied_epochs": 2, "tied_learning_rate": 1e-3, "tied_batch_size": 8}
+              "tied_epochs": 2, "tied_learning_rate": 1e-3, "tied_batch_size": 8,
+              "certified_only": False}
     validation = {8: [shards["validation_8"]], 16: [shards["validation_16"]]}
     logs = []
     best = training.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
@@ -224,11 +226,46 @@ def test_tied_16x16_phase_continues_from_the_selected_epoch(shards, base_model, 
                           selected_out=tmp_path / "s2.keras", state_dir=tmp_path / "st2")
 
 
+def test_tied_curriculum_adds_one_rg_step_per_training_size(shards, base_model, tmp_path):
+    """Training shards at 8, 16 and 32: a tied phase at 16 (two copies), then one at 32 (three),
+    each from the best epoch so far."""
+    params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 1,
+              "loss": "abs_square", "augment": True, "select_size": 16, "linear_path": True,
+              "tied_epochs": 1, "tied_learning_rate": 1e-3, "tied_batch_size": 4,
+              "certified_only": False}
+    validation = {8: [shards["validation_8"]], 16: [shards["validation_16"]]}
+    train = [shards["train_8"], shards["train_16"], shards["train_32"]]
+    logs = []
+    training.train_rg(params, base_model, None, train, validation,
+                      epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
+                      selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "state",
+                      log=logs.append)
+    hist = pd.read_csv(tmp_path / "h.csv")
+    assert hist["phase"].tolist() == ["rg_8", "rg_8", "tied_16", "tied_32"]
+    assert hist["epoch"].tolist() == [0, 1, 2, 3]
+    best_before_32 = int(hist.iloc[:3].loc[hist.iloc[:3]["validation_accuracy_16x16"].idxmax(),
+                                           "epoch"])
+    assert f"tied 32x32 phase from epoch {best_before_32}" in logs
+    assert (tmp_path / "state" / "tied").is_dir() and (tmp_path / "state" / "tied_32").is_dir()
+    phases = training._rg_phases(training.RGTrainingParams.of(params),
+                                 {8: [], 16: [], 32: []}, None, tmp_path)
+    assert [(p.name, p.size, p.start) for p in phases] == [
+        ("rg_8", 8, None), ("tied_16", 16, training.SELECTED),
+        ("tied_32", 32, training.SELECTED)]
+    with pytest.raises(SpecError, match="32x32 cannot follow 8x8"):
+        training._rg_phases(training.RGTrainingParams.of(params), {8: [], 32: []}, None,
+                            tmp_path)
+    with pytest.raises(SpecError, match=r"training shards at \[16\] need rg_training"):
+        training._rg_phases(training.RGTrainingParams.of({**params, "tied_epochs": 0}),
+                            {8: [], 16: []}, None, tmp_path)
+
+
 def test_run_killed_in_the_tied_phase_resumes_there(shards, base_model, tmp_path, monkeypatch):
     """A kill during the tied 16x16 phase resumes that phase; the finished 8x8 phase is kept."""
     params = {**OPT, "learning_rate": 0.0005, "width": 4, "padding": "periodic", "epochs": 2,
               "loss": "abs_square", "augment": True, "select_size": 16, "linear_path": True,
-              "tied_epochs": 2, "tied_learning_rate": 1e-3, "tied_batch_size": 8}
+              "tied_epochs": 2, "tied_learning_rate": 1e-3, "tied_batch_size": 8,
+              "certified_only": False}
     validation = {8: [shards["validation_8"]], 16: [shards["validation_16"]]}
     paths = dict(epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
                  selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "state")

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from conftest import REPO
+from rgtopo.bundle import DEFAULT_BUNDLE
 from rgtopo.figure_registry import names
 
 FIGURES, TABLES = names("figure"), names("table")
@@ -62,13 +63,21 @@ def expected_jobs(cfg):
     }
     study = cfg["size_study"]
     if study["in_all"]:  # one shard per convention and size, the fractions and the accuracy
-        sets = sum(len(study["conventions"]) * -(-c // cfg["shard_size"])
-                   for c in study["counts"])
+        sets = sum(-(-c // cfg["shard_size"]) for convention in study["conventions"].values()
+                   for c in convention.get("counts", study["counts"]))
         jobs["sample_shard"] += sets
         jobs["label_shard"] += sets
         jobs.update(convention_fractions=1, size_accuracy=1,
                     figure=jobs["figure"] + len(names("figure", target="size_study")),
                     table=jobs["table"] + len(names("table", target="size_study")))
+        own = study["training"]
+        if own["in_study"]:  # its training and validation sets, its training and its measure
+            sets = sum(-(-c // cfg["shard_size"])
+                       for c in own["train_counts"] + own["validation_counts"])
+            jobs["sample_shard"] += sets
+            jobs["label_shard"] += sets
+            jobs.update(train_rg_study=1, size_accuracy_tuned=1,
+                        figure=jobs["figure"] + len(names("figure", target="size_tuning")))
     return jobs
 
 
@@ -80,17 +89,27 @@ def test_dry_run_lists_the_expected_jobs(tmp_path, name):
     assert not (tmp_path / "results").exists()
 
 
-def test_the_full_size_study_runs_on_the_shipped_bundle_without_training(tmp_path):
+def test_the_full_size_study_trains_only_its_own_run_on_the_shipped_bundle(tmp_path):
+    """size_study.yaml: no workflow training; the study's own run starts from the shipped
+    networks. The default config measures (and so trains) the workflow's own networks."""
     cfg = load("size_study.yaml")["size_study"]
+    own = cfg["training"]
     sets = len(cfg["conventions"]) * len(cfg["sizes"])
-    assert max(cfg["sizes"]) == 256
-    out = smk("size_study", "-n", "--configfile", str(REPO / "config" / "size_study.yaml"),
-              cwd=tmp_path).stdout
-    assert job_stats(out) == {"sample_shard": sets, "label_shard": sets,
-                              "convention_fractions": 1, "size_accuracy": 1, "figure": 2,
-                              "table": 1, "size_study": 1}
+    own_sets = len(own["train_sizes"]) + len(own["validation_sizes"])
+    assert max(cfg["sizes"]) == 256 and own["in_study"]
+    out = smk("size_study", "-n", "-p", "--configfile",
+              str(REPO / "config" / "size_study.yaml"), cwd=tmp_path).stdout
+    assert job_stats(out) == {"sample_shard": sets + own_sets, "label_shard": sets + own_sets,
+                              "convention_fractions": 1, "size_accuracy": 1, "figure": 3,
+                              "table": 1, "size_study": 1, "train_rg_study": 1,
+                              "size_accuracy_tuned": 1}
+    shipped = DEFAULT_BUNDLE
+    assert f"--base {shipped / 'base_network.keras'} --init {shipped / 'rg_network.keras'}" in out
+    assert "--train results/data/size-train-strong_8/shard_0000.h5" in out
+    assert "--rg-network results/size_study/rg/selected.keras" in out
     trained = job_stats(smk("size_study", "-n", cwd=tmp_path).stdout)
     assert trained["export_bundle"] == 1 and trained["size_accuracy"] == 1
+    assert "train_rg_study" not in trained  # size_study.training.in_study is off by default
 
 
 def labeling_crossovers(output: str) -> dict:

@@ -33,12 +33,14 @@ class LatticeBatches(keras.utils.PyDataset):
     (each repeat of a cycled batch gets its own). With a seed, the batch order is drawn afresh at
     the start of every epoch from a seeded generator whose state
     (``shuffle_state``) is saved with each checkpoint; samples inside a shard are
-    already i.i.d.
+    already i.i.d. ``certified_only`` keeps the lattices whose label carries a certificate
+    (the shard's ``certified`` column): a network trained on them is never taught a label
+    that noise far below the disorder could flip.
     """
 
     def __init__(self, shards: Sequence, batch_size: int, target: str, *, shuffle_seed=None,
                  augment: bool = False, disorder_factor: float = 1.0, levels: int | None = None,
-                 coarse_share: float | None = None):
+                 coarse_share: float | None = None, certified_only: bool = False):
         super().__init__()
         self.levels = levels
         if levels is not None and target != "chern":
@@ -58,6 +60,9 @@ class LatticeBatches(keras.utils.PyDataset):
         self.batch_size = int(batch_size)
         self.target = target
         self._files: dict[int, h5py.File] = {}
+        self._rows: dict[int, np.ndarray] = {}  # certified_only: each shard's kept rows
+        if certified_only and (target != "chern" or levels is not None):
+            raise SpecError("certified_only needs Chern targets without levels")
         self.index, coarse, self._steps = [], [], {}
         for i, path in enumerate(self.paths):
             with open_shard(path) as f:
@@ -65,6 +70,12 @@ class LatticeBatches(keras.utils.PyDataset):
                     raise ShardError(f"{path}: shard has no Chern labels")
                 count = int(f.attrs["count"])
                 self.size = int(f.attrs["size"])
+                if certified_only:
+                    if "certified" not in f:
+                        raise ShardError(f"{path}: shard without certificates (labeled before "
+                                         "format 2); relabel it to train on certified labels")
+                    self._rows[i] = np.flatnonzero(f["certified"][:])
+                    count = len(self._rows[i])
             batches = [(i, s) for s in range(0, count, self.batch_size)]
             if levels is None:
                 self.index += batches
@@ -77,6 +88,8 @@ class LatticeBatches(keras.utils.PyDataset):
         if levels is not None:
             self.size = BASE_SIZE
             self.index += self._coarse_batches(coarse, coarse_share)
+        if certified_only and not self.index:
+            raise ShardError(f"{self.paths[0]}: no certified label in {len(self.paths)} shard(s)")
         self._seed = shuffle_seed
         self._rng = np.random.default_rng(shuffle_seed) if shuffle_seed is not None else None
         self.order = np.arange(len(self.index))
@@ -108,9 +121,12 @@ class LatticeBatches(keras.utils.PyDataset):
     def __getitem__(self, k):
         i, start = self.index[self.order[k]]
         f = self._file(i)
-        x = f["lattices"][start : start + self.batch_size].astype(np.float32)
+        rows = slice(start, start + self.batch_size)
+        if i in self._rows:
+            rows = self._rows[i][rows]  # increasing, as h5py's point selection wants
+        x = f["lattices"][rows].astype(np.float32)
         if self.target == "chern":
-            y = f["chern"][start : start + self.batch_size].astype(np.float32)[:, None]
+            y = f["chern"][rows].astype(np.float32)[:, None]
         else:
             y = decimate(x, self.disorder_factor).astype(np.float32)
         if self.augment:

@@ -73,6 +73,18 @@ class Bundle:
 
         return predict_bounded(lattices, self.base, self.rg, batch_size)
 
+    def with_rg_network(self, path) -> Bundle:
+        """This bundle's base network behind another RG network (one trained on further, as
+        the size study's own run is), checked as ``load_bundle`` checks its own."""
+        from .nn.saving import load_model  # lazy: TensorFlow only once networks run
+
+        try:
+            rg = load_model(path)
+        except ModelError as exc:
+            raise BundleError(f"{path}: {exc}") from None
+        _check_networks(Path(path).parent, self.base, rg, self.card)
+        return Bundle(self.path, self.base, rg, self.card)
+
     def training_range(self) -> dict | None:
         """{channel: [low, high]} of the lattice averages the networks were trained on (the
         card's sampling config), or None for a card without a config."""

@@ -30,7 +30,8 @@ class Figure:
     ``params``: its parameter class; ``threads``: the config section whose ``threads`` it runs
     on (none: one thread); ``tensorflow``: it loads a network, so TensorFlow is configured
     (threads, seed) first; ``target``: the workflow target that makes it (``figures``, in
-    ``all``; ``size_study``, only on request).
+    ``all``; ``size_study``, only on request; ``size_tuning``, by ``size_study`` when its
+    own run is on).
     """
 
     inputs: Mapping[str, str]
@@ -39,7 +40,7 @@ class Figure:
     kind: str = "figure"
     threads: Literal["labeling", "training"] | None = None
     tensorflow: bool = False
-    target: Literal["figures", "size_study"] = "figures"
+    target: Literal["figures", "size_study", "size_tuning"] = "figures"
 
 
 def _csv(path):
@@ -119,6 +120,11 @@ FIGURES: dict[str, Figure] = {
     "table_size_accuracy": Figure(
         inputs={"accuracy": "one"}, draw=_size_accuracy_table, kind="table",
         target="size_study"),
+    "fig_size_tuning": Figure(
+        inputs={"accuracy": "one", "tuned": "one", "history": "one"},
+        draw=lambda i, p, stem, threads: _figures().fig_size_tuning(
+            _csv(i["accuracy"]), _csv(i["tuned"]), _csv(i["history"]), stem),
+        target="size_tuning"),
 }
 
 

@@ -503,3 +503,44 @@ def fig_size_accuracy(accuracy: pd.DataFrame, stem) -> pd.DataFrame:
     axes[0][0].legend(fontsize=8, loc="lower left")
     save(fig, stem, accuracy)
     return accuracy
+
+
+def fig_size_tuning(accuracy: pd.DataFrame, tuned: pd.DataFrame, history: pd.DataFrame,
+                    stem) -> pd.DataFrame:
+    """The size study's own run: the chain before and after training on in its convention,
+    against N beside the clean formula (left), and its validation accuracy per epoch (right)."""
+    convention = tuned["convention"].iloc[0]
+    before = accuracy[accuracy["convention"] == convention].set_index("size")
+    after = tuned.set_index("size")
+    sizes = [n for n in after.index if n in before.index]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.3))
+    for rows, name, color in ((before, "measured chain", "C0"), (after, "trained on", "C1")):
+        rows = rows.loc[sizes]
+        for prefix, what, marker in (("measured", "all", "o"), ("certified", "certified", "s")):
+            value = rows[f"{prefix}_percent"]
+            left.errorbar(sizes, value, color=color, marker=marker, capsize=3,
+                          ls="-" if prefix == "measured" else "--",
+                          yerr=_error_bars(value, rows[f"{prefix}_ci_low"],
+                                           rows[f"{prefix}_ci_high"]),
+                          label=f"{name}, {what} lattices")
+    left.plot(sizes, before.loc[sizes, "clean_formula_percent"], "k--", label=CLEAN_FORMULA)
+    left.plot(sizes, before.loc[sizes, "majority_percent"], "k:", label=MAJORITY_CLASS)
+    left.set_ylabel("test accuracy (%), Wilson 95 %")
+    left.set_title(f"disorder convention: {convention}")
+    left.legend(fontsize=7, loc="lower left")
+    _size_axis(left, sizes)
+    for size, marker in zip(validation_sizes(history), "os^vD"):
+        color = _accuracy_with_band(right, history, size, marker=marker, ls="-",
+                                    label=f"${size}\\times{size}$ validation")
+        _baseline_line(right, history, size, color, f"${size}\\times{size}$ ")
+    for start in history.loc[history["phase"] != history["phase"].shift(), "epoch"].iloc[1:]:
+        right.axvline(start - 0.5, color="0.7", lw=1)
+    _mark_selected(right, history, f"validation_accuracy_{max(validation_sizes(history))}x"
+                   f"{max(validation_sizes(history))}")
+    right.set_xlabel("epoch (grey lines: a tied phase on larger lattices begins)")
+    right.set_ylabel("validation accuracy (%)")
+    right.legend(fontsize=7)
+    table = pd.concat([before.loc[sizes].assign(chain="measured"),
+                       after.loc[sizes].assign(chain="trained on")]).reset_index()
+    save(fig, stem, table)
+    return table

@@ -302,6 +302,7 @@ class RGTrainingParams(Optimizer):
     tied_epochs: int
     tied_learning_rate: float
     tied_batch_size: int
+    certified_only: bool
     width: int
     linear_path: bool
     padding: str
@@ -572,11 +573,13 @@ class TableParams(FigureParams):
 class Convention(Params):
     """One disorder convention of the size study: the mu width at N is mu * (N / reference
     size) ** exponent (``sampling.mu_disorder_scaling``'s reference size), the other widths
-    those of ``sampling.disorder``."""
+    those of ``sampling.disorder``. Its own ``counts`` serve a convention whose accuracy is far
+    from 100 %, which needs more lattices for the same interval."""
 
     WHERE: ClassVar[str] = "size_study.conventions"
     exponent: float
     mu: float
+    counts: tuple[int, ...] | None  # this convention's own counts per size, else size_study's
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -586,7 +589,7 @@ class SizeStudyParams(Params):
 
     WHERE: ClassVar[str] = "size_study"
     RULE_KEYS: ClassVar[tuple] = ("counts", "conventions", "label_method", "auto_min_size",
-                                  "bundle", "in_all")
+                                  "bundle", "in_all", "training")
     seed: int
     sizes: tuple[int, ...]
     accuracy_conventions: tuple[str, ...]
@@ -617,6 +620,97 @@ def size_study_set(convention: str, size: int) -> str:
     return f"{convention}_{size}"
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SizeStudyTraining(Params):
+    """The size study's own RG training (``size_study.training``): the measured bundle's RG
+    network trained on in one convention, on the smallest training size and then in tied
+    phases on each larger one, selected on the largest validation size. What it does not
+    name comes from ``rg_training`` and the evaluated run (``evaluation.run``)."""
+
+    WHERE: ClassVar[str] = "size_study.training"
+    in_study: bool
+    convention: str
+    distribution: Literal["uniform", "boundary_biased"]
+    train_sizes: tuple[int, ...]
+    train_counts: tuple[int, ...]
+    validation_sizes: tuple[int, ...]
+    validation_counts: tuple[int, ...]
+    epochs: int
+    tied_epochs: int
+    learning_rate: float
+    tied_learning_rate: float
+    tied_batch_size: int
+    certified_only: bool
+
+    def __post_init__(self):
+        super().__post_init__()
+        for key in ("train", "validation"):
+            sizes, counts = getattr(self, f"{key}_sizes"), getattr(self, f"{key}_counts")
+            if len(sizes) != len(counts) or not sizes:
+                raise SpecError(f"{self.WHERE}.{key}_counts: {len(counts)} counts for "
+                                f"{len(sizes)} sizes")
+            if list(sizes) != sorted(set(sizes)) or sizes[0] < 2 * BASE_SIZE:
+                raise SpecError(f"{self.WHERE}.{key}_sizes: must be increasing, from 8")
+        for smaller, size in zip(self.train_sizes, self.train_sizes[1:]):
+            if size != 2 * smaller:
+                raise SpecError(f"{self.WHERE}.train_sizes: each must double the one before "
+                                "(every tied phase adds one RG step)")
+        if len(self.train_sizes) > 1 and not self.tied_epochs:
+            raise SpecError(f"{self.WHERE}.tied_epochs: must be > 0 to train on "
+                            f"{self.train_sizes[1:]}")
+
+    def set_names(self) -> dict[str, tuple[str, str, int]]:
+        """{set name: (role, distribution, size)} of the training and validation sets."""
+        return {**{f"train-{self.convention}_{n}": ("train", self.distribution, n)
+                   for n in self.train_sizes},
+                **{f"validation-{self.convention}_{n}": ("validation", "uniform", n)
+                   for n in self.validation_sizes}}
+
+    def rg_params(self, config: Mapping, run: str, seed: int) -> RGTrainingParams:
+        """The study run's stage-3 parameters: ``run``'s, with this section's keys."""
+        own = {k: getattr(self, k) for k in ("epochs", "tied_epochs", "learning_rate",
+                                             "tied_learning_rate", "tied_batch_size",
+                                             "certified_only")}
+        return dataclasses.replace(RGTrainingParams.from_config(config, run=run), **own,
+                                   seed=seed, select_size=max(self.validation_sizes))
+
+
+def _convention(config: Mapping, name: str) -> Convention:
+    entries = _top(_section(config, SizeStudyParams.WHERE), "conventions")
+    if name not in entries:
+        raise SpecError(f"size_study: no convention '{name}' in size_study.conventions "
+                        f"({', '.join(sorted(entries))})")
+    mu = _top(_section(config, "sampling"), "disorder")["mu"]
+    return Convention.from_dict({"mu": mu, "counts": None, **entries[name]},
+                                f"size_study.conventions.{name}")
+
+
+def _convention_config(config: Mapping, name: str) -> dict:
+    """The config with ``sampling`` set to one size-study convention's disorder."""
+    sampling = _section(config, "sampling")
+    convention = _convention(config, name)
+    return {**config, "sampling": {
+        **sampling, "disorder": {**sampling["disorder"], "mu": convention.mu},
+        "mu_disorder_scaling": {**sampling["mu_disorder_scaling"],
+                                "exponent": convention.exponent}}}
+
+
+def size_study_training_sets(config: Mapping, training: SizeStudyTraining
+                             ) -> tuple[dict[str, DatasetSpec], dict[str, int]]:
+    """({set name: DatasetSpec}, {set name: count}) of the study run's training and validation
+    sets, in its convention, from streams of their own under the study's seed."""
+    overlaid = _convention_config(config, training.convention)
+    seed = _top(_section(config, SizeStudyParams.WHERE), "seed")
+    counts = dict(zip(training.train_sizes, training.train_counts))
+    validation = dict(zip(training.validation_sizes, training.validation_counts))
+    specs, totals = {}, {}
+    for name, (role, distribution, size) in training.set_names().items():
+        specs[name] = DatasetSpec.from_config(overlaid, distribution=distribution, size=size,
+                                              stream=f"size_study/{name}", seed=seed)
+        totals[name] = (counts if role == "train" else validation)[size]
+    return specs, totals
+
+
 def size_study_sets(config: Mapping) -> tuple[dict[str, DatasetSpec], dict[str, int]]:
     """({set name: DatasetSpec}, {set name: count}) of every convention and size of
     ``size_study``: uniform lattices from streams ``size_study/<convention>_<N>`` under the
@@ -625,16 +719,14 @@ def size_study_sets(config: Mapping) -> tuple[dict[str, DatasetSpec], dict[str, 
     sizes, counts = list(_top(study, "sizes")), list(_top(study, "counts"))
     if len(sizes) != len(counts):
         raise SpecError(f"size_study.counts: {len(counts)} counts for {len(sizes)} sizes")
-    sampling = _section(config, "sampling")
     specs, totals = {}, {}
-    for name, entry in _top(study, "conventions").items():
-        convention = Convention.from_dict(
-            {"mu": _top(sampling, "disorder")["mu"], **entry}, f"size_study.conventions.{name}")
-        overlaid = {**config, "sampling": {
-            **sampling, "disorder": {**sampling["disorder"], "mu": convention.mu},
-            "mu_disorder_scaling": {**sampling["mu_disorder_scaling"],
-                                    "exponent": convention.exponent}}}
-        for size, count in zip(sizes, counts):
+    for name in _top(study, "conventions"):
+        overlaid = _convention_config(config, name)
+        own = _convention(config, name).counts
+        if own is not None and len(own) != len(sizes):
+            raise SpecError(f"size_study.conventions.{name}.counts: {len(own)} counts for "
+                            f"{len(sizes)} sizes")
+        for size, count in zip(sizes, own or counts):
             key = size_study_set(name, size)
             specs[key] = DatasetSpec.from_config(overlaid, distribution="uniform", size=size,
                                                  stream=f"size_study/{key}",
@@ -696,6 +788,10 @@ class WorkflowParams:
     size_study_labeling: LabelingParams  # labeling, with the study's own auto crossover
     size_study_bundle: str  # shipped (the package's bundle) or workflow (results/bundle)
     size_study_in_all: bool  # whether the default target `all` runs the study
+    size_study_training: SizeStudyTraining  # the study's own RG run, and its sets
+    size_study_training_sets: Mapping[str, DatasetSpec]
+    size_study_training_counts: Mapping[str, int]
+    size_study_rg: RGTrainingParams  # the study run's stage-3 parameters
 
     @classmethod
     def from_config(cls, config: Mapping, *,
@@ -742,7 +838,14 @@ class WorkflowParams:
             size_study_labeling=dataclasses.replace(
                 labeling, auto_min_size=_top(study_rules, "auto_min_size")),
             size_study_bundle=_top(study_rules, "bundle"),
-            size_study_in_all=_top(study_rules, "in_all"))
+            size_study_in_all=_top(study_rules, "in_all"),
+            size_study_training=(tuning := SizeStudyTraining.from_dict(
+                _top(study_rules, "training"))),
+            size_study_training_sets=(tuning_sets := size_study_training_sets(
+                config, tuning))[0],
+            size_study_training_counts=tuning_sets[1],
+            size_study_rg=tuning.rg_params(config, _top(evaluation, "run"),
+                                           _top(study_rules, "seed")))
         params._check_joins(run_entries)
         return params
 
@@ -776,6 +879,9 @@ class WorkflowParams:
             if name not in conventions:
                 raise SpecError(f"size_study.accuracy_conventions: no convention '{name}' in "
                                 f"size_study.conventions ({', '.join(sorted(conventions))})")
+        if self.size_study_training.convention not in self.size_study.accuracy_conventions:
+            raise SpecError("size_study.training.convention: must be one of "
+                            "size_study.accuracy_conventions (its chain is measured there)")
         for key, run, init in (("run", self.run, "decimation"),
                                ("uninitialized_run", self.uninitialized_run, "random")):
             if self.inits.get(run) != init:

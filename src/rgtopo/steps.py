@@ -126,7 +126,9 @@ def _cmd_size_accuracy(a):
     params = SizeStudyParams.from_dict(a.params)
     _training(a)
     bundle = load_bundle(None if a.bundle == "shipped" else a.bundle)
-    log(f"bundle: {bundle!r}")
+    if a.rg_network:
+        bundle = bundle.with_rg_network(a.rg_network)
+    log(f"bundle: {bundle!r}" + (f", RG network {a.rg_network}" if a.rg_network else ""))
     table = size_accuracy(bundle, parse_sets(a.sets), params, log=log)
     io.write_frame(a.out, table)
     log("\n" + table.to_string(index=False))
@@ -202,6 +204,8 @@ def _build_parser() -> argparse.ArgumentParser:
               "the chain's accuracy per disorder convention and size (the size study)",
               sets="+", out=0)
     s.add_argument("--bundle", required=True, help="a bundle directory, or 'shipped'")
+    s.add_argument("--rg-network", default=None,
+                   help="measure the bundle's base network behind this RG network instead")
     s = stage("figure", _cmd_figure, "draw one figure or table from result files", out=0)
     s.add_argument("name", choices=list(FIGURES))
     s.add_argument("--inputs", nargs="+", required=True, metavar="NAME=PATH",

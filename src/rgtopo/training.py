@@ -567,14 +567,14 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
 
     init_model None trains from a random start (the uninitialized ablation).
     After every epoch the RG network is saved and evaluated on every validation
-    set (RG applied k times). With ``tied_epochs``, a second phase follows on the
-    16x16 training shards (``train_shards`` holds both sizes): the RG network is
-    applied twice with one set of weights (two tied copies, the paper's proposal
-    for future work), starting from the best first-phase epoch at
-    ``select_size``; its epochs continue the numbering. The epoch with the best
-    ``select_size`` validation accuracy over both phases is copied to
-    ``selected_out``. Test sets play no part here: what is chosen on validation
-    lattices is reported on test lattices.
+    set (RG applied k times). With ``tied_epochs``, a curriculum of tied phases
+    follows, one per larger training size in ``train_shards`` (16x16, then 32x32, ...): the
+    RG network is applied k times with one set of weights (tied copies, the paper's
+    proposal for future work), each phase starting from the best epoch so far at
+    ``select_size``; epochs continue the numbering. ``certified_only`` trains on the
+    certified labels alone. The epoch with the best ``select_size`` validation accuracy
+    over all phases is copied to ``selected_out``. Test sets play no part here: what is
+    chosen on validation lattices is reported on test lattices.
     """
     params = RGTrainingParams.of(params)
     key = f"validation_accuracy_{params.select_size}x{params.select_size}"
@@ -595,7 +595,7 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
             start = _epoch_file(epoch_dir, selected)
         shards = train_sets[spec.size]
         data = LatticeBatches(shards, spec.params.batch_size, "chern", shuffle_seed=params.seed,
-                              augment=params.augment)
+                              augment=params.augment, certified_only=params.certified_only)
         phase = Phase(name=spec.name, epochs=spec.params.epochs, optimizer=spec.params,
                       loss=params.loss, data=data, on_epoch=_rg_epoch(epoch_dir, offset, sets),
                       network=partial(_compound_network, params, base_model, start, spec.size),
@@ -620,18 +620,30 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
 
 def _rg_phases(params: RGTrainingParams, train_sets: Mapping[int, list], init_model,
                state_dir: Path) -> list[RGPhase]:
-    """The first phase on the smallest training lattices and, with ``tied_epochs``, the tied
-    phase on lattices twice as large, with its own rate and batch size."""
-    size = min(train_sets)
-    phases = [RGPhase(f"rg_{size}", size, params, init_model, state_dir)]
-    if params.tied_epochs:
-        if 2 * size not in train_sets:
-            raise SpecError(f"tied_epochs {params.tied_epochs} needs {2 * size}x{2 * size} "
-                            f"training shards (a train_{2 * size} dataset)")
-        tied = dataclasses.replace(params, epochs=params.tied_epochs,
-                                   batch_size=params.tied_batch_size,
-                                   learning_rate=params.tied_learning_rate)
-        phases.append(RGPhase(f"tied_{2 * size}", 2 * size, tied, SELECTED, state_dir / "tied"))
+    """The first phase on the smallest training lattices and, with ``tied_epochs``, a tied
+    phase on each larger training size, in order, with their own rate and batch size.
+
+    The sizes must double from one phase to the next: each tied phase adds one RG step.
+    """
+    sizes = sorted(train_sets)
+    phases = [RGPhase(f"rg_{sizes[0]}", sizes[0], params, init_model, state_dir)]
+    if not params.tied_epochs:
+        if len(sizes) > 1:
+            raise SpecError(f"training shards at {sizes[1:]} need rg_training.tied_epochs > 0 "
+                            "(the tied phases train on them)")
+        return phases
+    if len(sizes) == 1:
+        raise SpecError(f"tied_epochs {params.tied_epochs} needs {2 * sizes[0]}x{2 * sizes[0]} "
+                        f"training shards (a train_{2 * sizes[0]} dataset)")
+    tied = dataclasses.replace(params, epochs=params.tied_epochs,
+                               batch_size=params.tied_batch_size,
+                               learning_rate=params.tied_learning_rate)
+    for smaller, size in zip(sizes, sizes[1:]):
+        if size != 2 * smaller:
+            raise SpecError(f"training sizes {sizes}: each tied phase doubles the lattice, so "
+                            f"{size}x{size} cannot follow {smaller}x{smaller}")
+        phases.append(RGPhase(f"tied_{size}", size, tied, SELECTED,
+                              state_dir / ("tied" if size == 2 * sizes[0] else f"tied_{size}")))
     return phases
 
 

@@ -9,6 +9,7 @@ from snakemake.logging import logger
 from snakemake.utils import validate
 
 from rgtopo import figure_registry
+from rgtopo.bundle import BASE_FILE, DEFAULT_BUNDLE, RG_FILE
 from rgtopo.errors import SpecError
 from rgtopo.params import WorkflowParams
 
@@ -52,7 +53,9 @@ DECIMATION_PADDINGS = sorted(PARAMS.decimation)
 FIGURES = figure_registry.names("figure")
 TABLES = figure_registry.names("table")
 # The size study's figures and tables, drawn by the same rules but made only by its targets.
-STUDY_FIGURES = figure_registry.names("figure", target="size_study")
+STUDY_FIGURES = figure_registry.names(
+    "figure", target="size_study"
+) + figure_registry.names("figure", target="size_tuning")
 STUDY_TABLES = figure_registry.names("table", target="size_study")
 REQUIRE_GPU = "--require-gpu" if PARAMS.training.require_gpu else ""
 TRAIN_RESOURCES = PARAMS.resources.gpu_job()
@@ -63,12 +66,18 @@ def reference_dir():
     return path if path.is_absolute() else Path(workflow.basedir) / path
 
 
-# The size study's sets (rgtopo.params.size_study_sets) as datasets of their own, "size-<set>":
+# The size study's sets (rgtopo.params.size_study_sets, and its own run's training and
+# validation sets, size_study_training_sets) as datasets of their own, "size-<set>":
 # sampled and labeled by the same rules as the workflow's sets, never part of `data`.
 STUDY_PREFIX = "size-"
 STUDY_SETS = {
-    f"{STUDY_PREFIX}{name}": spec for name, spec in PARAMS.size_study_sets.items()
+    f"{STUDY_PREFIX}{name}": spec
+    for name, spec in {
+        **PARAMS.size_study_sets,
+        **PARAMS.size_study_training_sets,
+    }.items()
 }
+STUDY_COUNTS = {**PARAMS.size_study_counts, **PARAMS.size_study_training_counts}
 
 
 def get_dataset_spec(name):
@@ -79,7 +88,7 @@ def get_dataset_spec(name):
 def get_dataset_count(name):
     if name in DATASETS:
         return PARAMS.counts[name]
-    return PARAMS.size_study_counts[name.removeprefix(STUDY_PREFIX)]
+    return STUDY_COUNTS[name.removeprefix(STUDY_PREFIX)]
 
 
 def get_label_method(name):
@@ -127,6 +136,16 @@ def rg_train_shards():
     """train_8, and train_16 when the tied 16x16 phase runs (rg_training.tied_epochs)."""
     tied = any(run.tied_epochs > 0 for run in RUNS.values())
     return shards("train_8") + (shards("train_16") if tied else [])
+
+
+def get_study_training_shards(role):
+    """The size study's own run: its training ('train') or validation shards, all sizes."""
+    return [
+        path
+        for name, (kind, _, _) in PARAMS.size_study_training.set_names().items()
+        if kind == role
+        for path in shards(f"{STUDY_PREFIX}{name}")
+    ]
 
 
 def rg_init(wc):
@@ -236,6 +255,26 @@ def get_size_study_bundle():
     return "results/bundle" if PARAMS.size_study_bundle == "workflow" else []
 
 
+def get_size_study_networks():
+    """{base, init}: the measured bundle's two network files (the study run's base and start)."""
+    if PARAMS.size_study_bundle == "workflow":  # what results/bundle is made from
+        return {
+            "base": "results/models/base_network.keras",
+            "init": f"results/rg/{RUN}/selected.keras",
+        }
+    return {
+        "base": str(DEFAULT_BUNDLE / BASE_FILE),
+        "init": str(DEFAULT_BUNDLE / RG_FILE),
+    }
+
+
+def get_size_study_tuning():
+    """The study run's outputs the size_study target asks for (size_study.training.in_study)."""
+    if not PARAMS.size_study_training.in_study:
+        return []
+    return expand("results/figures/fig_size_tuning.{ext}", ext=("png", "pdf", "csv"))
+
+
 def get_size_study_bundle_arg(wc, input):
     """The step's --bundle: the bundle input, or 'shipped'."""
     return getattr(input, "bundle", None) or "shipped"
@@ -253,6 +292,14 @@ def get_table_size_accuracy_inputs():
     return {"accuracy": "results/size_study/accuracy.csv"}
 
 
+def get_fig_size_tuning_inputs():
+    return {
+        "accuracy": "results/size_study/accuracy.csv",
+        "tuned": "results/size_study/accuracy_tuned.csv",
+        "history": "results/size_study/rg/history.csv",
+    }
+
+
 FIGURE_INPUTS = {
     "fig1b": get_fig1b_inputs,
     "fig2": get_fig2_inputs,
@@ -267,6 +314,7 @@ FIGURE_INPUTS = {
     "fig_conventions": get_fig_conventions_inputs,
     "fig_size_accuracy": get_fig_size_accuracy_inputs,
     "table_size_accuracy": get_table_size_accuracy_inputs,
+    "fig_size_tuning": get_fig_size_tuning_inputs,
 }
 
 

@@ -2,7 +2,7 @@
 
 
 wildcard_constraints:
-    dataset="[a-z]+(-[a-z][a-z0-9]*)?_[0-9]+",
+    dataset="[a-z]+(-[a-z][a-z0-9]*){0,2}_[0-9]+",
     shard="[0-9]{4}",
 
 
