@@ -246,7 +246,7 @@ def test_tied_curriculum_adds_one_rg_step_per_training_size(shards, base_model, 
     best_before_32 = int(hist.iloc[:3].loc[hist.iloc[:3]["validation_accuracy_16x16"].idxmax(),
                                            "epoch"])
     assert f"tied 32x32 phase from epoch {best_before_32}" in logs
-    assert (tmp_path / "state" / "tied").is_dir() and (tmp_path / "state" / "tied_32").is_dir()
+    assert (tmp_path / "state" / "tied_16").is_dir() and (tmp_path / "state" / "tied_32").is_dir()
     phases = training._rg_phases(training.RGTrainingParams.of(params),
                                  {8: [], 16: [], 32: []}, None, tmp_path)
     assert [(p.name, p.size, p.start) for p in phases] == [

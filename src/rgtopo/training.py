@@ -642,8 +642,7 @@ def _rg_phases(params: RGTrainingParams, train_sets: Mapping[int, list], init_mo
         if size != 2 * smaller:
             raise SpecError(f"training sizes {sizes}: each tied phase doubles the lattice, so "
                             f"{size}x{size} cannot follow {smaller}x{smaller}")
-        phases.append(RGPhase(f"tied_{size}", size, tied, SELECTED,
-                              state_dir / ("tied" if size == 2 * sizes[0] else f"tied_{size}")))
+        phases.append(RGPhase(f"tied_{size}", size, tied, SELECTED, state_dir / f"tied_{size}"))
     return phases
 
 
