@@ -17,8 +17,8 @@ from rgtopo.metrics import clean_formula
 from rgtopo.params import SizeStudyParams, WorkflowParams, size_study_sets
 from rgtopo.sampling import disorder_widths
 from rgtopo.size_study import (FRACTIONS, RECORD_KEYS, accuracy_record, accuracy_row,
-                               convention_fractions, fraction_row, parse_sets, size_accuracy,
-                               write_accuracy_table)
+                               convention_fractions, fraction_row, paired_columns, parse_sets,
+                               size_accuracy, write_accuracy_table)
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +189,7 @@ def test_the_tuning_figure_sets_the_trained_chain_beside_the_measured_one(tmp_pa
         return pd.DataFrame(rows)
 
     accuracy = pd.concat([table("strong", [16, 32, 64], 0.9), table("paper", [16, 32], 0.8)])
-    tuned = table("strong", [16, 32, 64], 0.95)
+    tuned = table("strong", [16, 32, 64], 0.95).assign(gained=5, lost=2)
     history = {"epoch": [0, 1, 2, 3], "phase": ["rg_8", "rg_8", "tied_16", "tied_32"],
                "selected": [0, 0, 1, 0]}
     for n in (16, 32):
@@ -207,3 +207,18 @@ def test_the_tuning_figure_sets_the_trained_chain_beside_the_measured_one(tmp_pa
     np.testing.assert_array_equal(out["measured_percent"][:3], strong["measured_percent"])
     np.testing.assert_array_equal(out["measured_percent"][3:], tuned["measured_percent"])
     assert pd.read_csv(tmp_path / "f.csv").shape == out.shape
+
+
+def test_paired_columns_count_the_lattices_each_chain_alone_gets_right():
+    labels = np.array([0, 1, 1, -1, 0, 1, 0, 0])
+    before = np.array([0, 0, 1, -1, 1, 1, 0, 1])  # wrong on 1, 4, 7
+    after = np.array([0, 1, 1, 0, 0, 1, 0, 1])  # wrong on 3, 7
+    certified = np.array([1, 1, 0, 1, 0, 1, 1, 1], bool)
+    out = paired_columns(after, before, labels, certified)
+    assert (out["gained"], out["lost"]) == (2, 1)  # lattices 1, 4 gained; 3 lost
+    assert (out["certified_gained"], out["certified_lost"]) == (1, 1)
+    assert out["mcnemar_p"] == pytest.approx(1.0)  # 2 against 1 of 3: no evidence
+    many = paired_columns(np.ones(40, int), np.zeros(40, int), np.ones(40, int),
+                          np.ones(40, bool))
+    assert many["gained"] == 40 and many["mcnemar_p"] == pytest.approx(2 * 0.5 ** 40)
+    assert paired_columns(labels, labels, labels, certified)["mcnemar_p"] == 1.0

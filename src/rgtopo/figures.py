@@ -508,7 +508,8 @@ def fig_size_accuracy(accuracy: pd.DataFrame, stem) -> pd.DataFrame:
 def fig_size_tuning(accuracy: pd.DataFrame, tuned: pd.DataFrame, history: pd.DataFrame,
                     stem) -> pd.DataFrame:
     """The size study's own run: the chain before and after training on in its convention,
-    against N beside the clean formula (left), and its validation accuracy per epoch (right)."""
+    against N beside the clean formula, with the lattices gained and lost on the same test
+    lattices (left), and its validation accuracy per epoch (right)."""
     convention = tuned["convention"].iloc[0]
     before = accuracy[accuracy["convention"] == convention].set_index("size")
     after = tuned.set_index("size")
@@ -523,6 +524,11 @@ def fig_size_tuning(accuracy: pd.DataFrame, tuned: pd.DataFrame, history: pd.Dat
                           yerr=_error_bars(value, rows[f"{prefix}_ci_low"],
                                            rows[f"{prefix}_ci_high"]),
                           label=f"{name}, {what} lattices")
+    if "gained" in after:  # the paired comparison: lattices gained and lost on all of them
+        for n in sizes:
+            left.annotate(f"+{int(after.loc[n, 'gained'])} / -{int(after.loc[n, 'lost'])}",
+                          (n, after.loc[n, "measured_percent"]), textcoords="offset points",
+                          xytext=(0, 8), ha="center", fontsize=7, color="C1")
     left.plot(sizes, before.loc[sizes, "clean_formula_percent"], "k--", label=CLEAN_FORMULA)
     left.plot(sizes, before.loc[sizes, "majority_percent"], "k:", label=MAJORITY_CLASS)
     left.set_ylabel("test accuracy (%), Wilson 95 %")

@@ -124,9 +124,29 @@ def accuracy_row(predictions, labels, clean, certified) -> dict:
             **_summary("certified", predictions[certified], labels[certified], clean[certified])}
 
 
+def paired_columns(predicted, reference, labels, certified) -> dict:
+    """Two chains on the same lattices: the lattices only ``predicted`` gets right (gained),
+    only ``reference`` gets right (lost), on all and on the certified ones, and the exact
+    two-sided McNemar p-value of all of them (a binomial test on the discordant lattices).
+    Paired, the comparison sees differences far below either accuracy's own interval."""
+    from scipy.stats import binomtest  # lazy: only the paired comparison needs it
+
+    right, before = predicted == labels, reference == labels
+    out = {}
+    for prefix, keep in (("", slice(None)), ("certified_", np.asarray(certified, bool))):
+        gained, lost = int(np.sum(right[keep] & ~before[keep])), int(np.sum(before[keep]
+                                                                           & ~right[keep]))
+        out.update({f"{prefix}gained": gained, f"{prefix}lost": lost})
+    discordant = out["gained"] + out["lost"]
+    out["mcnemar_p"] = binomtest(out["gained"], discordant).pvalue if discordant else 1.0
+    return out
+
+
 def size_accuracy(bundle: Bundle, sets: Mapping[str, Sequence], params: SizeStudyParams,
-                  log: Callable[[str], None] | None = None) -> pd.DataFrame:
-    """One row per accuracy convention and size (``params``): the chain's accuracy."""
+                  log: Callable[[str], None] | None = None,
+                  reference: Bundle | None = None) -> pd.DataFrame:
+    """One row per accuracy convention and size (``params``): the chain's accuracy; with a
+    ``reference`` chain, also the paired comparison with it (``paired_columns``)."""
     rows = []
     for name, paths in sets.items():
         convention, size = split_name(name)
@@ -136,6 +156,9 @@ def size_accuracy(bundle: Bundle, sets: Mapping[str, Sequence], params: SizeStud
         lattices = data["lattices"].astype(np.float32)
         predicted = np.rint(bundle.predict(lattices, params.batch_size)).astype(np.int64)
         row = accuracy_row(predicted, data["chern"], clean_formula(lattices), data["certified"])
+        if reference is not None:
+            before = np.rint(reference.predict(lattices, params.batch_size)).astype(np.int64)
+            row.update(paired_columns(predicted, before, data["chern"], data["certified"]))
         rows.append({"convention": convention, "size": size, **row})
         if log is not None:
             log(f"{name}: {row['measured_percent']:.1f} % on {row['lattices']} lattices, "

@@ -125,11 +125,12 @@ def _cmd_size_fractions(a):
 def _cmd_size_accuracy(a):
     params = SizeStudyParams.from_dict(a.params)
     _training(a)
-    bundle = load_bundle(None if a.bundle == "shipped" else a.bundle)
+    bundle = reference = load_bundle(None if a.bundle == "shipped" else a.bundle)
     if a.rg_network:
         bundle = bundle.with_rg_network(a.rg_network)
     log(f"bundle: {bundle!r}" + (f", RG network {a.rg_network}" if a.rg_network else ""))
-    table = size_accuracy(bundle, parse_sets(a.sets), params, log=log)
+    table = size_accuracy(bundle, parse_sets(a.sets), params, log=log,
+                          reference=reference if a.rg_network else None)
     io.write_frame(a.out, table)
     log("\n" + table.to_string(index=False))
 
@@ -205,7 +206,8 @@ def _build_parser() -> argparse.ArgumentParser:
               sets="+", out=0)
     s.add_argument("--bundle", required=True, help="a bundle directory, or 'shipped'")
     s.add_argument("--rg-network", default=None,
-                   help="measure the bundle's base network behind this RG network instead")
+                   help="measure the bundle's base network behind this RG network instead, "
+                        "paired with the bundle's own chain on the same lattices")
     s = stage("figure", _cmd_figure, "draw one figure or table from result files", out=0)
     s.add_argument("name", choices=list(FIGURES))
     s.add_argument("--inputs", nargs="+", required=True, metavar="NAME=PATH",
