@@ -531,6 +531,7 @@ def fig_size_tuning(accuracy: pd.DataFrame, tuned: pd.DataFrame, history: pd.Dat
                           xytext=(0, 8), ha="center", fontsize=7, color="C1")
     left.plot(sizes, before.loc[sizes, "clean_formula_percent"], "k--", label=CLEAN_FORMULA)
     left.plot(sizes, before.loc[sizes, "majority_percent"], "k:", label=MAJORITY_CLASS)
+    left.set_ylim(top=103)  # room for the gained / lost counts
     left.set_ylabel("test accuracy (%), Wilson 95 %")
     left.set_title(f"disorder convention: {convention}")
     left.legend(fontsize=7, loc="lower left")
