@@ -95,7 +95,7 @@ def test_a_bundle_behind_another_rg_network_predicts_as_that_chain(nets, exporte
     np.testing.assert_array_equal(swapped.predict(lat), predict_chern(lat, nets[0], other))
     assert not np.array_equal(swapped.predict(lat), loaded.predict(lat))
     assert swapped.card is loaded.card and swapped.base is loaded.base
-    with pytest.raises(BundleError, match="is not an RG network"):
+    with pytest.raises(BundleError, match="base_network.keras: not an RG network"):
         loaded.with_rg_network(exported / "base_network.keras")
     with pytest.raises(BundleError, match="nowhere.keras"):
         loaded.with_rg_network(tmp_path / "nowhere.keras")

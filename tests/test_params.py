@@ -220,6 +220,11 @@ def test_the_size_study_run_trains_in_its_convention_and_selects_on_its_largest_
         assert spec.distribution == (study["distribution"] if name.startswith("train")
                                      else "uniform")
     assert not set(p.size_study_training_sets) & set(p.size_study_sets)
+    # a convention the accuracy table leaves out is refused only when the run is on
+    fixed = WorkflowParams.from_config(_edited(config, lambda c: c["size_study"]["training"]
+                                               .update(convention="fixed")))
+    assert fixed.size_study_training_sets["train-fixed_8"].disorder.mu == \
+        config["size_study"]["conventions"]["fixed"].get("mu", config["sampling"]["disorder"]["mu"])
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -245,16 +250,24 @@ def test_the_size_study_run_trains_in_its_convention_and_selects_on_its_largest_
      r"^evaluation.run: 'uninitialized' must be a run of rg_training.runs with init: decimation"),
     (lambda c: c["evaluation"].update(uninitialized_run="gone"),
      r"^evaluation.uninitialized_run: 'gone' must be a run"),
-    (lambda c: c["size_study"]["training"].update(convention="fixed"),
+    (lambda c: c["size_study"]["training"].update(convention="fixed", in_study=True),
      r"^size_study.training.convention: must be one of size_study.accuracy_conventions"),
     (lambda c: c["size_study"]["training"].update(convention="none"),
-     r"^size_study: no convention 'none'"),
+     r"^size_study.training.convention: no convention 'none'"),
+    (lambda c: c["size_study"]["training"].update(train_sizes=[12, 24], train_counts=[1, 1]),
+     r"^size_study.training.train_sizes: 12: sizes must be 4 \* 2\^k"),
+    (lambda c: c["size_study"]["training"].update(validation_sizes=[24], validation_counts=[1]),
+     r"^size_study.training.validation_sizes: 24: sizes must be 4 \* 2\^k"),
+    (lambda c: c["size_study"]["training"].update(train_sizes=[8], train_counts=[1]),
+     r"^size_study.training.tied_epochs: must be > 0 exactly when"),
+    (lambda c: c["size_study"]["training"].update(epochs=0),
+     r"^size_study.training.epochs: must be >= 1"),
     (lambda c: c["size_study"]["training"].update(train_sizes=[8, 32], train_counts=[1, 1]),
      r"^size_study.training.train_sizes: each must double"),
     (lambda c: c["size_study"]["training"].update(train_counts=[1, 1]),
      r"^size_study.training.train_counts: 2 counts for 3 sizes"),
     (lambda c: c["size_study"]["training"].update(tied_epochs=0),
-     r"^size_study.training.tied_epochs: must be > 0"),
+     r"^size_study.training.tied_epochs: must be > 0 exactly when"),
 ])
 def test_workflow_params_name_the_key_a_cross_section_rule_rejects(config, edit, message):
     from rgtopo.params import WorkflowParams

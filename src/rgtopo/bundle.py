@@ -82,7 +82,11 @@ class Bundle:
             rg = load_model(path)
         except ModelError as exc:
             raise BundleError(f"{path}: {exc}") from None
-        _check_networks(Path(path).parent, self.base, rg, self.card)
+        try:
+            _check_networks(self.path, self.base, rg, self.card)
+        except BundleError:
+            raise BundleError(f"{path}: not an RG network (lattices of any size with 3 "
+                              "channels in and out)") from None
         return Bundle(self.path, self.base, rg, self.card)
 
     def training_range(self) -> dict | None:

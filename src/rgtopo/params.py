@@ -651,13 +651,22 @@ class SizeStudyTraining(Params):
                                 f"{len(sizes)} sizes")
             if list(sizes) != sorted(set(sizes)) or sizes[0] < 2 * BASE_SIZE:
                 raise SpecError(f"{self.WHERE}.{key}_sizes: must be increasing, from 8")
+            for n in sizes:
+                k = n // BASE_SIZE
+                if n % BASE_SIZE or k & (k - 1):
+                    raise SpecError(f"{self.WHERE}.{key}_sizes: {n}: sizes must be 4 * 2^k so "
+                                    "the RG chain halves them to 4")
         for smaller, size in zip(self.train_sizes, self.train_sizes[1:]):
             if size != 2 * smaller:
                 raise SpecError(f"{self.WHERE}.train_sizes: each must double the one before "
                                 "(every tied phase adds one RG step)")
-        if len(self.train_sizes) > 1 and not self.tied_epochs:
-            raise SpecError(f"{self.WHERE}.tied_epochs: must be > 0 to train on "
-                            f"{self.train_sizes[1:]}")
+        if (len(self.train_sizes) > 1) != bool(self.tied_epochs):
+            raise SpecError(f"{self.WHERE}.tied_epochs: must be > 0 exactly when train_sizes "
+                            f"has more than one size (got {self.tied_epochs} for "
+                            f"{list(self.train_sizes)})")
+        if self.epochs < 1:
+            raise SpecError(f"{self.WHERE}.epochs: must be >= 1 (each tied phase starts from "
+                            "an epoch of the first)")
 
     def set_names(self) -> dict[str, tuple[str, str, int]]:
         """{set name: (role, distribution, size)} of the training and validation sets."""
@@ -667,7 +676,9 @@ class SizeStudyTraining(Params):
                    for n in self.validation_sizes}}
 
     def rg_params(self, config: Mapping, run: str, seed: int) -> RGTrainingParams:
-        """The study run's stage-3 parameters: ``run``'s, with this section's keys."""
+        """The study run's stage-3 parameters: ``run``'s, with this section's keys. Its RG
+        network is the measured bundle's, loaded whole: ``width``, ``padding`` and
+        ``linear_path`` here are the run's, recorded but not used to build it."""
         own = {k: getattr(self, k) for k in ("epochs", "tied_epochs", "learning_rate",
                                              "tied_learning_rate", "tied_batch_size",
                                              "certified_only")}
@@ -699,6 +710,11 @@ def size_study_training_sets(config: Mapping, training: SizeStudyTraining
                              ) -> tuple[dict[str, DatasetSpec], dict[str, int]]:
     """({set name: DatasetSpec}, {set name: count}) of the study run's training and validation
     sets, in its convention, from streams of their own under the study's seed."""
+    conventions = _top(_section(config, SizeStudyParams.WHERE), "conventions")
+    if training.convention not in conventions:
+        raise SpecError(f"size_study.training.convention: no convention "
+                        f"'{training.convention}' in size_study.conventions "
+                        f"({', '.join(sorted(conventions))})")
     overlaid = _convention_config(config, training.convention)
     seed = _top(_section(config, SizeStudyParams.WHERE), "seed")
     counts = dict(zip(training.train_sizes, training.train_counts))
@@ -879,7 +895,8 @@ class WorkflowParams:
             if name not in conventions:
                 raise SpecError(f"size_study.accuracy_conventions: no convention '{name}' in "
                                 f"size_study.conventions ({', '.join(sorted(conventions))})")
-        if self.size_study_training.convention not in self.size_study.accuracy_conventions:
+        own = self.size_study_training
+        if own.in_study and own.convention not in self.size_study.accuracy_conventions:
             raise SpecError("size_study.training.convention: must be one of "
                             "size_study.accuracy_conventions (its chain is measured there)")
         for key, run, init in (("run", self.run, "decimation"),
