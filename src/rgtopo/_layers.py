@@ -8,6 +8,8 @@ composes them.
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("rgtopo", "rgtopo._layers", "rgtopo.errors", "rgtopo.params",
+                    "rgtopo.params.core", "rgtopo.params.data", "rgtopo.params.stages",
+                    "rgtopo.params.figures", "rgtopo.params.size_study", "rgtopo.params.workflow",
                     "rgtopo.config", "rgtopo.io", "rgtopo.symmetries", "rgtopo.phase_diagram")),
     ("physics", ("rgtopo.lattice", "rgtopo.bott", "rgtopo.localizer", "rgtopo.chern",
                  "rgtopo.sampling", "rgtopo.metrics")),

@@ -1,0 +1,201 @@
+"""The training stages, the evaluation, the timing benchmark and the job resources."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import ClassVar, Literal
+
+from ..errors import SpecError
+from .core import BASE_SIZE, Params, SectionParams, _section, _top
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Optimizer(Params):
+    """The keys every training stage shares: optimizer, batch size and seed."""
+
+    optimizer: str
+    batch_size: int
+    learning_rate: float
+    momentum: float
+    nesterov: bool
+    seed: int
+
+    def compile_args(self) -> dict:
+        """The optimizer keyword arguments of ``training.compile_model``."""
+        return dict(learning_rate=float(self.learning_rate), momentum=float(self.momentum),
+                    nesterov=self.nesterov, optimizer=self.optimizer)
+
+
+LOSS_HEADS = {"abs_square": "value", "cross_entropy": "classes", "expected_error": "classes"}
+"""The Chern head each training loss needs: one value (Eq. A2) or logits over the Chern numbers."""
+
+RUN_KEYS = ("init", "padding", "loss")
+"""What one entry of rg_training.runs may set: its start, its padding and, optionally, its loss."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BaseNetworkParams(Optimizer):
+    """Stage 1 (``training.train_base``): the config's ``base_network`` section, the seed, and
+    the decimation the RG network starts as (which coarse-grains the base network's coarse levels)."""
+
+    WHERE: ClassVar[str] = "base_network"
+    architecture: str
+    width: int
+    blocks: int
+    shifts: int
+    levels: int
+    coarse_share: float
+    canonical: bool
+    disorder_factor: float
+    feature_scale_lattices: int
+    loss: str
+    augment: bool
+    lr_schedule: Literal["plateau", "cosine"]
+    patience: int
+    lr_factor: float
+    lr_floor: float
+    max_epochs: int
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> BaseNetworkParams:
+        own = _section(config, cls.WHERE)
+        # the decimation coarse-grains only the coarse levels: with one level a changed
+        # decimation must not retrain the base network
+        factor = 1.0
+        if own.get("levels", 1) > 1:
+            factor = _section(config, "decimation").get("disorder_factor")
+            if factor is None:
+                raise SpecError("base_network.levels > 1 needs decimation.disorder_factor")
+        return cls.from_dict({**own, "seed": _top(config, "seed"), "disorder_factor": factor})
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.levels < 1 or not 0 < self.coarse_share < 1:
+            raise SpecError(f"{self.WHERE}: levels must be >= 1 and 0 < coarse_share < 1, got "
+                            f"{self.levels} and {self.coarse_share}")
+        if self.levels > 1 and self.architecture != "spectral":
+            raise SpecError(f"{self.WHERE}.levels: levels > 1 needs architecture: spectral")
+
+    def coarse_sizes(self) -> list[int]:
+        """Lattice sizes of the coarse levels 1 .. levels - 1 (8, 16, ...)."""
+        return [BASE_SIZE * 2**level for level in range(1, self.levels)]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DecimationParams(Optimizer):
+    """Stage 2 (``training.init_decimation``): ``decimation`` and the RG network's shape."""
+
+    WHERE: ClassVar[str] = "decimation"
+    RULE_KEYS: ClassVar[tuple] = ("check_sizes",)  # which shards the rule passes, not a parameter
+    epochs: int
+    lr_decay: float
+    disorder_factor: float
+    width: int
+    linear_path: bool
+    padding: str
+
+    @classmethod
+    def from_config(cls, config: Mapping, *, padding: str) -> DecimationParams:
+        return cls.from_dict({**_section(config, cls.WHERE, cls.RULE_KEYS),
+                              **_section(config, "rg_network"),
+                              "seed": _top(config, "seed"), "padding": padding})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RGTrainingParams(Optimizer):
+    """Stage 3 (``training.train_rg``) for one run: ``rg_training``, the run's padding (and its
+    ``loss``, where the run sets one) and the RG network's shape."""
+
+    WHERE: ClassVar[str] = "rg_training"
+    RULE_KEYS: ClassVar[tuple] = ("eval_sizes", "runs")
+    epochs: int
+    loss: str
+    augment: bool
+    tied_epochs: int
+    tied_learning_rate: float
+    tied_batch_size: int
+    certified_only: bool
+    width: int
+    linear_path: bool
+    padding: str
+    select_size: int
+
+    @classmethod
+    def from_config(cls, config: Mapping, *, run: str) -> RGTrainingParams:
+        runs = _section(config, cls.WHERE).get("runs", {})
+        if run not in runs:
+            raise SpecError(f"rg_training.runs has no run '{run}'")
+        unknown = sorted(set(runs[run]) - set(RUN_KEYS))
+        if unknown:
+            raise SpecError(f"rg_training.runs.{run}: unknown key(s) {unknown}; known: {RUN_KEYS}")
+        own = {k: v for k, v in runs[run].items() if k != "init"}  # init picks the rule's start model
+        return cls.from_dict({**_section(config, cls.WHERE, cls.RULE_KEYS),
+                              **_section(config, "rg_network"),
+                              "seed": _top(config, "seed"), **own})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EvaluationParams(Params):
+    """Stage 5 (``evaluation.evaluate``): ``evaluation``, the sizes the RG runs were judged on,
+    and the size the RG network was trained on (the test shards are the rule's inputs)."""
+
+    WHERE: ClassVar[str] = "evaluation"
+    RULE_KEYS: ClassVar[tuple] = ("run", "uninitialized_run")  # which runs the rule reads
+    batch_size: int
+    min_gap: float
+    seed: int
+    eval_sizes: tuple[int, ...]
+    select_size: int
+    train_size: int
+
+    @classmethod
+    def from_config(cls, config: Mapping, *, train_size: int) -> EvaluationParams:
+        rg = _section(config, RGTrainingParams.WHERE)
+        sizes = {key: _top(rg, key) for key in ("eval_sizes", "select_size")}
+        return cls.from_dict({**_section(config, cls.WHERE, cls.RULE_KEYS), **sizes,
+                              "seed": _top(config, "seed"), "train_size": train_size})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TimingParams(Params):
+    """The run-time benchmark (``timing.measure_timing``): ``figures.timing`` and the seed."""
+
+    WHERE: ClassVar[str] = "figures.timing"
+    bott_sizes: tuple[int, ...]
+    network_sizes: tuple[int, ...]
+    min_seconds: float
+    network_batch: int
+    seed: int
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> TimingParams:
+        timing = _top(_section(config, "figures"), "timing")
+        return cls.from_dict({**timing, "seed": _top(config, "seed")})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainingParams(SectionParams):
+    """The ``training`` section: TensorFlow threads of a GPU job and whether it must see a GPU."""
+
+    WHERE: ClassVar[str] = "training"
+    threads: int
+    require_gpu: bool
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ResourcesParams(SectionParams):
+    """The ``resources`` section: what each job asks the scheduler for."""
+
+    WHERE: ClassVar[str] = "resources"
+    label_runtime_min: int
+    train_runtime_min: int
+    train_mem_mb: int
+    default_mem_mb: int
+    gpu_request: Literal["gpus", "gres"]
+
+    def gpu_job(self) -> dict:
+        """Resources of a training, evaluation or timing job: one GPU in the form the cluster
+        accepts (the SLURM plugin submits gpu=1 as --gpus=1, gres="gpu:1" as --gres=gpu:1)."""
+        gpu = {"gpu": 1} if self.gpu_request == "gpus" else {"gres": "gpu:1"}
+        return {**gpu, "mem_mb": self.train_mem_mb, "runtime": self.train_runtime_min}
