@@ -8,15 +8,13 @@ import pytest
 import scipy.sparse as sp
 
 from rgtopo.bott import chern_numbers as bott_labels
-from rgtopo.errors import SpecError
+from rgtopo.errors import SolverError, SpecError
 from rgtopo.lattice import bdg_hamiltonian, clean_lattice, majorana_hamiltonian
 from rgtopo.localizer import (
     bdg_gap,
     bdg_gap_matrix,
-    counts_outside,
     factor_memory_gb,
     gapped,
-    inertia,
     kappa_for,
     localizer_label,
     localizer_labels,
@@ -27,6 +25,7 @@ from rgtopo.localizer import (
 )
 from rgtopo.params import LocalizerParams
 from rgtopo.phase_diagram import clean_chern_number
+from rgtopo.solvers import counts_outside, inertia
 
 SOLVERS = ["superlu", "pardiso"]
 if platform.machine() != "x86_64":  # MKL (pypardiso) exists for x86-64 only
@@ -197,9 +196,10 @@ def test_unknown_solver_is_one_error():
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_live_factors_solve_their_own_matrices_and_released_ones_are_reused(solver):
+def test_live_factors_solve_their_own_matrices_and_release_once(solver):
     """Two factors alive at once each solve their own matrix (PARDISO: one handle per live
-    factor), and after release the next factorization of any thread reuses a handle."""
+    factor); a second release frees nothing twice, and a released PARDISO factor refuses to
+    solve rather than answer from freed memory."""
     rng = np.random.default_rng(3)
     a = rng.normal(size=(40, 40))
     m = sp.csr_matrix(a + a.T)
@@ -210,13 +210,7 @@ def test_live_factors_solve_their_own_matrices_and_released_ones_are_reused(solv
         assert np.allclose((a + a.T - shift * np.eye(40)) @ x, b)
     below.release()
     above.release()
-    above.release()  # a second release frees nothing twice
+    above.release()
     if solver == "pardiso":
-        from rgtopo import localizer
-
-        idle = localizer._PARDISO_IDLE.qsize()
-        assert idle >= 2
-        again = inertia(m, solver)
-        assert localizer._PARDISO_IDLE.qsize() == idle - 1
-        again.release()
-        assert localizer._PARDISO_IDLE.qsize() == idle
+        with pytest.raises(SolverError, match="released"):
+            above.solve(b)

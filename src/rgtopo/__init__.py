@@ -1,4 +1,5 @@
-"""RG-inspired neural networks for Chern numbers of disordered p+ip lattices (PRB 105, 205139).
+"""RG-inspired neural networks for Chern numbers of disordered p+ip lattices (PRB 105, 205139),
+and certified Chern numbers of any 2D lattice Hamiltonian (``hamiltonian_chern``).
 
 Top-level names load lazily, so ``import rgtopo`` is quick and TensorFlow is
 imported only by the names that need it (``predict_chern``, ``load_bundle``, ...).
@@ -22,6 +23,8 @@ except PackageNotFoundError:
 _EXPORTS = {
     "ChernResult": "chern",
     "chern_numbers": "chern",
+    "hamiltonian_chern": "hamiltonian",
+    "MemoryLimitError": "errors",
     "LatticeError": "errors",
     "RgtopoError": "errors",
     "load_bundle": "bundle",

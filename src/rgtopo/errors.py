@@ -18,6 +18,14 @@ class SpecError(RgtopoError):
     """A dataset, training or command specification that cannot be used."""
 
 
+class MemoryLimitError(SpecError):
+    """A factorization whose estimated memory exceeds the configured max_memory_gb."""
+
+
+class SolverError(RgtopoError):
+    """A sparse factorization that failed, or a factor used after it was released."""
+
+
 class ShardError(RgtopoError):
     """A file that is not a readable rgtopo dataset shard."""
 
