@@ -14,7 +14,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("physics", ("rgtopo.solvers", "rgtopo.hamiltonian", "rgtopo.models", "rgtopo.lattice",
                  "rgtopo.bott", "rgtopo.localizer", "rgtopo.chern",
                  "rgtopo.sampling", "rgtopo.metrics")),
-    ("data", ("rgtopo.shards", "rgtopo.lattice_io", "rgtopo.batches", "rgtopo.datasets")),
+    ("data", ("rgtopo.shards", "rgtopo.lattice_io", "rgtopo.hamiltonian_io", "rgtopo.batches", "rgtopo.datasets")),
     ("network layers", ("rgtopo.nn.layers",)),
     ("network heads", ("rgtopo.nn.heads",)),
     ("architectures", ("rgtopo.nn.conv", "rgtopo.nn.spectral", "rgtopo.nn.rg")),

@@ -7,6 +7,7 @@ Known errors end with one line on stderr and exit 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -20,12 +21,16 @@ from . import __version__
 from .chern import COLUMNS, METHODS, ChernResult, chern_numbers, resolve_method
 from .bundle import export_bundle, load_bundle, read_card, record_size_study
 from .errors import KNOWN_ERRORS, LatticeError, SpecError
+from .hamiltonian import as_system, hamiltonian_chern
+from .hamiltonian import resolve_method as resolve_system_method
+from .hamiltonian_io import read_hamiltonian
 from .lattice import rg_steps
 from .lattice_io import LatticeFile, check_output, write_table
 from .localizer import tiles_for
 from .params import LabelingParams
 
 LOG_STEPS_FROM = 128  # lattice side from which the localizer logs each factorization
+LOG_STATES_FROM = 2 * LOG_STEPS_FROM**2  # the same for a Hamiltonian file, in states
 
 
 def log(msg: str) -> None:
@@ -77,11 +82,56 @@ def _provenance(a, **extra) -> dict:
             "rgtopo_version": __version__, **extra}
 
 
+def _labeling(a) -> LabelingParams:
+    """The default labeling rule with the command line's --max-memory-gb."""
+    params = LabelingParams()
+    if a.max_memory_gb is None:
+        return params
+    if not a.max_memory_gb > 0:
+        raise SpecError(f"--max-memory-gb must be > 0, got {a.max_memory_gb}")
+    return dataclasses.replace(params, localizer=dataclasses.replace(
+        params.localizer, max_memory_gb=float(a.max_memory_gb)))
+
+
+def _cmd_chern_hamiltonian(a):
+    """One row per Hamiltonian file, in the order given."""
+    if a.key is not None:
+        raise SpecError("--key applies to lattice files, not to --hamiltonian")
+    for path in a.hamiltonian:
+        check_output(a.out, path)
+    params = _labeling(a)
+    files = [read_hamiltonian(path) for path in a.hamiltonian]
+    for path, f in zip(a.hamiltonian, files):
+        method = resolve_system_method(a.method, as_system(*f.model[:2], period=f.model.period),
+                                       params)
+        log(f"{path}: {f.model.hamiltonian.shape[0]} states, "
+            f"{'torus' if f.model.period else 'open flake'}, {method}")
+    result = hamiltonian_chern([(*f.model, f.fermi_energy) for f in files], method=a.method,
+                               threads=a.threads, params=params,
+                               log=log if any(f.model.hamiltonian.shape[0] >= LOG_STATES_FROM
+                                              for f in files) else None)
+    columns = {"index": np.arange(len(files)), "file": np.array([str(p) for p in a.hamiltonian])}
+    for name in COLUMNS:
+        values = np.asarray(getattr(result, name))
+        columns[name] = values.astype(np.int64) if values.dtype == bool else values
+    write_table(a.out, columns, {"input": ";".join(str(Path(p).resolve()) for p in a.hamiltonian),
+                                 "command": a.command, "rgtopo_version": __version__})
+    flagged = int(len(files) - np.count_nonzero(result.certified))
+    if flagged:
+        log(f"warning: {flagged} of {len(files)} labels are not certified (column certified = 0: "
+            f"a torus gap below {params.min_gap} around the Fermi energy, an eigenvalue of the "
+            "localizer near 0, or a raw Bott sum far from its integer); do not take them as exact")
+
+
 def _cmd_chern(a):
     if a.threads is not None and a.threads < 1:
         raise SpecError(f"--threads must be >= 1, got {a.threads}")
+    if (a.inp is None) == (a.hamiltonian is None):
+        raise SpecError("give a lattice file INPUT or --hamiltonian FILE, not both or neither")
+    if a.hamiltonian is not None:
+        return _cmd_chern_hamiltonian(a)
     check_output(a.out, a.inp)
-    params = LabelingParams()
+    params = _labeling(a)
     with LatticeFile(a.inp, a.key) as src:
         total, n = len(src), src.size
         method = resolve_method(a.method, n, params)
@@ -180,16 +230,24 @@ def _build_parser() -> argparse.ArgumentParser:
     inp_help = ".npy, .npz or .h5/.hdf5 file: one lattice (N, N, 3) or a batch (B, N, N, 3)"
     out_help = ".csv or .h5 file, one row per lattice (default: CSV on standard output)"
     key_help = "array (.npz) or dataset (HDF5) to read (default: the only one, or 'lattices')"
-    s = sub.add_parser("chern", help="certified Chern numbers of your lattices "
-                                     "(Bott index or spectral localizer)")
-    s.add_argument("inp", metavar="INPUT", help=inp_help)
+    s = sub.add_parser("chern", help="certified Chern numbers of your lattices or of any 2D "
+                                     "Hamiltonian (Bott index or spectral localizer)")
+    s.add_argument("inp", metavar="INPUT", nargs="?", default=None, help=inp_help)
+    s.add_argument("--hamiltonian", nargs="+", default=None, metavar="FILE",
+                   help="instead of INPUT: Hamiltonian files (.npz or .h5: H, positions, "
+                        "optional period and fermi_energy; docs/usage.md), one row each")
+    s.add_argument("--max-memory-gb", type=float, default=None,
+                   help="refuse a factorization estimated above this (default: "
+                        f"{LabelingParams().localizer.max_memory_gb:g}, "
+                        "labeling.localizer.max_memory_gb)")
     s.add_argument("--out", default=None, help=out_help)
     s.add_argument("--key", default=None, help=key_help)
     s.add_argument("--method", choices=METHODS, default="auto",
                    help="bott: dense Bott index on the torus; localizer: sparse spectral "
                         "localizer; auto (default): Bott below "
-                        f"{LabelingParams().auto_min_size}x{LabelingParams().auto_min_size}, "
-                        "the localizer from there")
+                        f"{LabelingParams().auto_min_size}x{LabelingParams().auto_min_size} "
+                        f"(a Hamiltonian: a torus below {LabelingParams().auto_max_states} "
+                        "states), the localizer from there")
     s.add_argument("--threads", type=int, default=None,
                    help="cores: Numba threads (Bott) or lattices at once (localizer); "
                         "default: all cores")
