@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO / "src")}
@@ -49,3 +51,39 @@ def test_bench_localizer_tiny():
     out = run_benchmark("bench_localizer.py", "--sizes", "8", "--dense-max", "8")
     row = [line for line in out.splitlines() if line.startswith("| 8 |")]
     assert len(row) == 1 and row[0].endswith("| yes |")
+
+
+def test_bench_hamiltonian_tiny():
+    out = run_benchmark("bench_hamiltonian.py", "--agreement", "--sizes", "6", "--samples", "1")
+    rows = [line for line in out.splitlines() if line.startswith(("| QWZ | 6 |", "| Haldane | 6 |",
+                                                                   "| p+ip | 6 |"))]
+    assert len(rows) == 6
+    for row in rows:
+        cells = [c.strip() for c in row.split("|")]
+        gapped = cells[5]
+        assert cells[6] == cells[7] == cells[8] == f"{gapped} of {gapped}"
+    out = run_benchmark("bench_hamiltonian.py", "--speed", "--sizes", "8", "--dense-max", "8")
+    row = [line for line in out.splitlines() if line.startswith("| 8 | 128 |")]
+    assert len(row) == 1 and row[0].endswith("| [-1] |")
+
+
+def test_anderson_insulator_tiny_resumes_and_matches_scba(tmp_path):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from anderson_insulator import scba_critical_width, scba_integral, scba_mass
+
+    # the self-consistent mass reaches the clean boundary exactly at W_c, and lies above it before
+    wc = scba_critical_width(2.1)
+    assert scba_mass(2.1, wc) == pytest.approx(2.0, abs=1e-6)
+    assert scba_mass(2.1, 0.5 * wc) > 2.0 > scba_mass(2.1, 1.5 * wc)
+    assert scba_integral(2.0) > 0
+    args = ["anderson_insulator.py", "--sizes", "8=2", "--widths", "0", "3", "--threads", "1",
+            "--out", str(tmp_path)]
+    out = run_benchmark(*args)
+    assert "| 8 | 0 |" in out and "| 8 | 3 |" in out
+    assert (tmp_path / "fig_anderson.png").stat().st_size > 0
+    labels = (tmp_path / "labels.csv").read_text().splitlines()
+    assert len(labels) == 5
+    run_benchmark(*args)  # resumes: nothing new to label
+    assert (tmp_path / "labels.csv").read_text().splitlines() == labels
+    # the clean trivial torus (W = 0): C = 0
+    assert labels[1].split(",")[3] == "0"
