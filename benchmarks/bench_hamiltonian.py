@@ -28,14 +28,16 @@ import numpy as np
 CHILD = r"""
 import json, resource, sys, time
 import numpy as np
+import dataclasses
 import rgtopo
 from rgtopo.models import qwz
+from rgtopo.params import LabelingParams
 n, method, max_gb = {n}, {method!r}, {max_gb}
 warm = qwz(16, 1.0, disorder=1.0, rng=np.random.default_rng(0))
 model = qwz(n, 1.0, disorder=1.0, rng=np.random.default_rng(n))
-params = rgtopo.hamiltonian.LabelingParams()
-params = params.__class__(**{{**params.as_dict(), "localizer": {{**params.localizer.as_dict(),
-                                                              "max_memory_gb": max_gb}}}})
+params = LabelingParams()
+params = dataclasses.replace(params, localizer=dataclasses.replace(params.localizer,
+                                                                   max_memory_gb=max_gb))
 if method == "pybott":
     from pybott import bott
     label = lambda m: -round(bott(m.positions, m.hamiltonian.toarray(), fermi_energy=0.0))

@@ -254,6 +254,8 @@ def test_bad_inputs_are_one_line_errors():
         (lambda: hamiltonian_chern(["x"]), "expected a kwant system or a tuple"),
         (lambda: hamiltonian_chern(model, period=(4.0, 4.0)), "carries its positions"),
         (lambda: hamiltonian_chern(np.array([["a"]]), np.zeros((1, 2))), "numeric"),
+        (lambda: hamiltonian_chern(qwz(8, 1.0).hamiltonian, qwz(8, 1.0).positions),
+         r"a torus\? give period"),
     ]
     for call, message in cases:
         with pytest.raises(SpecError, match=message) as info:
@@ -285,3 +287,18 @@ def test_pip_labels_on_the_generic_core_match_the_committed_agreement_caches(con
     assert len(lattices) == count
     res = chern_numbers(lattices, method="localizer", threads=2)
     assert np.array_equal(res.chern, bott) and res.certified.all()
+
+
+def usage_examples():
+    """The Python blocks of docs/usage.md's section on any Hamiltonian, kwant's aside."""
+    text = (REPO / "docs" / "usage.md").read_text()
+    section = text.split("## Chern numbers of any 2D lattice Hamiltonian", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
+    return [b for b in blocks if "# needs kwant" not in b and "rgtopo.hamiltonian_chern(H," not in b]
+
+
+def test_usage_examples_run_as_written():
+    blocks = usage_examples()
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, "docs/usage.md", "exec"), {})

@@ -43,7 +43,12 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
+_SUBMODULES = ("models",)  # reachable as rgtopo.models without an import of their own
+
+
 def __getattr__(name):
+    if name in _SUBMODULES:
+        return import_module(f".{name}", __name__)
     if name in _EXPORTS:
         return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'rgtopo' has no attribute {name!r}")

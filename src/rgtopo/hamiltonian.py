@@ -55,7 +55,9 @@ COLUMNS = ("chern", "certified", "method", "gapped", "gap", "bott_deviation", "l
            "kappa", "tiles")
 """The columns of every labeling method's table, in order (``rgtopo chern``'s output)."""
 
-_HERMITIAN_RTOL = 1e-10  # |H - H^dagger| allowed, relative to max |H|
+_HERMITIAN_RTOL = 1e-8  # |H - H^dagger| allowed, relative to max |H| (then H is symmetrized)
+_CLASS_D_RTOL = 1e-10  # |Re H| (or the particle-hole defect) below which H is taken as class D
+_WRAP_FRACTION = 0.75  # a flake's bond longer than this fraction of its extent: a torus bond
 _DENSE_BYTES_PER_ENTRY = 16 * 6  # complex H, its eigenvectors and the projected products
 
 
@@ -143,6 +145,8 @@ def as_system(hamiltonian, positions, *, period=None, fermi_energy: float = 0.0,
     if h.nnz and float(abs(h - h.conj().T).max()) > _HERMITIAN_RTOL * max(scale, 1.0):
         raise SpecError(f"{name}: not Hermitian (max |H - H^dagger| = "
                         f"{float(abs(h - h.conj().T).max()):.3g})")
+    h = sp.csr_matrix((h + h.conj().T) / 2)
+    h.eliminate_zeros()
     if np.iscomplexobj(h.data) and h.nnz and not np.any(h.data.imag):
         h = h.real.tocsr()
     pos = np.asarray(positions, dtype=float) if positions is not None else None
@@ -159,7 +163,21 @@ def as_system(hamiltonian, positions, *, period=None, fermi_energy: float = 0.0,
         period = (float(per[0]), float(per[1]))
     if not np.isfinite(fermi_energy):
         raise SpecError(f"{name}: fermi_energy must be finite, got {fermi_energy!r}")
+    if period is None:
+        _check_flake(h, pos, name)
     return System(h, np.ascontiguousarray(pos), period, float(fermi_energy))
+
+
+def _check_flake(h: sp.csr_matrix, positions: np.ndarray, name: str) -> None:
+    """An open flake whose bonds reach across most of it is a torus given without its period:
+    its localizer would be that of a wrong geometry, so say so instead."""
+    coo = h.tocoo()
+    extent = positions.max(axis=0) - positions.min(axis=0)
+    span = np.abs(positions[coo.col] - positions[coo.row]).max(axis=0) if coo.nnz else 0 * extent
+    wide = (extent >= 4) & (span > _WRAP_FRACTION * extent)
+    if np.any(wide):
+        raise SpecError(f"{name}: bonds reach across {span[wide].max():.3g} of an extent of "
+                        f"{extent[wide].max():.3g}: a torus? give period=(Lx, Ly)")
 
 
 def from_kwant(fsys, params: dict | None = None) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -271,7 +289,7 @@ def majorana_form(system: System) -> tuple[sp.csr_matrix, np.ndarray] | None:
     if system.fermi_energy != 0.0 or not np.iscomplexobj(h.data):
         return None
     scale = max(float(abs(h).max()), 1.0)
-    tol = _HERMITIAN_RTOL * scale
+    tol = _CLASS_D_RTOL * scale
     if not np.any(np.abs(h.data.real) > tol):
         return sp.csr_matrix(h.imag), system.positions
     n = system.states
