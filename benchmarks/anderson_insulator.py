@@ -137,7 +137,8 @@ def figure(df, mass: float, wc: float, path: Path) -> None:
                                        cert=("certified", "sum"))
         frac = stats.k / stats.n
         lo_hi = np.array([wilson(int(k), int(n)) for k, n in zip(stats.k, stats.n)])
-        line = ax.errorbar(stats.index, frac, yerr=[frac - lo_hi[:, 0], lo_hi[:, 1] - frac],
+        below, above = np.maximum(frac - lo_hi[:, 0], 0), np.maximum(lo_hi[:, 1] - frac, 0)
+        line = ax.errorbar(stats.index, frac, yerr=[below, above],
                            marker="o", capsize=3, label=f"{size}x{size}")
         bx.plot(stats.index, stats.cert / stats.n, marker="s", color=line[0].get_color(),
                 label=f"{size}x{size}")
@@ -151,7 +152,7 @@ def figure(df, mass: float, wc: float, path: Path) -> None:
     twin.plot(widths, [scba_mass(mass, w) for w in widths], color="0.5", lw=1)
     twin.axhline(2.0, color="0.5", ls=":", lw=1)
     twin.set_ylabel("SCBA mass", color="0.4")
-    bx.set_ylabel("certified")
+    bx.set_ylabel("fraction certified")
     bx.set_xlabel("disorder strength W")
     bx.set_ylim(-0.03, 1.03)
     fig.tight_layout()
@@ -163,7 +164,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", nargs="+", default=["32=20", "64=12", "128=6"], metavar="N=COUNT")
     p.add_argument("--widths", nargs="+", type=float,
-                   default=[0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 8.0])
+                   default=[0.0, 0.5, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 3.5, 4.0, 5.0,
+                            6.0, 7.0, 8.0])
     p.add_argument("--mass", type=float, default=2.1)
     p.add_argument("--seed", type=int, default=2009)
     p.add_argument("--threads", type=int, default=2)

@@ -12,7 +12,11 @@ of its own on one thread (peak memory: ru_maxrss): rgtopo's localizer at every s
 dense Bott index and pybott up to --dense-max; sizes whose factor is estimated above
 --max-memory-gb are reported as the estimate, not run.
 
+--class-d: the p+ip BdG matrix in the Nambu basis labeled in its Majorana form (the default
+for class D) and in the general real form of class A, each in a child process on one thread.
+
 Run: python benchmarks/bench_hamiltonian.py --agreement [--sizes 10 20 30]
+     python benchmarks/bench_hamiltonian.py --class-d [--sizes 64 128 256]
      python benchmarks/bench_hamiltonian.py --speed [--sizes 64 256 512] [--dense-max 64]
 """
 
@@ -32,17 +36,28 @@ import dataclasses
 import rgtopo
 from rgtopo.models import qwz
 from rgtopo.params import LabelingParams
-n, method, max_gb = {n}, {method!r}, {max_gb}
+n, method, max_gb, family = {n}, {method!r}, {max_gb}, {family!r}
 warm = qwz(16, 1.0, disorder=1.0, rng=np.random.default_rng(0))
 model = qwz(n, 1.0, disorder=1.0, rng=np.random.default_rng(n))
 params = LabelingParams()
 params = dataclasses.replace(params, localizer=dataclasses.replace(params.localizer,
                                                                    max_memory_gb=max_gb))
+if method == "class_a":  # the same BdG matrix, its class-D form ignored: [[Re L, -Im L], ...]
+    rgtopo.hamiltonian.majorana_form = lambda system: None
+if family == "pip":
+    from rgtopo.models import pip_bdg
+    def lattice(size, seed):
+        r = np.random.default_rng(seed)
+        return np.stack([1.0 + 0.3 * r.uniform(-0.5, 0.5, (size, size)),
+                         0.2 * r.uniform(-0.5, 0.5, (size, size)),
+                         0.15 + 0.05 * r.uniform(-0.5, 0.5, (size, size))], axis=-1)
+    warm, model = pip_bdg(lattice(16, 0)), pip_bdg(lattice(n, n))
 if method == "pybott":
     from pybott import bott
     label = lambda m: -round(bott(m.positions, m.hamiltonian.toarray(), fermi_energy=0.0))
 else:
-    label = lambda m: int(rgtopo.hamiltonian_chern(m, method=method, threads=1,
+    label = lambda m: int(rgtopo.hamiltonian_chern(m, method="localizer" if method == "class_a"
+                                                   else method, threads=1,
                                                    params=params).chern[0])
 label(warm)
 t0 = time.perf_counter()
@@ -53,10 +68,10 @@ print(json.dumps(dict(seconds=seconds, peak_gb=peak / 1e6, chern=chern)))
 """
 
 
-def measure(n: int, method: str, max_gb: float) -> dict:
+def measure(n: int, method: str, max_gb: float, family: str = "qwz") -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "OPENBLAS_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
-    code = CHILD.format(n=n, method=method, max_gb=max_gb)
+    code = CHILD.format(n=n, method=method, max_gb=max_gb, family=family)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
@@ -88,6 +103,23 @@ def speed(sizes, dense_max: int, max_gb: float) -> None:
         print(f"| {n} | {2 * n * n} | {cell(loc) or 'not run'} | "
               f"{loc.get('peak_gb', float('nan')):.2f} | {estimate:.2f} | {cell(rows['bott'])} | "
               f"{cell(rows['pybott'])} | {ratio} | {labels} |", flush=True)
+
+
+def class_d(sizes, max_gb: float) -> None:
+    """The p+ip BdG matrix in the Nambu basis: its Majorana form against the general real form."""
+    print(f"# {time.strftime('%Y-%m-%d')}, load average {os.getloadavg()[0]:.2f} at start; "
+          "p+ip lattice at the 4x4 widths (mean mu 1), Nambu BdG matrix, one thread")
+    print("| N | states | Majorana form s | peak GB | class-A real form s | peak GB | ratio | "
+          "labels |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---|")
+    for n in sizes:
+        d, a = measure(n, "localizer", max_gb, "pip"), measure(n, "class_a", max_gb, "pip")
+        if "seconds" not in d or "seconds" not in a:
+            print(f"| {n} | {2 * n * n} | {d.get('error', '')} | | {a.get('error', '')} | | | |")
+            continue
+        print(f"| {n} | {2 * n * n} | {d['seconds']:.3g} | {d['peak_gb']:.2f} | "
+              f"{a['seconds']:.3g} | {a['peak_gb']:.2f} | {a['seconds'] / d['seconds']:.2f} | "
+              f"{sorted({d['chern'], a['chern']})} |", flush=True)
 
 
 def agreement_models(n: int, disordered: bool, rng):
@@ -151,6 +183,8 @@ def main(argv=None):
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--agreement", action="store_true")
     mode.add_argument("--speed", action="store_true")
+    mode.add_argument("--class-d", action="store_true",
+                      help="the Majorana form of a BdG matrix against the general real form")
     p.add_argument("--sizes", nargs="+", type=int, default=None)
     p.add_argument("--samples", type=int, default=3, help="disordered systems per model point")
     p.add_argument("--seed", type=int, default=7)
@@ -159,6 +193,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.agreement:
         agreement(a.sizes or [10, 20, 30], a.samples, a.seed)
+    elif a.class_d:
+        class_d(a.sizes or [64, 128, 256], a.max_memory_gb)
     else:
         speed(a.sizes or [64, 256, 512], a.dense_max, a.max_memory_gb)
 
