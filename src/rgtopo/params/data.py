@@ -105,7 +105,8 @@ class LabelingParams(SectionParams):
     method: bott, localizer or auto (the default of a dataset without its own
     ``label_method``); auto_min_size: from this N up, ``auto`` uses the localizer;
     auto_max_states: ``rgtopo.hamiltonian_chern``'s ``auto`` uses the dense Bott index on
-    tori of fewer states (4,608 = 2 x 48^2, the same crossover counted in states).
+    tori of fewer states (1,024: the measured crossover of the generic dense Bott index,
+    which has no p+ip fast path, and the localizer).
     A label of either method is certified only on a lattice whose torus BdG gap is
     at least min_gap (below it the Bott label can flip under noise far smaller
     than the disorder, and the localizer need not agree with it); a Bott label
@@ -117,7 +118,7 @@ class LabelingParams(SectionParams):
     progress_every: int = 2000
     method: Literal["bott", "localizer", "auto"] = "auto"
     auto_min_size: int = 48
-    auto_max_states: int = 4608
+    auto_max_states: int = 1024
     min_gap: float = 0.05
     max_bott_deviation: float = 0.1
     localizer: LocalizerParams = dataclasses.field(default_factory=LocalizerParams)
