@@ -464,6 +464,7 @@ def torus_gapped(system: System, min_gap: float, solver: InertiaSolver) -> bool:
     eigenvalues below E_F - min_gap as below E_F + min_gap (one factorization where the
     spectrum is symmetric: exactly half below -min_gap)."""
     m, symmetric = torus_gap_matrix(system)
+    m = solver.compact(m)
     low = inertia(m, solver, -min_gap)
     low.release()
     if symmetric:
@@ -476,7 +477,7 @@ def torus_gapped(system: System, min_gap: float, solver: InertiaSolver) -> bool:
 def torus_gap(system: System, solver: InertiaSolver) -> float:
     """min |E - E_F| on the torus by Lanczos on the inverse (one factor, its solves)."""
     m, _ = torus_gap_matrix(system)
-    factor = inertia(m, solver)
+    factor = inertia(solver.compact(m), solver)
     try:
         return smallest_magnitude(m, factor.solve)
     finally:
@@ -502,8 +503,9 @@ def localizer_label(system: System, params: LocalizerParams, min_gap: float, *,
             h, pos = prep.matrix, prep.positions
         low, high = pos.min(axis=0), pos.max(axis=0)
         centre = (low + high) / 2 + (view * (high - low) / 8 if not torus else 0.0)
-        m = localizer_real(h, pos[:, 0] - centre[0], pos[:, 1] - centre[1], kappa,
-                           majorana=prep.majorana)
+        m = solver.compact(localizer_real(h, pos[:, 0] - centre[0], pos[:, 1] - centre[1],
+                                          kappa, majorana=prep.majorana))
+        del h
         per_index = 2 if prep.majorana else 4  # C = -signature(L) / 2; the real form doubles L
         counts = counts_outside(m, window, solver)
         if counts is None:  # an eigenvalue near 0: the label stands, uncertified

@@ -61,7 +61,12 @@ class InertiaSolver:
     def available(self) -> bool:
         return True
 
-    def factorize(self, m: sp.csr_matrix) -> Inertia:
+    def compact(self, m: sp.csr_matrix) -> sp.csr_matrix:
+        """The form of a symmetric m to keep between factorizations (what ``factorize`` reads)."""
+        return m
+
+    def factorize(self, m: sp.csr_matrix, shift: float = 0.0) -> Inertia:
+        """The inertia of m - shift I (m real symmetric CSR, or its ``compact`` form)."""
         raise NotImplementedError
 
 
@@ -102,16 +107,26 @@ class PardisoSolver(InertiaSolver):
             return False
         return True
 
-    def factorize(self, m: sp.csr_matrix) -> Inertia:
-        upper = sp.triu(m, format="coo")
-        diag = np.arange(m.shape[0])  # PARDISO wants every diagonal entry stored, zeros included
-        upper = sp.csr_matrix((np.concatenate([upper.data, np.zeros(m.shape[0])]),
-                               (np.concatenate([upper.row, diag]),
-                                np.concatenate([upper.col, diag]))), shape=m.shape)
-        upper.sort_indices()
-        data = np.ascontiguousarray(upper.data, dtype=np.float64)
-        ia = (upper.indptr + 1).astype(np.int32)  # PARDISO counts from 1
-        ja = (upper.indices + 1).astype(np.int32)
+    def compact(self, m: sp.csr_matrix) -> sp.csr_matrix:
+        """The upper triangle: PARDISO reads no more, and a 512x512 QWZ localizer's full matrix
+        is 0.55 GB that need not stay alive beside the factor."""
+        return sp.triu(m, format="csr")
+
+    def factorize(self, m: sp.csr_matrix, shift: float = 0.0) -> Inertia:
+        n = m.shape[0]
+        strict = sp.triu(m, k=1, format="csr")  # the upper triangle, the diagonal put first below
+        strict.sort_indices()
+        ia = (strict.indptr + np.arange(n + 1)).astype(np.int32)
+        first = ia[:-1].astype(np.int64)  # PARDISO wants every diagonal entry stored
+        others = np.ones(strict.nnz + n, bool)
+        others[first] = False
+        ja = np.empty(strict.nnz + n, np.int32)
+        ja[first], ja[others] = np.arange(n), strict.indices
+        data = np.empty(strict.nnz + n)
+        data[first], data[others] = m.diagonal() - shift, strict.data
+        del strict, others, first
+        ia += 1  # PARDISO counts from 1
+        ja += 1
         handle = np.zeros(64, np.int64)
         iparm = np.zeros(64, np.int32)
         for key, value in _PARDISO_IPARM.items():
@@ -166,8 +181,10 @@ class PardisoSolver(InertiaSolver):
 class SuperLUSolver(InertiaSolver):
     name = "superlu"
 
-    def factorize(self, m: sp.csr_matrix) -> Inertia:
-        lu = spla.splu(m.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+    def factorize(self, m: sp.csr_matrix, shift: float = 0.0) -> Inertia:
+        if shift:
+            m = m - shift * sp.identity(m.shape[0], format="csr")
+        lu = spla.splu(sp.csc_matrix(m), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                        options=dict(SymmetricMode=True))
         d = lu.U.diagonal()
         exact = bool(np.array_equal(lu.perm_r, lu.perm_c) and np.all(np.isfinite(d))
@@ -197,12 +214,10 @@ def get_solver(name: str | InertiaSolver = "auto") -> InertiaSolver:
 def inertia(m: sp.spmatrix, solver: str | InertiaSolver = "auto", shift: float = 0.0) -> Inertia:
     """Inertia of the real symmetric sparse ``m - shift * I``."""
     chosen = get_solver(solver)
-    m = sp.csr_matrix(m)
+    m = m if sp.issparse(m) and m.format == "csr" else sp.csr_matrix(m)
     if np.iscomplexobj(m.data):
         raise SpecError("inertia: expected a real symmetric matrix (make a complex one real first)")
-    if shift:
-        m = sp.csr_matrix(m - shift * sp.identity(m.shape[0], format="csr"))
-    return chosen.factorize(m)
+    return chosen.factorize(m, float(shift))
 
 
 def counts_outside(m: sp.spmatrix, window: float,
@@ -234,14 +249,16 @@ def smallest_magnitude(m: sp.spmatrix, solve: Callable) -> float:
     return float(1.0 / abs(theta[0]))
 
 
-_FACTOR_BYTES = 47.3
-"""Bytes per unknown and unknown per site per log(sites) of one factor: measured at a 256x256
-p+ip localizer (4 unknowns per site, 2,100 bytes per unknown of peak memory less the
-interpreter), grown as nested dissection fills a 2D mesh, b^2 s log s for b unknowns per site."""
+_FACTOR_BYTES = 105.7
+"""Bytes of peak memory per unknown, per sqrt(unknowns per site) and per log(sites) of one
+factorization. Measured (peak less the interpreter, 2026-12-07): a 256x256 p+ip localizer (4
+unknowns per site) 0.55 GB, 256x256 and 512x512 QWZ ones (8 per site, the real form of class
+A) 1.6 and 7.8 GB: the fill of nested dissection on a 2D mesh grew as b^1.5 s log s for b
+unknowns on s sites, and the constant is the largest of the three, so the estimate is not low."""
 
 
 def factor_memory_gb(unknowns: int, per_site: float) -> float:
     """Estimated peak memory of one factorization of a 2D lattice matrix: ``unknowns`` rows,
-    ``per_site`` of them per lattice site (the fill of nested dissection: b^2 s log s)."""
+    ``per_site`` of them per lattice site."""
     sites = max(unknowns / per_site, 2.0)
-    return _FACTOR_BYTES * per_site * unknowns * math.log(sites) / 1e9
+    return _FACTOR_BYTES * math.sqrt(per_site) * unknowns * math.log(sites) / 1e9
