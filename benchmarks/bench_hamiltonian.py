@@ -10,7 +10,8 @@ where the spectral gap is at least 0.05.
 --speed: one disordered QWZ torus per size (W = 1, mass 1), each label in a child process
 of its own on one thread (peak memory: ru_maxrss): rgtopo's localizer at every size, its
 dense Bott index and pybott up to --dense-max; sizes whose factor is estimated above
---max-memory-gb are reported as the estimate, not run.
+--max-memory-gb are reported as the estimate, not run. --threads gives each label more
+threads (PARDISO's, BLAS's).
 
 --class-d: the p+ip BdG matrix in the Nambu basis labeled in its Majorana form (the default
 for class D) and in the general real form of class A, each in a child process on one thread.
@@ -36,7 +37,7 @@ import dataclasses
 import rgtopo
 from rgtopo.models import qwz
 from rgtopo.params import LabelingParams
-n, method, max_gb, family = {n}, {method!r}, {max_gb}, {family!r}
+n, method, max_gb, family, threads = {n}, {method!r}, {max_gb}, {family!r}, {threads}
 warm = qwz(16, 1.0, disorder=1.0, rng=np.random.default_rng(0))
 model = qwz(n, 1.0, disorder=1.0, rng=np.random.default_rng(n))
 params = LabelingParams()
@@ -57,7 +58,7 @@ if method == "pybott":
     label = lambda m: -round(bott(m.positions, m.hamiltonian.toarray(), fermi_energy=0.0))
 else:
     label = lambda m: int(rgtopo.hamiltonian_chern(m, method="localizer" if method == "class_a"
-                                                   else method, threads=1,
+                                                   else method, threads=threads,
                                                    params=params).chern[0])
 label(warm)
 t0 = time.perf_counter()
@@ -68,23 +69,23 @@ print(json.dumps(dict(seconds=seconds, peak_gb=peak / 1e6, chern=chern)))
 """
 
 
-def measure(n: int, method: str, max_gb: float, family: str = "qwz") -> dict:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
-    code = CHILD.format(n=n, method=method, max_gb=max_gb, family=family)
+def measure(n: int, method: str, max_gb: float, family: str = "qwz", threads: int = 1) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+           "OPENBLAS_NUM_THREADS": str(threads), "NUMBA_NUM_THREADS": str(threads)}
+    code = CHILD.format(n=n, method=method, max_gb=max_gb, family=family, threads=threads)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def speed(sizes, dense_max: int, max_gb: float) -> None:
+def speed(sizes, dense_max: int, max_gb: float, threads: int) -> None:
     from rgtopo.hamiltonian import as_system, localizer_memory_gb
     from rgtopo.models import qwz
     from rgtopo.params import LocalizerParams
 
     print(f"# {time.strftime('%Y-%m-%d')}, load average {os.getloadavg()[0]:.2f} at start; "
-          "disordered QWZ (mass 1, W = 1), one thread")
+          f"disordered QWZ (mass 1, W = 1), {threads} thread(s)")
     print("| N | states | localizer s | peak GB | estimated factor GB | dense Bott s | "
           "pybott s | pybott / localizer | labels |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
@@ -92,9 +93,10 @@ def speed(sizes, dense_max: int, max_gb: float) -> None:
         model = qwz(n, 1.0)
         estimate = localizer_memory_gb(as_system(*model[:2], period=model.period),
                                        LocalizerParams())
-        rows = {"localizer": measure(n, "localizer", max_gb) if estimate <= max_gb else {}}
+        rows = {"localizer": (measure(n, "localizer", max_gb, threads=threads)
+                              if estimate <= max_gb else {})}
         for name in ("bott", "pybott"):
-            rows[name] = measure(n, name, max_gb) if n <= dense_max else {}
+            rows[name] = measure(n, name, max_gb, threads=threads) if n <= dense_max else {}
         cell = lambda r: f"{r['seconds']:.3g}" if "seconds" in r else r.get("error", "")[:40]  # noqa: E731
         loc = rows["localizer"]
         ratio = (f"{rows['pybott']['seconds'] / loc['seconds']:.0f}"
@@ -190,13 +192,14 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--dense-max", type=int, default=64)
     p.add_argument("--max-memory-gb", type=float, default=20.0)
+    p.add_argument("--threads", type=int, default=1, help="threads of each --speed label")
     a = p.parse_args(argv)
     if a.agreement:
         agreement(a.sizes or [10, 20, 30], a.samples, a.seed)
     elif a.class_d:
         class_d(a.sizes or [64, 128, 256], a.max_memory_gb)
     else:
-        speed(a.sizes or [64, 256, 512], a.dense_max, a.max_memory_gb)
+        speed(a.sizes or [64, 256, 512], a.dense_max, a.max_memory_gb, a.threads)
 
 
 if __name__ == "__main__":
