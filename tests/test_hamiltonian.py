@@ -256,11 +256,32 @@ def test_bad_inputs_are_one_line_errors():
         (lambda: hamiltonian_chern(np.array([["a"]]), np.zeros((1, 2))), "numeric"),
         (lambda: hamiltonian_chern(qwz(8, 1.0).hamiltonian, qwz(8, 1.0).positions),
          r"a torus\? give period"),
+        (lambda: hamiltonian_chern([]), "empty list"),
+        (lambda: hamiltonian_chern(h, model.positions, period=("a", 1)), "could not convert"),
+        (lambda: hamiltonian_chern(h, model.positions, fermi_energy="x"), "fermi_energy must"),
+        (lambda: hamiltonian_chern(h, model.positions, fermi_energy=None), "fermi_energy must"),
+        (lambda: hamiltonian_chern([[1, 2], [3]], np.zeros((2, 2))), "hamiltonian"),
+        (lambda: haldane(2, 3), "cells_x must be an integer >= 3"),
     ]
     for call, message in cases:
         with pytest.raises(SpecError, match=message) as info:
             call()
         assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("factor", [1e-5, 1e-3, 1.0, 1e3, 1e5])
+def test_labels_do_not_depend_on_the_unit_of_energy(factor):
+    """kappa follows H outside the energy scales the rule was fixed on: a QWZ flake scaled by
+    any positive factor keeps its certified label (a fixed kappa gave 0, certified)."""
+    model = qwz(20, 1.0, periodic=False)
+    res = hamiltonian_chern(model.hamiltonian * factor, model.positions, method="localizer")
+    assert res.chern[0] == -1 and res.certified[0]
+
+
+def test_pip_lattices_keep_the_fixed_kappa():
+    """The p+ip lattices' energy scales lie where kappa is the fixed rule's: kappa_scale / (M N)."""
+    lat = pip_lattice(16, 9, mu=-3.5)
+    assert chern_numbers(lat, method="localizer").kappa[0] == pytest.approx(0.32 / 48)
 
 
 def test_memory_is_estimated_before_factorizing():

@@ -71,12 +71,18 @@ def bad_files(tmp_path):
     with h5py.File(tmp_path / "group.h5", "w") as f:
         f.create_group("H").create_dataset("data", data=[1.0])
         f.create_dataset("positions", data=[[0.0, 0.0]])
+    with h5py.File(tmp_path / "nested.h5", "w") as f:
+        f.create_group("H").create_group("data")
+        f.create_dataset("positions", data=[[0.0, 0.0]])
+    np.savez(tmp_path / "floatidx.npz", H_data=[1.0], H_indices=[0.5], H_indptr=[0, 1],
+             H_shape=[1, 1], positions=[[0.0, 0.0]])
     return {
         "nopos.npz": "no positions", "noh.npz": "no Hamiltonian",
         "notherm.npz": "not Hermitian", "shape.npz": "positions must be",
         "period.npz": "period must be", "csr.npz": "not a valid CSR",
         "scipy.npz": "no Hamiltonian", "garbage.h5": "not a readable",
         "text.txt": "unknown format", "group.h5": "lacks 'indices'", "missing.npz": "no such file",
+        "nested.h5": "is a group", "floatidx.npz": "must be integers",
     }
 
 

@@ -58,6 +58,7 @@ COLUMNS = ("chern", "certified", "method", "gapped", "gap", "bott_deviation", "l
 
 _HERMITIAN_RTOL = 1e-8  # |H - H^dagger| allowed, relative to max |H| (then H is symmetrized)
 _CLASS_D_RTOL = 1e-10  # |Re H| (or the particle-hole defect) below which H is taken as class D
+_KAPPA_ENERGIES = (2.0, 16.0)  # energy scales between which kappa is the fixed rule's (p+ip)
 _WRAP_FRACTION = 0.75  # a flake's bond longer than this fraction of its extent: a torus bond
 _DENSE_BYTES_PER_ENTRY = 16 * 6  # complex H, its eigenvectors and the projected products
 
@@ -123,6 +124,15 @@ class System:
 def as_system(hamiltonian, positions, *, period=None, fermi_energy: float = 0.0,
               name: str = "hamiltonian") -> System:
     """Check and normalize one input; SpecError naming the problem in one line."""
+    try:
+        return _as_system(hamiltonian, positions, period, fermi_energy, name)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, SpecError):
+            raise
+        raise SpecError(f"{name}: {exc}") from None
+
+
+def _as_system(hamiltonian, positions, period, fermi_energy, name: str) -> System:
     if sp.issparse(hamiltonian):
         h = sp.csr_matrix(hamiltonian)
     else:
@@ -143,7 +153,7 @@ def as_system(hamiltonian, positions, *, period=None, fermi_energy: float = 0.0,
     if not np.all(np.isfinite(h.data)):
         raise SpecError(f"{name}: contains NaN or inf")
     scale = float(abs(h).max()) if h.nnz else 0.0
-    if h.nnz and float(abs(h - h.conj().T).max()) > _HERMITIAN_RTOL * max(scale, 1.0):
+    if h.nnz and float(abs(h - h.conj().T).max()) > _HERMITIAN_RTOL * scale:
         raise SpecError(f"{name}: not Hermitian (max |H - H^dagger| = "
                         f"{float(abs(h - h.conj().T).max()):.3g})")
     h = sp.csr_matrix((h + h.conj().T) / 2)
@@ -162,8 +172,8 @@ def as_system(hamiltonian, positions, *, period=None, fermi_energy: float = 0.0,
         if per.shape != (2,) or not np.all(np.isfinite(per)) or np.any(per <= 0):
             raise SpecError(f"{name}: period must be two positive lengths (Lx, Ly), got {period!r}")
         period = (float(per[0]), float(per[1]))
-    if not np.isfinite(fermi_energy):
-        raise SpecError(f"{name}: fermi_energy must be finite, got {fermi_energy!r}")
+    if not isinstance(fermi_energy, int | float | np.number) or not np.isfinite(fermi_energy):
+        raise SpecError(f"{name}: fermi_energy must be a finite number, got {fermi_energy!r}")
     if period is None:
         _check_flake(h, pos, name)
     return System(h, np.ascontiguousarray(pos), period, float(fermi_energy))
@@ -289,8 +299,7 @@ def majorana_form(system: System) -> tuple[sp.csr_matrix, np.ndarray] | None:
     h = system.hamiltonian
     if system.fermi_energy != 0.0 or not np.iscomplexobj(h.data):
         return None
-    scale = max(float(abs(h).max()), 1.0)
-    tol = _CLASS_D_RTOL * scale
+    tol = _CLASS_D_RTOL * float(abs(h).max())
     if not np.any(np.abs(h.data.real) > tol):
         return sp.csr_matrix(h.imag), system.positions
     n = system.states
@@ -412,15 +421,28 @@ def tiles_for(period: tuple[float, float], params: LocalizerParams) -> tuple[int
     return tuple(max(1, math.ceil(params.min_tiled_size / length - 1e-9)) for length in period)
 
 
+def energy_scale(system: System) -> float:
+    """max_i sum_j |H_ij| + |E_F|, an upper bound of the norm of H - E_F (Gershgorin)."""
+    rows = np.asarray(abs(system.hamiltonian).sum(axis=1)).ravel()
+    return float((rows.max() if rows.size else 0.0) + abs(system.fermi_energy))
+
+
 def kappa_for(system: System, params: LocalizerParams) -> float:
-    """kappa_scale / the tiled torus's longer side (a flake: its bounding box's longer side)."""
+    """kappa_scale * e / clip(e, 2, 16) / the tiled torus's longer side (a flake: its bounding
+    box's longer side), e the energy scale. The rule was fixed and measured on p+ip lattices,
+    whose e lies between 2 (hoppings alone) and about 16; outside that range kappa scales with
+    H, since the index is the same for every positive multiple of H, but a kappa fixed in
+    absolute units is not: a 20x20 QWZ flake scaled by 1e-3 or by 1e3 was labeled 0 and
+    certified with a fixed kappa (2026-12-07), -1 with this rule."""
     if system.period is not None:
         tiles = tiles_for(system.period, params)
         side = max(t * length for t, length in zip(tiles, system.period))
     else:
         extent = system.positions.max(axis=0) - system.positions.min(axis=0)
         side = max(float(extent.max()), 1.0)
-    return params.kappa_scale / side
+    e = energy_scale(system)
+    low, high = _KAPPA_ENERGIES
+    return params.kappa_scale * (e / min(max(e, low), high) if e > 0 else 1.0) / side
 
 
 def _unknowns_per_site(positions: np.ndarray) -> float:
@@ -656,6 +678,8 @@ def hamiltonian_chern(hamiltonian, positions=None, *, period=None, fermi_energy:
         raise SpecError(f"threads must be >= 1, got {threads}")
     systems = systems_from(hamiltonian, positions, period=period, fermi_energy=fermi_energy,
                            kwant_params=kwant_params)
+    if not systems:
+        raise SpecError("hamiltonian: an empty list; give at least one system")
     chosen = [resolve_method(method, s, params) for s in systems]
     parts: list[tuple[np.ndarray, ChernResult]] = []
     done = [0, 0]

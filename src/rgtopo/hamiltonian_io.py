@@ -67,6 +67,9 @@ def _matrix(path: Path, get, has) -> sp.csr_matrix | np.ndarray:
     else:
         raise InputError(f"{path}: no Hamiltonian: expected H (dense) or H_data, H_indices, "
                          "H_indptr, H_shape (sparse CSR)")
+    for key in ("indices", "indptr", "shape"):
+        if np.asarray(parts[key]).dtype.kind not in "iu":
+            raise InputError(f"{path}: H {key} must be integers, got {np.asarray(parts[key]).dtype}")
     try:
         shape = tuple(int(v) for v in np.asarray(parts["shape"]).ravel())
         matrix = sp.csr_matrix((np.asarray(parts["data"]), np.asarray(parts["indices"]),
@@ -91,8 +94,14 @@ def read_hamiltonian(path) -> HamiltonianFile:
             values = {}
             with h5py.File(path, "r") as f:
                 for key, item in f.items():
-                    values[key] = ({k: item[k][()] for k in item} if isinstance(item, h5py.Group)
-                                   else item[()])
+                    if not isinstance(item, h5py.Group):
+                        values[key] = item[()]
+                        continue
+                    nested = [k for k in item if not isinstance(item[k], h5py.Dataset)]
+                    if nested:
+                        raise InputError(f"{path}: {key}/{nested[0]} is a group; expected "
+                                         "datasets data, indices, indptr, shape")
+                    values[key] = {k: item[k][()] for k in item}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise InputError(f"{path}: not a readable {suffix} file ({exc})") from None
     h = _matrix(path, values.get, values.__contains__)

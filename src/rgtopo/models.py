@@ -24,9 +24,11 @@ _SIGMA_Y = np.array([[0, -1j], [1j, 0]])
 _SIGMA_Z = np.array([[1, 0], [0, -1]], dtype=complex)
 
 
-def _side(name: str, value) -> int:
-    if not isinstance(value, int | np.integer) or value < 2:
-        raise SpecError(f"{name} must be an integer >= 2, got {value!r}")
+def _side(name: str, value, least: int = 3) -> int:
+    """A torus side: at least 3 cells, so that no bond is exactly half a period long (its
+    image would be ambiguous, and the two images' hoppings would be summed)."""
+    if not isinstance(value, int | np.integer) or value < least:
+        raise SpecError(f"{name} must be an integer >= {least}, got {value!r}")
     return int(value)
 
 

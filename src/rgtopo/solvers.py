@@ -101,9 +101,10 @@ class PardisoSolver(InertiaSolver):
     name = "pardiso"
 
     def available(self) -> bool:
+        """pypardiso installed and MKL found (the search runs once per process)."""
         try:
-            import pypardiso  # noqa: F401  (lazy: MKL's PARDISO exists for x86-64 only)
-        except ImportError:
+            _pardiso_function()
+        except (ImportError, OSError, AttributeError):
             return False
         return True
 
@@ -157,10 +158,12 @@ class PardisoSolver(InertiaSolver):
         released = []
 
         def release():
+            nonlocal data, ia, ja
             with lock:
                 if not released:
                     released.append(True)
                     call(-1)
+                    data, ia, ja = np.zeros(1), np.ones(2, np.int32), np.ones(1, np.int32)
 
         def solve(b: np.ndarray) -> np.ndarray:
             with lock:
