@@ -192,7 +192,10 @@ def test_auto_picks_bott_for_small_tori_and_keeps_the_input_order():
 def test_pybott_agrees_sign_converted():
     """pybott (Im Tr log(U V U^-1 V^-1) / 2 pi, the opposite sign) on disordered QWZ,
     Haldane and a BdG model: every label agrees where the gap is at least 0.05."""
-    from pybott import bott as pybott_bott
+    import matplotlib
+
+    with matplotlib.rc_context():  # pybott turns on LaTeX text for every later figure
+        from pybott import bott as pybott_bott
 
     rng = np.random.default_rng(5)
     models = [qwz(10, 1.0, disorder=2.0, rng=rng), qwz(10, -1.5, disorder=1.0, rng=rng),
