@@ -35,6 +35,7 @@ with one line (``MemoryLimitError``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -119,6 +120,12 @@ class System:
     @property
     def states(self) -> int:
         return self.hamiltonian.shape[0]
+
+    @functools.cached_property
+    def prepared(self) -> _Prepared:
+        """The matrix the localizer and the gap checks factorize, made once per system (the
+        memory estimate, the localizer and the torus gap all read it)."""
+        return _prepare(self)
 
 
 def as_system(hamiltonian, positions, *, period=None, fermi_energy: float = 0.0,
@@ -451,7 +458,7 @@ def _unknowns_per_site(positions: np.ndarray) -> float:
 
 def localizer_memory_gb(system: System, params: LocalizerParams) -> float:
     """Estimated peak memory of one factorization of the system's (tiled) localizer."""
-    prep = _prepare(system)
+    prep = system.prepared
     copies = math.prod(tiles_for(system.period, params)) if system.period else 1
     real = 2 if prep.majorana else 4  # the localizer doubles, the real form of class A doubles
     unknowns = real * copies * prep.matrix.shape[0]
@@ -473,7 +480,7 @@ def check_memory(system: System, params: LocalizerParams) -> float:
 def torus_gap_matrix(system: System) -> tuple[sp.csr_matrix, bool]:
     """(real symmetric form of H - E_F, spectrum symmetric about 0): [[0, -A], [A, 0]] for
     class D (eigenvalues +-|E|), else [[Re, -Im], [Im, Re]] of H - E_F (or H - E_F if real)."""
-    prep = _prepare(system)
+    prep = system.prepared
     if prep.majorana:
         a = prep.matrix
         return sp.bmat([[None, -a], [a, None]], format="csr"), True
@@ -511,7 +518,7 @@ def localizer_label(system: System, params: LocalizerParams, min_gap: float, *,
     """Chern number of one system by the (tiled) spectral localizer, certified (module doc)."""
     check_memory(system, params)
     solver = get_solver(params.solver)
-    prep = _prepare(system)
+    prep = system.prepared
     kappa = kappa_for(system, params)
     window = params.min_gap_ratio * kappa
     torus = system.period is not None
