@@ -286,7 +286,8 @@ def _majorana_basis(m: int) -> sp.csr_matrix:
 def nambu_to_majorana(h: sp.spmatrix) -> sp.csr_matrix:
     """A with Omega^dagger H Omega = i A for a BdG H in the Nambu basis; each Majorana sits at
     its state's position. A is real antisymmetric exactly when H has the particle-hole
-    symmetry tau_x H^* tau_x = -H (its imaginary part is returned too, for the check)."""
+    symmetry tau_x H^* tau_x = -H; the complex result is returned, so a caller can check that
+    its real part vanishes."""
     omega = _majorana_basis(h.shape[0] // 2)
     return sp.csr_matrix(-1j * (omega.conj().T @ h @ omega))
 
@@ -559,6 +560,12 @@ def localizer_label(system: System, params: LocalizerParams, min_gap: float, *,
                           max(tiles), agree, bool(is_gapped), gap)
 
 
+def workers_for(count: int, need_gb: float, threads: int, params: LocalizerParams) -> int:
+    """Systems labeled at once: at most ``threads`` and ``count``, and as many factors of
+    ``need_gb`` as fit in ``params.max_memory_gb`` (at least one)."""
+    return max(1, min(threads, count, int(params.max_memory_gb // max(need_gb, 1e-9))))
+
+
 def localizer_labels(systems: Sequence[System], params: LocalizerParams, min_gap: float, *,
                      threads: int | None = None,
                      progress: Callable[[int], None] | None = None,
@@ -570,7 +577,7 @@ def localizer_labels(systems: Sequence[System], params: LocalizerParams, min_gap
     """
     threads = max(1, int(threads or os.cpu_count() or 1))
     need = max((check_memory(s, params) for s in systems), default=0.0)
-    workers = max(1, min(threads, len(systems), int(params.max_memory_gb // max(need, 1e-9))))
+    workers = workers_for(len(systems), need, threads, params)
     inner = max(1, threads // workers)
     out: list[LocalizerLabel | None] = [None] * len(systems)
     with threadpool_limits(limits=inner):

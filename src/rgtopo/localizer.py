@@ -157,8 +157,8 @@ def localizer_label(lattice: np.ndarray, params: LocalizerParams, min_gap: float
 def workers_for(count: int, n: int, threads: int, params: LocalizerParams) -> int:
     """Lattices labeled at once: at most ``threads`` and ``count``, and as many as fit in
     ``params.max_memory_gb`` at the estimated peak of one factorization (at least one)."""
-    per_lattice = factor_memory_gb(tiles_for(n, params) * n)
-    return max(1, min(threads, count, int(params.max_memory_gb // per_lattice)))
+    return hamiltonian.workers_for(count, factor_memory_gb(tiles_for(n, params) * n), threads,
+                                   params)
 
 
 def localizer_labels(lattices, params: LocalizerParams, min_gap: float, *,
