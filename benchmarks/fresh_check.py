@@ -3,10 +3,12 @@
 Draws uniform test-distribution lattices with the config's physics but a seed
 and stream names of their own (``fresh_<N>``, seed --seed), labels them exactly
 (Bott index), caches them under --cache, and scores a model bundle (default: the
-one shipped with the package) beside the two no-network baselines on the same
-lattices, with Wilson 95 % intervals and the accuracy on the disorder-decided
-lattices (all of them, and those with a BdG gap of at least the config's
-evaluation.min_gap). Prints one Markdown table; --csv also writes it.
+one shipped with the package) beside the three no-network baselines on the same
+lattices (the statistics baseline: a workflow run's fitted trees, --statistics), with
+Wilson 95 % intervals, the accuracy on the disorder-decided lattices (all of them, and
+those with a BdG gap of at least the config's evaluation.min_gap), and the paired
+comparison of the network with the statistics baseline (lattices only one of them gets
+right, exact McNemar p). Prints one Markdown table; --csv also writes it.
 
 Run: python benchmarks/fresh_check.py [--bundle results/bundle] [--sizes 4=100000 8=20000 16=2000]
 """
@@ -24,20 +26,28 @@ from rgtopo.config import load_config
 from rgtopo.metrics import accuracy_summary, clean_formula
 from rgtopo.params import DatasetSpec
 from rgtopo.sampling import sample_lattices
+from rgtopo.size_study import paired_columns
+from rgtopo.statistics_baseline import load as load_statistics_baseline
 
 REPO = Path(__file__).resolve().parents[1]
+STATISTICS = REPO / "results" / "baseline" / "statistics_baseline.pkl"
 
 
-def fresh_set(config, size: int, count: int, seed: int, cache: Path, threads: int):
+def fresh_set(config, size: int, count: int, seed: int, cache: Path, threads: int,
+              disorder_scale: tuple[float, float] = (1.0, 1.0)):
     """(lattices, labels, gaps) of a fresh uniform set, labeled once and then read from the cache
-    (a cache file written before gaps were stored is labeled again)."""
-    path = cache / f"fresh_seed{seed}_{size}x{size}_{count}.npz"
+    (a cache file written before gaps were stored is labeled again). disorder_scale: each
+    lattice's disorder widths times a factor uniform in this range (a stream of its own)."""
+    scaled = tuple(disorder_scale) != (1.0, 1.0)
+    tag = f"_scale{disorder_scale[0]:g}-{disorder_scale[1]:g}" if scaled else ""
+    path = cache / f"fresh_seed{seed}_{size}x{size}_{count}{tag}.npz"
     if path.is_file():
         data = np.load(path)
         if "gap" in data:
             return data["lattices"], data["chern"], data["gap"]
     spec = DatasetSpec.from_config(config, distribution="uniform", size=size,
-                                   stream=f"fresh_{size}", seed=seed)
+                                   stream=f"fresh_{size}{tag}", seed=seed,
+                                   disorder_scale=tuple(disorder_scale))
     start = time.perf_counter()
     lattices = sample_lattices(spec, 0, count)
     result = rgtopo.chern_numbers(lattices, threads=threads)
@@ -72,30 +82,45 @@ def fresh_config(p: argparse.ArgumentParser, a: argparse.Namespace) -> dict:
 def main(argv=None):
     p = fresh_parser(__doc__.splitlines()[0], seed=7, sizes=["4=100000", "8=20000", "16=2000"])
     p.add_argument("--bundle", default=None, help="model bundle directory (default: shipped)")
+    p.add_argument("--statistics", default=str(STATISTICS),
+                   help="the statistics baseline a workflow run fitted "
+                        "(snakemake statistics_baseline)")
     a = p.parse_args(argv)
     config = fresh_config(p, a)
+    if not Path(a.statistics).is_file():
+        p.error(f"no statistics baseline at {a.statistics}: run `snakemake statistics_baseline` "
+                "(or the whole workflow) first, or name one with --statistics")
     bundle = rgtopo.load_bundle(a.bundle)
+    statistics = load_statistics_baseline(a.statistics)
     rows = []
     for item in a.sizes:
         size, count = (int(v) for v in item.split("="))
         x, y, gap = fresh_set(config, size, count, a.seed, Path(a.cache), a.threads)
         pred = np.rint(bundle.predict(x)).astype(int)
+        stats = statistics.predict(x)
+        paired = paired_columns(pred, stats, y, np.ones(len(y), bool))
         rows.append({"size": size, **accuracy_summary(
-            pred, y, clean_formula(x), gap, config["evaluation"]["min_gap"])})
+            pred, y, clean_formula(x), gap, config["evaluation"]["min_gap"], statistics=stats),
+            "gained_over_statistics": paired["gained"], "lost_to_statistics": paired["lost"],
+            "mcnemar_p": paired["mcnemar_p"]})
     table = pd.DataFrame(rows)
     if a.csv:
         table.to_csv(a.csv, index=False)
     f = "{:.2f}".format
-    print("| N | lattices | network [95 % CI] | clean formula | majority | "
-          "disorder-decided: lattices, network [95 % CI] | gapped disorder-decided: lattices, "
-          "network [95 % CI] |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| N | lattices | network [95 % CI] | clean formula | majority | statistics baseline "
+          "[95 % CI] | network right, statistics wrong / the reverse (McNemar p) | "
+          "disorder-decided: lattices, network [95 % CI] | statistics baseline on them | "
+          "gapped disorder-decided: lattices, network [95 % CI] |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in table.itertuples():
         print(f"| {r.size} | {r.lattices} | {f(r.measured_percent)} [{f(r.measured_ci_low)}, "
               f"{f(r.measured_ci_high)}] | {f(r.clean_formula_percent)} | "
-              f"{f(r.majority_percent)} | {r.disorder_decided_lattices}: "
+              f"{f(r.majority_percent)} | {f(r.statistics_percent)} [{f(r.statistics_ci_low)}, "
+              f"{f(r.statistics_ci_high)}] | {r.gained_over_statistics} / "
+              f"{r.lost_to_statistics} ({r.mcnemar_p:.2g}) | {r.disorder_decided_lattices}: "
               f"{f(r.disorder_decided_percent)} [{f(r.disorder_decided_ci_low)}, "
-              f"{f(r.disorder_decided_ci_high)}] | {r.gapped_decided_lattices}: "
+              f"{f(r.disorder_decided_ci_high)}] | {f(r.statistics_decided_percent)} | "
+              f"{r.gapped_decided_lattices}: "
               f"{f(r.gapped_decided_percent)} [{f(r.gapped_decided_ci_low)}, "
               f"{f(r.gapped_decided_ci_high)}] |")
 

@@ -319,7 +319,7 @@ def test_predict_warns_where_the_card_gives_no_reason_to_trust_the_chain(tmp_pat
     np.save(tmp_path / "x.npy", lattices(np.random.default_rng(5), 64, 2))
     code, _, err = rgtopo_cli("predict", tmp_path / "x.npy", "--out", tmp_path / "p.csv")
     assert code == 0
-    assert "warning: at 64x64 this bundle is not above the stronger no-network baseline" in err
+    assert "warning: at 64x64 this bundle is not above the strongest no-network baseline" in err
     assert "the card's size study" in err, err
     assert len(pd.read_csv(tmp_path / "p.csv")) == 2
 

@@ -152,7 +152,7 @@ def test_the_card_record_feeds_the_caveat(tmp_path):
         pd.concat([_table(97.5, 95.0), _table(80.0, 85.0).assign(size=128)]), "x.csv")})
     assert bundle.accuracy_caveat(64) is None
     assert bundle.accuracy_caveat(128) == (
-        "at 128x128 this bundle is not above the stronger no-network baseline: 80.0 % on 40 "
+        "at 128x128 this bundle is not above the strongest no-network baseline: 80.0 % on 40 "
         "certified lattices of the strong disorder convention, against 85.0 % for the majority "
         "class (the card's size study)")
     assert bundle.accuracy_caveat(256).startswith("this bundle's card records no test accuracy")

@@ -58,7 +58,8 @@ def expected_jobs(cfg):
         "sample_shard": sum(shards.values()),
         "label_shard": sum(v for n, v in shards.items() if not n.startswith("decimation")),
         "train_base": 1, "init_decimation": len(paddings), "train_rg": len(runs),
-        "evaluate": 1, "measure_timing": 1, "export_bundle": 1, "provenance": 1, "all": 1,
+        "evaluate": 1, "fit_statistics_baseline": 1, "measure_timing": 1, "export_bundle": 1,
+        "provenance": 1, "all": 1,
         "figure": len(FIGURES), "table": len(TABLES),
     }
     study = cfg["size_study"]
@@ -92,14 +93,25 @@ def test_dry_run_lists_the_expected_jobs(tmp_path, name):
 def test_the_full_size_study_trains_only_its_own_run_on_the_shipped_bundle(tmp_path):
     """size_study.yaml: no workflow training; the study's own run starts from the shipped
     networks. The default config measures (and so trains) the workflow's own networks."""
-    cfg = load("size_study.yaml")["size_study"]
+    full = load("size_study.yaml")
+    cfg = full["size_study"]
     own = cfg["training"]
     sets = len(cfg["conventions"]) * len(cfg["sizes"])
     own_sets = len(own["train_sizes"]) + len(own["validation_sizes"])
+    # the statistics baseline, the third baseline of every accuracy, is fitted on the first
+    # max_train_lattices of train_4 and train_8 and chosen on validation_4 and validation_8
+    fit = full["statistics_baseline"]
+    baseline_sets = sum(
+        min(-(-full["datasets"][f"train_{n}"]["count"] // full["shard_size"]),
+            -(-fit["max_train_lattices"] // full["shard_size"]))
+        + -(-full["datasets"][f"validation_{n}"]["count"] // full["shard_size"])
+        for n in fit["train_sizes"])
     assert max(cfg["sizes"]) == 256 and own["in_study"]
     out = smk("size_study", "-n", "-p", "--configfile",
               str(REPO / "config" / "size_study.yaml"), cwd=tmp_path).stdout
-    assert job_stats(out) == {"sample_shard": sets + own_sets, "label_shard": sets + own_sets,
+    assert job_stats(out) == {"sample_shard": sets + own_sets + baseline_sets,
+                              "label_shard": sets + own_sets + baseline_sets,
+                              "fit_statistics_baseline": 1,
                               "convention_fractions": 1, "size_accuracy": 1, "figure": 3,
                               "table": 1, "size_study": 1, "train_rg_study": 1,
                               "size_accuracy_tuned": 1}
@@ -334,12 +346,15 @@ def test_every_headline_carries_interval_baselines_and_disorder_decided_subset(r
         clean_hits = round(r.clean_formula_percent * n / 100)
         assert r.disorder_decided_lattices == n - clean_hits
         assert 0 <= r.gapped_decided_lattices <= r.disorder_decided_lattices
-        assert r.stronger_baseline_percent == max(r.clean_formula_percent, r.majority_percent)
-        assert r.stronger_baseline == ("majority class" if r.majority_percent
-                                       > r.clean_formula_percent else "clean formula")
+        scores = {"clean formula": r.clean_formula_percent, "majority class": r.majority_percent,
+                  "statistics baseline": r.statistics_percent}
+        assert 0 <= r.statistics_percent <= 100
+        assert r.stronger_baseline_percent == max(scores.values())
+        assert scores[r.stronger_baseline] == max(scores.values())
     # the same test lattices give the same baselines, whatever network is measured
     by_size = metrics.groupby("test_lattices")
     assert (by_size["clean_formula_percent"].nunique() == 1).all()
+    assert (by_size["statistics_percent"].nunique() == 1).all()
     records = json.loads((run_dir / "results/metrics/accuracy.json").read_text())
     assert records["base_4x4"]["disorder_decided_lattices"] == metrics.loc[
         0, "disorder_decided_lattices"]

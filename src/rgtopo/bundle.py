@@ -32,7 +32,7 @@ import numpy as np
 from . import __version__, io
 from .errors import BundleError, ModelError
 from .lattice import BASE_SIZE, CHANNELS, as_lattice_batch
-from .metrics import MAJORITY_CLASS, chain_key
+from .metrics import MAJORITY_CLASS, STATISTICS_BASELINE, chain_key
 
 FORMAT = "rgtopo-bundle"
 FORMAT_VERSION = 2
@@ -106,10 +106,10 @@ class Bundle:
     def accuracy_caveat(self, size: int) -> str | None:
         """One line for the user where the card gives no reason to trust the chain at linear size
         N, or None. The size study's record (``accuracy_by_size``) is read first: at a size it
-        measured, the chain must beat the stronger no-network baseline on the certified
-        lattices of every convention. Elsewhere the evaluation's record: no test accuracy
-        there, or one not above the stronger baseline on the same test lattices (the 32x32
-        chain of the shipped bundle is below always answering 0)."""
+        measured, the chain must beat the strongest no-network baseline (``metrics``: clean
+        formula, majority class, statistics baseline where the card records it) on the
+        certified lattices of every convention. Elsewhere the evaluation's record: no test
+        accuracy there, or one not above the strongest baseline on the same test lattices."""
         n = int(size)
         rows = [r for r in (self.card.get("accuracy_by_size") or {}).get("rows", [])
                 if r.get("size") == n and r.get("certified_lattices")]
@@ -141,12 +141,14 @@ class Bundle:
 def _baseline_name(name: str, majority_label) -> str:
     if name == MAJORITY_CLASS:
         return f"{name} (always answering {majority_label if majority_label is not None else 0})"
+    if name == STATISTICS_BASELINE:
+        return f"{name} (trees on the lattice's disorder statistics, nothing positional)"
     return f"{name} (the clean phase diagram at the lattice-averaged mu and t_minus)"
 
 
 def _size_study_caveat(n: int, rows: list) -> str | None:
     """The caveat of the size study's rows at one size: each convention where the chain is not
-    above the stronger baseline on the certified lattices."""
+    above the strongest baseline on the certified lattices."""
     failed = [r for r in rows if r.get("certified_percent") is None
               or r["certified_percent"] <= (r.get("certified_stronger_baseline_percent") or 0.0)]
     if not failed:
@@ -155,7 +157,7 @@ def _size_study_caveat(n: int, rows: list) -> str | None:
              f"lattices of the {r['convention']} disorder convention, against "
              f"{r['certified_stronger_baseline_percent']:.1f} % for the "
              f"{r['certified_stronger_baseline']}" for r in failed]
-    return (f"at {n}x{n} this bundle is not above the stronger no-network baseline: "
+    return (f"at {n}x{n} this bundle is not above the strongest no-network baseline: "
             + "; ".join(parts) + " (the card's size study)")
 
 

@@ -1,8 +1,8 @@
 """Accuracies of every network the paper reports, with the paper's value beside each.
 
 Accuracy is the fraction of test lattices whose rounded prediction equals the
-Bott label, shown with its Wilson interval, the clean-formula and majority-class
-baselines and the disorder-decided subset, all of it and its gapped part
+Bott label, shown with its Wilson interval, the clean-formula, majority-class and
+statistics baselines and the disorder-decided subset, all of it and its gapped part
 (``metrics``). Epochs are chosen on validation sets only. All predictions stream over the HDF5 test shards.
 """
 
@@ -21,6 +21,8 @@ from .metrics import Tally, chain_key, clean_formula
 from .nn import chain
 from .nn.saving import load_model
 from .shards import read_shard
+from .statistics_baseline import StatisticsBaseline
+from .statistics_baseline import load as load_statistics_baseline
 
 # Headline numbers of Phys. Rev. B 105, 205139 (percent), for comparison only.
 PAPER = {
@@ -59,21 +61,24 @@ def _labeled(shards: Sequence):
 
 
 def tally(base, shards: Sequence, rg=None, *, pooling: bool = False,
-          batch_size: int = 512, min_gap: float | None = None) -> Tally:
+          batch_size: int = 512, min_gap: float | None = None,
+          statistics: StatisticsBaseline | None = None) -> Tally:
     """Counts of base (after RG or average pooling down to 4x4) on labeled shards.
 
-    The clean formula and the gap are those of each lattice as stored, before any pooling.
-    After average pooling a level-conditioned base network reads level 0, as the paper's
-    base network does: the row measures the 4x4 invariant of the pooled lattice.
+    The clean formula, the gap and the statistics baseline's answer are those of each
+    lattice as stored, before any pooling. After average pooling a level-conditioned base
+    network reads level 0, as the paper's base network does: the row measures the 4x4
+    invariant of the pooled lattice.
     """
     counts = Tally(min_gap=min_gap)
     for x, labels, gap in _labeled(shards):
         clean = clean_formula(x)
+        stats = None if statistics is None else statistics.predict(x)
         if pooling:
             for _ in range(rg_steps(x.shape[1])):
                 x = average_pool(x).astype(np.float32)
         pred = chain.predict(x, base, None if pooling else rg, batch_size)
-        counts.add(np.rint(pred), labels, clean, gap)
+        counts.add(np.rint(pred), labels, clean, gap, stats)
     return counts
 
 
@@ -89,16 +94,18 @@ def _epoch_model(epochs_dir, epoch: int):
 def evaluate(base_model, test_shards: Mapping[int, Sequence], main_history, selected_model,
              uninitialized_history, *, main_epochs, uninitialized_epochs,
              eval_sizes: Sequence[int], select_size: int, min_gap: float,
-             train_size: int = 8, batch_size: int = 512) -> pd.DataFrame:
+             train_size: int = 8, batch_size: int = 512, statistics=None) -> pd.DataFrame:
     """One row per headline number, measured on test sets; every epoch is chosen on validation.
 
-    Each row carries the accuracy with its Wilson 95 % interval, the clean-formula
-    and majority-class baselines on the same test lattices (the stronger named)
+    Each row carries the accuracy with its Wilson 95 % interval, the clean-formula,
+    majority-class and statistics baselines on the same test lattices (the strongest named)
     and the accuracy on the disorder-decided lattices (label != clean formula), all of
     them and those whose BdG gap is at least min_gap.
     train_size: the RG network's training size N, whose best validation epoch
-    (and the uninitialized run's) is reported.
+    (and the uninitialized run's) is reported. statistics: the statistics baseline's file,
+    the third baseline on every row (None: two baselines).
     """
+    stats = None if statistics is None else load_statistics_baseline(statistics)
     base = load_model(base_model)
     selected = load_model(selected_model)
     main = pd.read_csv(main_history)
@@ -118,7 +125,7 @@ def evaluate(base_model, test_shards: Mapping[int, Sequence], main_history, sele
 
     def on_test(size: int, rg=None, pooling: bool = False) -> Tally:
         return tally(base, test_shards[size], rg, pooling=pooling, batch_size=batch_size,
-                     min_gap=min_gap)
+                     min_gap=min_gap, statistics=stats)
 
     b = BASE_SIZE
     add(chain_key(b), on_test(b))

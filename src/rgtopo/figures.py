@@ -24,7 +24,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from . import io  # noqa: E402
-from .metrics import CLEAN_FORMULA, MAJORITY_CLASS  # noqa: E402
+from .metrics import CLEAN_FORMULA, MAJORITY_CLASS, STATISTICS_BASELINE  # noqa: E402
 from .phase_diagram import clean_chern_number  # noqa: E402
 from .reference import compare_on_realization, reference_realization  # noqa: E402
 from .shards import read_shard  # noqa: E402
@@ -477,7 +477,7 @@ def fig_conventions(fractions: pd.DataFrame, stem) -> pd.DataFrame:
 
 
 def fig_size_accuracy(accuracy: pd.DataFrame, stem) -> pd.DataFrame:
-    """The chain's accuracy against N per disorder convention, beside both baselines, on all
+    """The chain's accuracy against N per disorder convention, beside the baselines, on all
     lattices and on the certified (and certified disorder-decided) ones."""
     conventions = list(dict.fromkeys(accuracy["convention"]))
     fig, axes = plt.subplots(1, len(conventions), figsize=(6.5 * len(conventions), 4.2),
@@ -494,8 +494,11 @@ def fig_size_accuracy(accuracy: pd.DataFrame, stem) -> pd.DataFrame:
                         label=label)
         ax.plot(rows["size"], rows["clean_formula_percent"], "k--", label=CLEAN_FORMULA)
         ax.plot(rows["size"], rows["majority_percent"], "k:", label=MAJORITY_CLASS)
+        if "statistics_percent" in rows:
+            ax.plot(rows["size"], rows["statistics_percent"], color="C4", ls="-.",
+                    label=STATISTICS_BASELINE)
         ax.plot(rows["size"], rows["certified_stronger_baseline_percent"], color="C3", ls="--",
-                alpha=0.6, label="stronger baseline, certified")
+                alpha=0.6, label="strongest baseline, certified")
         ax.set_title(f"disorder convention: {convention}")
         ax.set_ylim(0, 101)
         _size_axis(ax, rows["size"])
@@ -531,6 +534,9 @@ def fig_size_tuning(accuracy: pd.DataFrame, tuned: pd.DataFrame, history: pd.Dat
                           xytext=(0, 8), ha="center", fontsize=7, color="C1")
     left.plot(sizes, before.loc[sizes, "clean_formula_percent"], "k--", label=CLEAN_FORMULA)
     left.plot(sizes, before.loc[sizes, "majority_percent"], "k:", label=MAJORITY_CLASS)
+    if "statistics_percent" in before:
+        left.plot(sizes, before.loc[sizes, "statistics_percent"], color="C4", ls="-.",
+                  label=STATISTICS_BASELINE)
     left.set_ylim(top=103)  # room for the gained / lost counts
     left.set_ylabel("test accuracy (%), Wilson 95 %")
     left.set_title(f"disorder convention: {convention}")

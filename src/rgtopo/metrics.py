@@ -4,7 +4,12 @@ A network only earns its keep where it beats what needs no network:
 
 * the *clean formula*: the clean phase diagram (``clean_chern_number``) read at
   the lattice-averaged mu and t_minus;
-* the *majority class*: always the most frequent label of the same lattices.
+* the *majority class*: always the most frequent label of the same lattices;
+* the *statistics baseline*: gradient-boosted trees on per-lattice disorder statistics,
+  nothing positional (``statistics_baseline``), where its predictions are given.
+
+The strongest of them on the same lattices is the one a network is judged against
+(the ``stronger_baseline`` columns).
 
 The lattices whose label differs from the clean formula are *disorder-decided*:
 only there does a correct answer show that the disorder was read. Those whose
@@ -34,6 +39,7 @@ from .phase_diagram import clean_chern_number
 
 CLEAN_FORMULA = "clean formula"
 MAJORITY_CLASS = "majority class"
+STATISTICS_BASELINE = "statistics baseline"
 
 
 def chain_key(size: int) -> str:
@@ -90,10 +96,15 @@ class Tally:
     gapped_decided: int = 0
     gapped_decided_hits: int = 0
     labels: Counter = field(default_factory=Counter)
+    statistics: bool = False  # whether statistics-baseline predictions were added
+    statistics_hits: int = 0
+    statistics_decided_hits: int = 0
+    statistics_gapped_hits: int = 0
 
-    def add(self, predictions, labels, clean, gap=None) -> Tally:
+    def add(self, predictions, labels, clean, gap=None, statistics=None) -> Tally:
         """Add one batch: integer predictions (None: baselines only), labels, clean formula,
-        and the BdG gaps (needed when ``min_gap`` is set)."""
+        the BdG gaps (needed when ``min_gap`` is set) and the statistics baseline's
+        predictions (every batch or none)."""
         labels = np.asarray(labels, dtype=np.int64).ravel()
         clean = np.asarray(clean, dtype=np.int64).ravel()
         if clean.shape != labels.shape:
@@ -111,6 +122,17 @@ class Tally:
             gapped = decided & (gap >= self.min_gap)
         if predictions is not None and np.size(predictions) != labels.size:
             raise RgtopoError(f"{np.size(predictions)} predictions for {labels.size} labels")
+        if statistics is not None and np.size(statistics) != labels.size:
+            raise RgtopoError(f"{np.size(statistics)} statistics-baseline predictions for "
+                              f"{labels.size} labels")
+        if self.lattices and (statistics is not None) != self.statistics:
+            raise RgtopoError("statistics-baseline predictions must come with every batch or none")
+        self.statistics = statistics is not None
+        if statistics is not None:
+            right = np.asarray(statistics).ravel() == labels
+            self.statistics_hits += int(np.sum(right))
+            self.statistics_decided_hits += int(np.sum(right & decided))
+            self.statistics_gapped_hits += int(np.sum(right & gapped))
         self.lattices += labels.size
         self.clean_hits += int(np.sum(~decided))
         self.decided += int(np.sum(decided))
@@ -131,17 +153,23 @@ class Tally:
         return min(k for k, v in self.labels.items() if v == top), top
 
     def baselines(self, z: float = 1.96) -> dict:
-        """Clean-formula and majority-class accuracy (percent, Wilson interval), stronger named."""
+        """Accuracy of each baseline (percent, Wilson interval; the statistics baseline's NaN when
+        it gave no predictions), and the strongest named (ties: the earlier in
+        clean formula, majority class, statistics baseline)."""
         label, count = self.majority()
         clean = _percent(self.clean_hits, self.lattices, z)
         major = _percent(count, self.lattices, z)
-        stronger = CLEAN_FORMULA if not major[0] > clean[0] else MAJORITY_CLASS
+        stats = _percent(self.statistics_hits, self.lattices if self.statistics else 0, z)
+        scores = {CLEAN_FORMULA: clean[0], MAJORITY_CLASS: major[0], STATISTICS_BASELINE: stats[0]}
+        stronger = max((k for k in scores if not math.isnan(scores[k])),
+                       key=lambda k: scores[k], default=CLEAN_FORMULA)
         return {
             "clean_formula_percent": clean[0], "clean_formula_ci_low": clean[1],
             "clean_formula_ci_high": clean[2], "majority_label": label,
             "majority_percent": major[0], "majority_ci_low": major[1],
-            "majority_ci_high": major[2], "stronger_baseline": stronger,
-            "stronger_baseline_percent": clean[0] if stronger == CLEAN_FORMULA else major[0],
+            "majority_ci_high": major[2], "statistics_percent": stats[0],
+            "statistics_ci_low": stats[1], "statistics_ci_high": stats[2],
+            "stronger_baseline": stronger, "stronger_baseline_percent": scores[stronger],
         }
 
     def summary(self, z: float = 1.96) -> dict:
@@ -151,6 +179,10 @@ class Tally:
         measured = _percent(self.hits, self.lattices, z)
         decided = _percent(self.decided_hits, self.decided, z)
         gapped = _percent(self.gapped_decided_hits, self.gapped_decided, z)
+        stats_decided = _percent(self.statistics_decided_hits,
+                                 self.decided if self.statistics else 0, z)
+        stats_gapped = _percent(self.statistics_gapped_hits,
+                                self.gapped_decided if self.statistics else 0, z)
         return {
             "measured_percent": measured[0], "measured_ci_low": measured[1],
             "measured_ci_high": measured[2], "lattices": self.lattices,
@@ -159,23 +191,33 @@ class Tally:
             "disorder_decided_ci_low": decided[1], "disorder_decided_ci_high": decided[2],
             "gapped_decided_lattices": self.gapped_decided, "gapped_decided_percent": gapped[0],
             "gapped_decided_ci_low": gapped[1], "gapped_decided_ci_high": gapped[2],
+            "statistics_decided_percent": stats_decided[0],
+            "statistics_decided_ci_low": stats_decided[1],
+            "statistics_decided_ci_high": stats_decided[2],
+            "statistics_gapped_percent": stats_gapped[0],
+            "statistics_gapped_ci_low": stats_gapped[1],
+            "statistics_gapped_ci_high": stats_gapped[2],
         }
 
 
 def accuracy_summary(predictions, labels, clean, gap=None, min_gap: float | None = None,
-                     z: float = 1.96) -> dict:
+                     z: float = 1.96, statistics=None) -> dict:
     """Tally.summary of one set of integer predictions, labels, clean-formula values
-    (and BdG gaps, for the gapped subset from ``min_gap``)."""
-    return Tally(min_gap=min_gap).add(predictions, labels, clean, gap).summary(z)
+    (and BdG gaps, for the gapped subset from ``min_gap``; the statistics baseline's
+    predictions, where there are some)."""
+    return Tally(min_gap=min_gap).add(predictions, labels, clean, gap, statistics).summary(z)
 
 
 # Table 1: the columns of the evaluation's metrics table that the headline table shows.
 TABLE1_COLUMNS = [
     "key", "description", "paper_percent", "measured_percent", "measured_ci_low",
     "measured_ci_high", "stronger_baseline", "stronger_baseline_percent", "clean_formula_percent",
-    "majority_label", "majority_percent", "disorder_decided_lattices", "disorder_decided_percent",
-    "disorder_decided_ci_low", "disorder_decided_ci_high", "gapped_decided_lattices",
-    "gapped_decided_percent", "gapped_decided_ci_low", "gapped_decided_ci_high", "epoch",
+    "majority_label", "majority_percent", "statistics_percent", "statistics_ci_low",
+    "statistics_ci_high", "disorder_decided_lattices", "disorder_decided_percent",
+    "disorder_decided_ci_low", "disorder_decided_ci_high", "statistics_decided_percent",
+    "statistics_decided_ci_low", "statistics_decided_ci_high", "gapped_decided_lattices",
+    "gapped_decided_percent", "gapped_decided_ci_low", "gapped_decided_ci_high",
+    "statistics_gapped_percent", "epoch",
     "selected_on",
     "test_lattices",
 ]
@@ -200,14 +242,17 @@ def headline_markdown(table, config_name: str) -> str:
     lines = [f"# Table 1: headline accuracies (config: {config_name})", "",
              "Test lattices only; brackets: Wilson 95 % intervals. Baselines on the same lattices: "
              "the clean formula (clean phase diagram at the lattice-averaged mu, t_minus) and the "
-             "majority class (always the most frequent label); the stronger is shown. "
+             "majority class (always the most frequent label) and the statistics baseline "
+             "(gradient-boosted trees on per-lattice disorder statistics, nothing positional); "
+             "the strongest is shown, and the statistics baseline beside it. "
              "Disorder-decided: lattices whose label differs from the clean formula; gapped: "
              "those of them whose BdG gap is at least the config's evaluation.min_gap. "
              "Epochs are chosen on the validation set named, never on a test set.", "",
-             "| quantity | paper (%) | this run (%) | stronger baseline (%) | disorder-decided: "
-             "lattices | this run on them (%) | gapped disorder-decided: lattices | this run on "
-             "them (%) | epoch (chosen on) | test lattices |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| quantity | paper (%) | this run (%) | strongest baseline (%) | statistics "
+             "baseline (%) | disorder-decided: lattices | this run on them (%) | statistics "
+             "baseline on them (%) | gapped disorder-decided: lattices | this run on them (%) | "
+             "epoch (chosen on) | test lattices |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in table.itertuples():
         epoch = "" if _missing(r.epoch) else f"{int(r.epoch)} ({r.selected_on})"
         measured = _pct(r.measured_percent, r.measured_ci_low, r.measured_ci_high)
@@ -215,11 +260,14 @@ def headline_markdown(table, config_name: str) -> str:
                        r.disorder_decided_ci_high)
         gapped = _pct(r.gapped_decided_percent, r.gapped_decided_ci_low,
                       r.gapped_decided_ci_high)
+        stats = _pct(r.statistics_percent, r.statistics_ci_low, r.statistics_ci_high)
+        stats_decided = _pct(r.statistics_decided_percent, r.statistics_decided_ci_low,
+                             r.statistics_decided_ci_high)
         lines.append(
             f"| {r.description} | {_pct(r.paper_percent)} | {measured} | "
-            f"{_pct(r.stronger_baseline_percent)} ({r.stronger_baseline}) | "
-            f"{int(r.disorder_decided_lattices)} | {decided} | {int(r.gapped_decided_lattices)} | "
-            f"{gapped} | {epoch} | {int(r.test_lattices)} |")
+            f"{_pct(r.stronger_baseline_percent)} ({r.stronger_baseline}) | {stats} | "
+            f"{int(r.disorder_decided_lattices)} | {decided} | {stats_decided} | "
+            f"{int(r.gapped_decided_lattices)} | {gapped} | {epoch} | {int(r.test_lattices)} |")
     return "\n".join(lines) + "\n"
 
 

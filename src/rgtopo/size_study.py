@@ -7,8 +7,9 @@ the certified labeler, and reports per convention and size
 
 * the label fractions (``convention_fractions``): C != 0, disorder-decided (label != the clean
   formula), certified, and certified disorder-decided, each with a Wilson interval;
-* the chain's accuracy (``size_accuracy``) beside both no-network baselines, on all lattices
-  and on the certified ones, with the certified disorder-decided subset.
+* the chain's accuracy (``size_accuracy``) beside the three baselines that need no network
+  (``metrics``), on all lattices and on the certified ones, with the certified
+  disorder-decided subset.
 
 Only certified labels can judge a network: an uncertified label may flip under noise far
 below the disorder. ``accuracy_record`` turns the accuracy table into the bundle card's
@@ -30,17 +31,19 @@ from .errors import SpecError
 from .metrics import Tally, clean_formula, markdown_table_html, wilson_interval
 from .params import SizeStudyParams
 from .shards import read_shard
+from .statistics_baseline import StatisticsBaseline
 
 FRACTIONS = ("nonzero", "disorder_decided", "certified", "gapped", "certified_decided")
 """The label fractions of ``convention_fractions``, each with ``_ci_low`` and ``_ci_high``."""
 RECORD_KEYS = ("convention", "size", "lattices", "measured_percent", "measured_ci_low",
                "measured_ci_high", "stronger_baseline", "stronger_baseline_percent",
-               "clean_formula_percent", "majority_percent", "certified_lattices",
-               "certified_percent", "certified_ci_low", "certified_ci_high",
+               "clean_formula_percent", "majority_percent", "statistics_percent",
+               "certified_lattices", "certified_percent", "certified_ci_low", "certified_ci_high",
                "certified_stronger_baseline", "certified_stronger_baseline_percent",
                "certified_clean_formula_percent", "certified_majority_percent",
-               "certified_decided_lattices", "certified_decided_percent",
-               "certified_decided_ci_low", "certified_decided_ci_high")
+               "certified_statistics_percent", "certified_decided_lattices",
+               "certified_decided_percent", "certified_decided_ci_low",
+               "certified_decided_ci_high", "certified_statistics_decided_percent")
 """The columns of the accuracy table the bundle card keeps per convention and size."""
 
 
@@ -100,28 +103,31 @@ def convention_fractions(sets: Mapping[str, Sequence]) -> pd.DataFrame:
                                           ignore_index=True)
 
 
-def _summary(prefix: str, predictions, labels, clean) -> dict:
+def _summary(prefix: str, predictions, labels, clean, statistics=None) -> dict:
     """Tally.summary of one subset under ``prefix``, without the gapped columns (the certified
     subset is the one that matters here)."""
-    summary = Tally().add(predictions, labels, clean).summary()
+    summary = Tally().add(predictions, labels, clean, statistics=statistics).summary()
     out = {}
     for key, value in summary.items():
-        if key.startswith("gapped_"):
+        if key.startswith(("gapped_", "statistics_gapped_")):
             continue
         key = key.replace("measured_", "").replace("disorder_decided", "decided")
         out[f"{prefix}_{key}" if prefix else key] = value
     return out
 
 
-def accuracy_row(predictions, labels, clean, certified) -> dict:
-    """The chain's accuracy on all lattices and on the certified ones, beside both baselines."""
+def accuracy_row(predictions, labels, clean, certified, statistics=None) -> dict:
+    """The chain's accuracy on all lattices and on the certified ones, beside the baselines
+    (the statistics baseline's where its predictions are given)."""
     predictions, labels = np.asarray(predictions), np.asarray(labels, np.int64)
     clean, certified = np.asarray(clean, np.int64), np.asarray(certified, bool)
-    row = {"lattices": int(labels.size), **_summary("", predictions, labels, clean)}
+    stats = None if statistics is None else np.asarray(statistics, np.int64)
+    row = {"lattices": int(labels.size), **_summary("", predictions, labels, clean, stats)}
     row = {("measured_" + k if k in ("percent", "ci_low", "ci_high") else k): v
            for k, v in row.items()}
     return {**row, "certified_lattices": int(certified.sum()),
-            **_summary("certified", predictions[certified], labels[certified], clean[certified])}
+            **_summary("certified", predictions[certified], labels[certified], clean[certified],
+                       None if stats is None else stats[certified])}
 
 
 def paired_columns(predicted, reference, labels, certified) -> dict:
@@ -144,9 +150,11 @@ def paired_columns(predicted, reference, labels, certified) -> dict:
 
 def size_accuracy(bundle: Bundle, sets: Mapping[str, Sequence], params: SizeStudyParams,
                   log: Callable[[str], None] | None = None,
-                  reference: Bundle | None = None) -> pd.DataFrame:
-    """One row per accuracy convention and size (``params``): the chain's accuracy; with a
-    ``reference`` chain, also the paired comparison with it (``paired_columns``)."""
+                  reference: Bundle | None = None,
+                  statistics: StatisticsBaseline | None = None) -> pd.DataFrame:
+    """One row per accuracy convention and size (``params``): the chain's accuracy beside the
+    baselines (``statistics``: the statistics baseline, the third); with a ``reference``
+    chain, also the paired comparison with it (``paired_columns``)."""
     rows = []
     for name, paths in sets.items():
         convention, size = split_name(name)
@@ -155,7 +163,9 @@ def size_accuracy(bundle: Bundle, sets: Mapping[str, Sequence], params: SizeStud
         data = _read(paths)
         lattices = data["lattices"].astype(np.float32)
         predicted = np.rint(bundle.predict(lattices, params.batch_size)).astype(np.int64)
-        row = accuracy_row(predicted, data["chern"], clean_formula(lattices), data["certified"])
+        stats = None if statistics is None else statistics.predict(lattices)
+        row = accuracy_row(predicted, data["chern"], clean_formula(lattices), data["certified"],
+                           stats)
         if reference is not None:
             before = np.rint(reference.predict(lattices, params.batch_size)).astype(np.int64)
             row.update(paired_columns(predicted, before, data["chern"], data["certified"]))
@@ -182,24 +192,27 @@ def accuracy_markdown(table: pd.DataFrame) -> str:
     lines = ["# Accuracy against lattice size", "",
              "The RG chain's accuracy (%) per disorder convention and size, brackets Wilson 95 % "
              "intervals. Baselines on the same lattices: the clean formula (clean phase diagram "
-             "at the lattice-averaged mu, t_minus) and the majority class. Certified: labels "
+             "at the lattice-averaged mu, t_minus), the majority class and the statistics "
+             "baseline (trees on per-lattice disorder statistics). Certified: labels "
              "whose certificate holds (torus BdG gap at least labeling.min_gap and the method's "
              "own check); certified disorder-decided: those of them that differ from the clean "
              "formula.", "",
-             "| convention | size | lattices | chain | clean formula | majority | certified: "
-             "lattices | chain on them | stronger baseline on them | certified disorder-decided:"
-             " lattices | chain on them |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| convention | size | lattices | chain | clean formula | majority | statistics "
+             "baseline | certified: lattices | chain on them | strongest baseline on them | "
+             "certified disorder-decided: lattices | chain on them | statistics baseline on "
+             "them |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in table.itertuples():
         lines.append(
             f"| {r.convention} | {r.size}x{r.size} | {r.lattices} | "
             f"{_pct(r.measured_percent, r.measured_ci_low, r.measured_ci_high)} | "
             f"{_pct(r.clean_formula_percent)} | {_pct(r.majority_percent)} | "
-            f"{r.certified_lattices} | "
+            f"{_pct(r.statistics_percent)} | {r.certified_lattices} | "
             f"{_pct(r.certified_percent, r.certified_ci_low, r.certified_ci_high)} | "
             f"{_pct(r.certified_stronger_baseline_percent)} ({r.certified_stronger_baseline}) | "
             f"{r.certified_decided_lattices} | "
-            f"{_pct(r.certified_decided_percent, r.certified_decided_ci_low, r.certified_decided_ci_high)} |")
+            f"{_pct(r.certified_decided_percent, r.certified_decided_ci_low, r.certified_decided_ci_high)} | "
+            f"{_pct(r.certified_statistics_decided_percent)} |")
     return "\n".join(lines) + "\n"
 
 

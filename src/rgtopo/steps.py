@@ -28,11 +28,13 @@ from .params import (
     LabelingParams,
     RGTrainingParams,
     SizeStudyParams,
+    StatisticsBaselineParams,
     TimingParams,
 )
 from .provenance import collect, write
 from .size_study import convention_fractions, parse_sets, size_accuracy
 from .shards import by_size
+from .statistics_baseline import load as load_statistics_baseline
 from .timing import measure_timing
 
 
@@ -89,6 +91,24 @@ def _cmd_train_rg(a):
                           selected_out=a.selected_out, state_dir=a.state_dir, log=log)
 
 
+def _cmd_fit_statistics_baseline(a):
+    from .statistics_baseline import fit  # lazy: scikit-learn only for this step
+
+    params = StatisticsBaselineParams.from_dict(a.params)
+    train, validation = by_size(a.train), by_size(a.validation)
+    missing = [n for n in params.train_sizes if n not in train or n not in validation]
+    if missing:
+        raise SpecError(f"statistics_baseline.train_sizes: no training or validation shards "
+                        f"at {', '.join(map(str, missing))}")
+    baseline, selection, importance = fit(
+        params, {n: train[n] for n in params.train_sizes},
+        {n: validation[n] for n in params.train_sizes}, threads=a.threads, log=log)
+    io.write_rows(a.selection_out, selection)
+    io.write_rows(a.importance_out, importance)
+    baseline.save(a.model_out)
+    log(f"statistics baseline -> {a.model_out}")
+
+
 def _cmd_evaluate(a):
     params = EvaluationParams.from_dict(a.params)
     _training(a)
@@ -98,7 +118,7 @@ def _cmd_evaluate(a):
                      main_epochs=a.main_epochs, uninitialized_epochs=a.uninitialized_epochs,
                      eval_sizes=list(params.eval_sizes), select_size=params.select_size,
                      min_gap=params.min_gap, train_size=params.train_size,
-                     batch_size=params.batch_size)
+                     batch_size=params.batch_size, statistics=a.statistics)
     write_metrics(table, a.csv_out, a.json_out)
     log("\n" + table.to_string(index=False))
 
@@ -130,7 +150,8 @@ def _cmd_size_accuracy(a):
         bundle = bundle.with_rg_network(a.rg_network)
     log(f"bundle: {bundle!r}" + (f", RG network {a.rg_network}" if a.rg_network else ""))
     table = size_accuracy(bundle, parse_sets(a.sets), params, log=log,
-                          reference=reference if a.rg_network else None)
+                          reference=reference if a.rg_network else None,
+                          statistics=load_statistics_baseline(a.statistics))
     io.write_frame(a.out, table)
     log("\n" + table.to_string(index=False))
 
@@ -194,16 +215,19 @@ def _build_parser() -> argparse.ArgumentParser:
     s = stage("train-rg", _cmd_train_rg, "stage 3: RG network on 8x8 Chern labels",
               base=0, train="+", validation="+", epochs_dir=0, history_out=0, selected_out=0, state_dir=0)
     s.add_argument("--init", default=None, help="decimation-initialized RG (omit: random start)")
+    stage("fit-statistics-baseline", _cmd_fit_statistics_baseline,
+          "the statistics baseline: trees on per-lattice disorder statistics",
+          train="+", validation="+", model_out=0, selection_out=0, importance_out=0)
     stage("evaluate", _cmd_evaluate, "accuracies of every network against the paper",
           base=0, tests="+", selected=0, main_history=0, uninitialized_history=0, main_epochs=0,
-          uninitialized_epochs=0, csv_out=0, json_out=0)
+          uninitialized_epochs=0, statistics=0, csv_out=0, json_out=0)
     stage("timing", _cmd_timing, "seconds per lattice: Bott labeler and compound network",
           base=0, rg=0, out=0)
     stage("size-fractions", _cmd_size_fractions,
           "label fractions per disorder convention and size (the size study)", sets="+", out=0)
     s = stage("size-accuracy", _cmd_size_accuracy,
               "the chain's accuracy per disorder convention and size (the size study)",
-              sets="+", out=0)
+              sets="+", statistics=0, out=0)
     s.add_argument("--bundle", required=True, help="a bundle directory, or 'shipped'")
     s.add_argument("--rg-network", default=None,
                    help="measure the bundle's base network behind this RG network instead, "

@@ -132,6 +132,20 @@ def base_validation_shards():
     ]
 
 
+def get_statistics_baseline_shards(role):
+    """train_<N> or validation_<N> shards of every size the statistics baseline is fitted at;
+    of a training set, only the shards that hold its first max_train_lattices."""
+    limit = PARAMS.statistics_baseline.max_train_lattices
+    keep = (
+        None if role != "train" or limit is None else -(-limit // config["shard_size"])
+    )
+    return [
+        p
+        for n in PARAMS.statistics_baseline.train_sizes
+        for p in shards(f"{role}_{n}")[:keep]
+    ]
+
+
 def rg_train_shards():
     """train_8, and train_16 when the tied 16x16 phase runs (rg_training.tied_epochs)."""
     tied = any(run.tied_epochs > 0 for run in RUNS.values())

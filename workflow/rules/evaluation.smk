@@ -14,6 +14,7 @@ rule evaluate:
         main_epochs=f"results/rg/{RUN}/epochs",
         uninitialized_epochs=f"results/rg/{PARAMS.uninitialized_run}/epochs",
         tests=[shards(f"test_{n}") for n in test_sets()],
+        statistics=rules.fit_statistics_baseline.output.model,
     output:
         csv="results/metrics/accuracy.csv",
         json="results/metrics/accuracy.json",
@@ -37,7 +38,7 @@ rule evaluate:
         " --uninitialized-history {input.uninitialized_history}"
         " --main-epochs {input.main_epochs}"
         " --uninitialized-epochs {input.uninitialized_epochs}"
-        " --csv-out {output.csv} --json-out {output.json} 2> {log}"
+        " --statistics {input.statistics} --csv-out {output.csv} --json-out {output.json} 2> {log}"
 
 
 rule measure_timing:

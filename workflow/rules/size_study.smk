@@ -32,6 +32,7 @@ rule size_accuracy:
     input:
         **get_size_study_sets(PARAMS.size_study.accuracy_conventions),
         bundle=get_size_study_bundle(),
+        statistics=rules.fit_statistics_baseline.output.model,
     output:
         "results/size_study/accuracy.csv",
     log:
@@ -50,7 +51,7 @@ rule size_accuracy:
     shell:
         "{params.steps} size-accuracy --params {params.params:q} --threads {threads}"
         " {params.require_gpu} --bundle {params.bundle} --sets {params.sets:q}"
-        " --out {output} 2> {log}"
+        " --statistics {input.statistics} --out {output} 2> {log}"
 
 
 rule train_rg_study:
@@ -90,6 +91,7 @@ rule size_accuracy_tuned:
         **get_size_study_sets([PARAMS.size_study_training.convention]),
         bundle=get_size_study_bundle(),
         rg="results/size_study/rg/selected.keras",
+        statistics=rules.fit_statistics_baseline.output.model,
     output:
         "results/size_study/accuracy_tuned.csv",
     log:
@@ -108,7 +110,7 @@ rule size_accuracy_tuned:
     shell:
         "{params.steps} size-accuracy --params {params.params:q} --threads {threads}"
         " {params.require_gpu} --bundle {params.bundle} --rg-network {input.rg}"
-        " --sets {params.sets:q} --out {output} 2> {log}"
+        " --sets {params.sets:q} --statistics {input.statistics} --out {output} 2> {log}"
 
 
 rule convention_study:

@@ -29,7 +29,7 @@ from .size_study import (Convention, SizeStudyParams, SizeStudyTraining, size_st
                          size_study_sets, size_study_training_sets)
 from .stages import (LOSS_HEADS, RUN_KEYS, BaseNetworkParams, DecimationParams,
                      EvaluationParams, Optimizer, ResourcesParams, RGTrainingParams,
-                     TimingParams, TrainingParams)
+                     StatisticsBaselineParams, TimingParams, TrainingParams)
 from .workflow import WorkflowParams
 
 __all__ = [
@@ -38,6 +38,6 @@ __all__ = [
     "EvaluationParams", "FigureParams", "ImpurityParams", "LabelingParams", "LocalizerParams",
     "NetworkParams", "Optimizer", "Params", "PhaseDiagramParams", "PointsMappingParams",
     "RGTrainingParams", "ResourcesParams", "SectionParams", "SelectionParams", "SizeStudyParams",
-    "SizeStudyTraining", "TableParams", "TimingParams", "TrainingParams", "WorkflowParams",
+    "SizeStudyTraining", "StatisticsBaselineParams", "TableParams", "TimingParams", "TrainingParams", "WorkflowParams",
     "size_study_set", "size_study_sets", "size_study_training_sets",
 ]

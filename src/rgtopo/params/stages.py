@@ -158,6 +158,42 @@ class EvaluationParams(Params):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class StatisticsBaselineParams(Params):
+    """The statistics baseline (``statistics_baseline.fit``): the config's ``statistics_baseline``
+    section and the seed. train_sizes: one classifier per size, fitted on ``train_<N>`` and chosen
+    on ``validation_<N>``; max_train_lattices: the first lattices of each training set (None:
+    all); max_leaf_nodes: the leaf counts compared on validation, each boosted up to max_iter
+    iterations."""
+
+    WHERE: ClassVar[str] = "statistics_baseline"
+    train_sizes: tuple[int, ...]
+    max_train_lattices: int | None
+    quantiles: tuple[float, ...]
+    max_leaf_nodes: tuple[int, ...]
+    max_iter: int
+    learning_rate: float
+    importance_repeats: int
+    seed: int
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> StatisticsBaselineParams:
+        return cls.from_dict({**_section(config, cls.WHERE), "seed": _top(config, "seed")})
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.train_sizes or not self.max_leaf_nodes:
+            raise SpecError(f"{self.WHERE}: train_sizes and max_leaf_nodes need a value each")
+        if any(not 0 < q < 1 for q in self.quantiles):
+            raise SpecError(f"{self.WHERE}.quantiles: each must lie in (0, 1), got "
+                            f"{list(self.quantiles)}")
+        if self.max_train_lattices is not None and self.max_train_lattices < 1:
+            raise SpecError(f"{self.WHERE}.max_train_lattices: must be positive or null")
+        if self.max_iter < 1 or self.importance_repeats < 1 or min(self.max_leaf_nodes) < 2:
+            raise SpecError(f"{self.WHERE}: need max_iter >= 1, importance_repeats >= 1 and "
+                            "max_leaf_nodes >= 2")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class TimingParams(Params):
     """The run-time benchmark (``timing.measure_timing``): ``figures.timing`` and the seed."""
 

@@ -12,7 +12,8 @@ from .figures import FigureParams
 from .size_study import (SizeStudyParams, SizeStudyTraining, size_study_sets,
                          size_study_training_sets)
 from .stages import (LOSS_HEADS, BaseNetworkParams, DecimationParams, EvaluationParams,
-                     ResourcesParams, RGTrainingParams, TimingParams, TrainingParams)
+                     ResourcesParams, RGTrainingParams, StatisticsBaselineParams, TimingParams,
+                     TrainingParams)
 
 
 def _dataset_error(name: str, entry: Mapping) -> str | None:
@@ -53,6 +54,7 @@ class WorkflowParams:
     check_sizes: tuple[int, ...]
     runs: Mapping[str, RGTrainingParams]
     inits: Mapping[str, str]  # each run's start: decimation or random
+    statistics_baseline: StatisticsBaselineParams
     evaluation: EvaluationParams
     run: str  # evaluated, timed, bundled and drawn (Figs. 3, 5, 7, 8)
     uninitialized_run: str  # the randomly started run evaluated beside it
@@ -102,6 +104,7 @@ class WorkflowParams:
             check_sizes=tuple(_top(_section(config, "decimation"), "check_sizes")),
             runs={run: RGTrainingParams.from_config(config, run=run) for run in run_entries},
             inits=inits,
+            statistics_baseline=StatisticsBaselineParams.from_config(config),
             evaluation=EvaluationParams.from_config(
                 config, train_size=_dataset(datasets, "train_8", "evaluation").size),
             run=_top(evaluation, "run"), uninitialized_run=_top(evaluation, "uninitialized_run"),
@@ -135,6 +138,11 @@ class WorkflowParams:
             _dataset(self.datasets, f"test_{size}", "rg_training.eval_sizes")
             _dataset(self.datasets, f"validation_{size}", "rg_training.eval_sizes",
                      "RG epochs are chosen on validation sets")
+        for size in self.statistics_baseline.train_sizes:
+            for role in ("train", "validation"):
+                _dataset(self.datasets, f"{role}_{size}", "statistics_baseline.train_sizes",
+                         "the statistics baseline is fitted on train_N and chosen on "
+                         "validation_N")
         for size in self.check_sizes:
             _dataset(self.datasets, f"validation_{size}", "decimation.check_sizes")
         for size in self.base.coarse_sizes():

@@ -1,0 +1,145 @@
+"""Does the network read the lattice, or only how disordered it is? Accuracy against disorder.
+
+Fresh uniform lattices (the cache and streams of ``fresh_check.py``) whose disorder widths
+are each scaled by a factor uniform in --scale (default [0, 2]: the range train_4 covers),
+labeled exactly. Per size it scores a model bundle, the clean formula, the majority class and
+the statistics baseline a workflow run fitted, on all lattices and on the disorder-decided
+ones, pairs the network with the statistics baseline (exact McNemar p), and bins every
+lattice by its realized mu disorder (the standard deviation of its mu over sites, divided by
+that of the nominal width at its size). Prints the tables, writes --csv and draws --figure
+(accuracy against realized disorder, one panel per size). The features that carry the
+baseline: results/baseline/importance.csv of the run.
+
+Run: python benchmarks/statistics_baseline.py --bundle results/bundle
+         [--sizes 4=40000 8=10000 16=1000] [--figure docs/figures/statistics_baseline.png]
+"""
+
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import rgtopo  # noqa: E402
+from fresh_check import STATISTICS, fresh_config, fresh_parser, fresh_set  # noqa: E402
+from rgtopo.metrics import accuracy_summary, clean_formula, wilson_interval  # noqa: E402
+from rgtopo.size_study import paired_columns  # noqa: E402
+from rgtopo.statistics_baseline import load as load_statistics_baseline  # noqa: E402
+
+ANSWERS = ("network", "statistics baseline", "clean formula", "majority class")
+STYLE = {"network": ("C0", "o", "-"), "statistics baseline": ("C3", "s", "-"),
+         "clean formula": ("k", "^", "--"), "majority class": ("0.5", "v", ":")}
+
+
+def realized_disorder(lattices, config) -> np.ndarray:
+    """Per lattice: std of mu over sites / the std of a uniform draw of the nominal mu width."""
+    size = lattices.shape[1]
+    scaling = config["sampling"]["mu_disorder_scaling"]
+    width = config["sampling"]["disorder"]["mu"] * (
+        size / scaling["reference_size"]) ** scaling["exponent"]
+    return lattices[..., 0].reshape(len(lattices), -1).std(axis=1) / (width / np.sqrt(12))
+
+
+def binned(answers: dict, labels, disorder, bins: int) -> pd.DataFrame:
+    """Accuracy of every answer per quantile bin of realized disorder, with Wilson intervals."""
+    edges = np.quantile(disorder, np.linspace(0, 1, bins + 1))
+    which = np.clip(np.searchsorted(edges, disorder, side="right") - 1, 0, bins - 1)
+    rows = []
+    for b in range(bins):
+        keep = which == b
+        for name, pred in answers.items():
+            hits, n = int(np.sum(pred[keep] == labels[keep])), int(keep.sum())
+            low, high = wilson_interval(hits, n)
+            rows.append({"bin": b, "disorder_low": edges[b], "disorder_high": edges[b + 1],
+                         "disorder_median": float(np.median(disorder[keep])), "answer": name,
+                         "lattices": n, "percent": 100 * hits / n, "ci_low": 100 * low,
+                         "ci_high": 100 * high,
+                         "disorder_decided": int(np.sum(keep & (labels != answers[
+                             "clean formula"])))})
+    return pd.DataFrame(rows)
+
+
+def draw(tables: dict, path: Path) -> None:
+    fig, axes = plt.subplots(1, len(tables), figsize=(4.2 * len(tables), 3.6), squeeze=False)
+    for ax, (size, table) in zip(axes[0], tables.items()):
+        for name in ANSWERS:
+            rows = table[table["answer"] == name]
+            color, marker, line = STYLE[name]
+            err = [rows["percent"] - rows["ci_low"], rows["ci_high"] - rows["percent"]]
+            ax.errorbar(rows["disorder_median"], rows["percent"], yerr=err, color=color,
+                        marker=marker, linestyle=line, capsize=2, markersize=4, label=name)
+        ax.set_title(f"{size}x{size}")
+        ax.set_xlabel("realized mu disorder (std / nominal)")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("accuracy (%), Wilson 95 %")
+    axes[0][0].legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+
+
+def main(argv=None):
+    p = fresh_parser(__doc__.splitlines()[0], seed=9,
+                     sizes=["4=40000", "8=10000", "16=1000"])
+    p.add_argument("--bundle", default=None, help="model bundle directory (default: shipped)")
+    p.add_argument("--statistics", default=str(STATISTICS))
+    p.add_argument("--scale", nargs=2, type=float, default=[0.0, 2.0], metavar=("LOW", "HIGH"))
+    p.add_argument("--bins", type=int, default=6)
+    p.add_argument("--figure", default=None, help="PNG of accuracy against realized disorder")
+    a = p.parse_args(argv)
+    config = fresh_config(p, a)
+    if not Path(a.statistics).is_file():
+        p.error(f"no statistics baseline at {a.statistics}: run `snakemake statistics_baseline`")
+    bundle = rgtopo.load_bundle(a.bundle)
+    statistics = load_statistics_baseline(a.statistics)
+    summary, tables = [], {}
+    for item in a.sizes:
+        size, count = (int(v) for v in item.split("="))
+        x, y, gap = fresh_set(config, size, count, a.seed, Path(a.cache), a.threads,
+                              disorder_scale=tuple(a.scale))
+        y = np.asarray(y, np.int64)
+        clean = clean_formula(x)
+        answers = {"network": np.rint(bundle.predict(x)).astype(np.int64),
+                   "statistics baseline": statistics.predict(x), "clean formula": clean,
+                   "majority class": np.zeros_like(y)}
+        row = accuracy_summary(answers["network"], y, clean, gap,
+                               config["evaluation"]["min_gap"],
+                               statistics=answers["statistics baseline"])
+        paired = paired_columns(answers["network"], answers["statistics baseline"], y,
+                                y != clean)
+        summary.append({"size": size, **row, **{f"paired_{k}": v for k, v in paired.items()}})
+        tables[size] = binned(answers, y, realized_disorder(x, config), a.bins).assign(size=size)
+    table = pd.DataFrame(summary)
+    f = "{:.2f}".format
+    print(f"disorder scale uniform in [{a.scale[0]:g}, {a.scale[1]:g}], seed {a.seed}")
+    print("| N | lattices | network [95 % CI] | statistics baseline [95 % CI] | clean formula | "
+          "majority | disorder-decided: lattices, network, statistics baseline | network "
+          "right and statistics wrong / the reverse, all (decided) | McNemar p |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in table.itertuples():
+        print(f"| {r.size} | {r.lattices} | {f(r.measured_percent)} [{f(r.measured_ci_low)}, "
+              f"{f(r.measured_ci_high)}] | {f(r.statistics_percent)} [{f(r.statistics_ci_low)}, "
+              f"{f(r.statistics_ci_high)}] | {f(r.clean_formula_percent)} | "
+              f"{f(r.majority_percent)} | {r.disorder_decided_lattices}: "
+              f"{f(r.disorder_decided_percent)}, {f(r.statistics_decided_percent)} | "
+              f"{r.paired_gained} / {r.paired_lost} ({r.paired_certified_gained} / "
+              f"{r.paired_certified_lost}) | {r.paired_mcnemar_p:.2g} |")
+    bins = pd.concat(tables.values(), ignore_index=True)
+    wide = bins.pivot_table(index=["size", "bin", "disorder_median", "lattices"],
+                            columns="answer", values="percent").reset_index()
+    print(wide.round(2).to_string(index=False))
+    if a.csv:
+        table.to_csv(a.csv, index=False)
+        bins.to_csv(Path(a.csv).with_name(Path(a.csv).stem + "_by_disorder.csv"), index=False)
+    if a.figure:
+        draw(tables, Path(a.figure))
+        print(f"figure -> {a.figure}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
