@@ -240,7 +240,8 @@ def test_accuracy_caveat_says_where_the_card_gives_no_reason_to_trust_the_chain(
     _edit_card(d, accuracy={"base_4x4": _row(96.9, 89.9, "clean formula", 20000),
                             "selected_epoch_8x8": _row(94.0, 94.0, "clean formula"),
                             "selected_epoch_16x16": _row(76.56, 92.19, "majority class", 64),
-                            "decimation_32x32": _row(99.0, 50.0, "clean formula")})
+                            "decimation_32x32": _row(99.0, 50.0, "clean formula"),
+                            "selected_epoch_64x64": _row(90.0, 92.5, "statistics baseline", 64)})
     bundle = rgtopo.load_bundle(d)
     assert bundle.accuracy_caveat(4) is None
     assert bundle.accuracy_caveat(8) == (
@@ -252,5 +253,10 @@ def test_accuracy_caveat_says_where_the_card_gives_no_reason_to_trust_the_chain(
         "(always answering 0): 92.19 % on the same lattices")
     assert bundle.accuracy_caveat(32) == ("this bundle's card records no test accuracy at 32x32: "
                                           "its predictions there are unvalidated")
+    # the strongest of the three baselines is the one named, the statistics baseline included
+    assert bundle.accuracy_caveat(64) == (
+        "at 64x64 this bundle scored 90.00 % on its 64 test lattices, not above the statistics "
+        "baseline (trees on the lattice's disorder statistics, nothing positional): 92.50 % on "
+        "the same lattices")
     assert rgtopo.load_bundle().accuracy_caveat(4) is None  # the shipped base network beats the formula
     assert rgtopo.load_bundle().accuracy_caveat(1024).startswith("this bundle's card records no")

@@ -348,7 +348,14 @@ def test_help_lists_only_the_user_commands_and_the_steps_have_their_own():
     """``rgtopo`` offers the user's commands; the workflow's steps are ``python -m rgtopo.steps``."""
     code, out, _ = rgtopo_cli("--help")
     assert code == 0
-    assert "{chern,predict,export-bundle}" in out and "train-base" not in out
+    listed = [line.split()[0] for line in out.split("COMMAND\n", 2)[-1].splitlines()
+              if line.startswith("    ") and not line.startswith("     ")]
+    assert listed == ["chern", "predict", "export-bundle"] and "train-base" not in out
+    # written for a user: what each command does, no reST markup, no word about its own module
+    assert out.splitlines()[2].startswith("Chern numbers of disordered p+ip lattices")
+    assert "``" not in out and "command line" not in out
+    code, out, _ = rgtopo_cli("--version")
+    assert code == 0 and out == f"rgtopo {rgtopo.__version__}\n"
     code, _, err = rgtopo_cli("train-base", "--help")
     assert code == 2 and "invalid choice: 'train-base'" in err
     p = subprocess.run([sys.executable, "-m", "rgtopo.steps", "--help"], capture_output=True,

@@ -223,9 +223,23 @@ def _cmd_export_bundle(a):
     log(f"bundle -> {out}")
 
 
+DESCRIPTION = """\
+Chern numbers of disordered p+ip lattices and of any 2D lattice Hamiltonian.
+
+  rgtopo chern LATTICES --out exact.csv        certified labels (Bott index or spectral localizer)
+  rgtopo chern --hamiltonian H.npz             the same for your own Hamiltonian
+  rgtopo predict LATTICES --out predicted.csv  the RG network's answer, with its caveats
+  rgtopo export-bundle --base B --rg R --out DIR   a model bundle from trained networks
+
+Bad input ends with one line on standard error and exit status 2; nothing is written.
+Formats, conventions and every option: docs/usage.md (or `rgtopo COMMAND --help`)."""
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rgtopo", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
+    p = argparse.ArgumentParser(prog="rgtopo", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"rgtopo {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     inp_help = ".npy, .npz or .h5/.hdf5 file: one lattice (N, N, 3) or a batch (B, N, N, 3)"
     out_help = ".csv or .h5 file, one row per lattice (default: CSV on standard output)"
