@@ -504,3 +504,11 @@ def test_lint_and_format_are_clean(tmp_path):
     files = [REPO / "Snakefile", *sorted((REPO / "workflow/rules").glob("*.smk"))]
     fmt = subprocess.run([snakefmt, "--check", *map(str, files)], capture_output=True, text=True)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_rules_read_typed_parameters_not_the_raw_config():
+    """Every number a rule passes comes from rgtopo.params (checked once, in common.smk); the
+    raw config reaches a job only as the whole config (provenance, the bundle card)."""
+    for path in [REPO / "Snakefile", *sorted((REPO / "workflow/rules").glob("*.smk"))]:
+        raw = re.findall(r"\bconfig\[[^\]]*\]", path.read_text())
+        assert raw == [], (path.name, raw)

@@ -62,7 +62,7 @@ TRAIN_RESOURCES = PARAMS.resources.gpu_job()
 
 
 def reference_dir():
-    path = Path(config["reference_dir"])
+    path = Path(PARAMS.reference_dir)
     return path if path.is_absolute() else Path(workflow.basedir) / path
 
 
@@ -102,7 +102,7 @@ def get_labeling_params(name):
 
 
 def n_shards(name):
-    return -(-get_dataset_count(name) // config["shard_size"])
+    return -(-get_dataset_count(name) // PARAMS.shard_size)
 
 
 def shards(name, labeled=True):
@@ -136,9 +136,7 @@ def get_statistics_baseline_shards(role):
     """train_<N> or validation_<N> shards of every size the statistics baseline is fitted at;
     of a training set, only the shards that hold its first max_train_lattices."""
     limit = PARAMS.statistics_baseline.max_train_lattices
-    keep = (
-        None if role != "train" or limit is None else -(-limit // config["shard_size"])
-    )
+    keep = None if role != "train" or limit is None else -(-limit // PARAMS.shard_size)
     return [
         p
         for n in PARAMS.statistics_baseline.train_sizes
@@ -349,8 +347,9 @@ def figure_params(wc):
 
 
 def figure_threads(wc):
+    """The threads of the section (training or labeling) the figure's computation follows."""
     section = figure_registry.FIGURES[wc.figure].threads
-    return config[section]["threads"] if section else 1
+    return getattr(PARAMS, section).threads if section else 1
 
 
 def figure_caption(wc):
@@ -362,3 +361,17 @@ FIGURE_SHELL = (
     "{params.steps} figure {wildcards.figure} --params {params.params:q}"
     " --threads {threads} --inputs {params.inputs:q} --out {params.stem} 2> {log}"
 )
+
+# One RG training command: the workflow's runs (train_rg) and the size study's own (train_rg_study).
+TRAIN_RG_SHELL = (
+    "{params.steps} train-rg --params {params.params:q} --threads {threads}"
+    " {params.require_gpu} --base {input.base} {params.init} --train {input.train}"
+    " --validation {input.validation} --epochs-dir {output.epochs}"
+    " --history-out {output.history} --selected-out {output.selected}"
+    " --state-dir {params.state} 2> {log}"
+)
+
+
+def get_init_arg(wc, input):
+    """--init of an RG run: its start (decimation-initialized), or none (random start)."""
+    return f"--init {input.init}" if input.get("init") else ""

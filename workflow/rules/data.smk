@@ -19,7 +19,7 @@ rule sample_shard:
         runtime=30,
     params:
         spec=lambda wc: get_dataset_spec(wc.dataset).to_json(),
-        shard_size=config["shard_size"],
+        shard_size=PARAMS.shard_size,
         total=lambda wc: get_dataset_count(wc.dataset),
         steps=STEPS,
     shell:
@@ -40,8 +40,8 @@ rule label_shard:
         "../envs/rgtopo.yaml"
     threads: PARAMS.labeling.threads
     resources:
-        mem_mb=config["resources"]["default_mem_mb"],
-        runtime=config["resources"]["label_runtime_min"],
+        mem_mb=PARAMS.resources.default_mem_mb,
+        runtime=PARAMS.resources.label_runtime_min,
     params:
         chunk=PARAMS.labeling.progress_every,
         method=lambda wildcards: get_label_method(wildcards.dataset),

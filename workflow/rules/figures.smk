@@ -1,6 +1,6 @@
 """Stage 6: every figure and the table, from result files only.
 
-One generic rule per kind. Each figure's input files are spelled out by its
+One generic rule per kind (`table` is `figure` with other outputs). Each figure's input files are spelled out by its
 get_<figure>_inputs in common.smk (e.g. get_fig2_inputs: the base network and the
 authors' realizations); its input names, parameter class and drawing are declared
 once, in rgtopo.figure_registry. Re-make them alone with the figures profile:
@@ -37,9 +37,7 @@ rule figure:
         FIGURE_SHELL
 
 
-rule table:
-    input:
-        unpack(figure_inputs),
+use rule figure as table with:
     output:
         md="results/figures/{figure}.md",
         html=report(
@@ -54,21 +52,8 @@ rule table:
             category="Tables",
             labels={"table": "{figure} (CSV)"},
         ),
-    log:
-        "logs/figures/{figure}.log",
     wildcard_constraints:
         figure="|".join(TABLES + STUDY_TABLES),
-    conda:
-        "../envs/rgtopo.yaml"
-    threads: figure_threads
-    params:
-        inputs=figure_input_args,
-        params=figure_params,
-        caption=figure_caption,
-        stem=lambda wc, output: Path(output[0]).with_suffix(""),
-        steps=STEPS,
-    shell:
-        FIGURE_SHELL
 
 
 rule figures:

@@ -74,16 +74,12 @@ rule train_rg_study:
         **TRAIN_RESOURCES,
     params:
         params=PARAMS.size_study_rg.to_json(),
+        init=get_init_arg,
         state="results/size_study/rg/state",
         steps=STEPS,
         require_gpu=REQUIRE_GPU,
     shell:
-        "{params.steps} train-rg --params {params.params:q} --threads {threads}"
-        " {params.require_gpu}"
-        " --base {input.base} --init {input.init} --train {input.train}"
-        " --validation {input.validation}"
-        " --epochs-dir {output.epochs} --history-out {output.history}"
-        " --selected-out {output.selected} --state-dir {params.state} 2> {log}"
+        TRAIN_RG_SHELL
 
 
 rule size_accuracy_tuned:

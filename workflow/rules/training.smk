@@ -89,17 +89,12 @@ rule train_rg:
         **TRAIN_RESOURCES,
     params:
         params=lambda wc: PARAMS.runs[wc.run].to_json(),
-        init=lambda wc, input: f"--init {input.init}" if input.init else "",
+        init=get_init_arg,
         state="results/rg/{run}/state",
         steps=STEPS,
         require_gpu=REQUIRE_GPU,
     shell:
-        "{params.steps} train-rg --params {params.params:q} --threads {threads}"
-        " {params.require_gpu}"
-        " --base {input.base} {params.init} --train {input.train}"
-        " --validation {input.validation}"
-        " --epochs-dir {output.epochs} --history-out {output.history}"
-        " --selected-out {output.selected} --state-dir {params.state} 2> {log}"
+        TRAIN_RG_SHELL
 
 
 rule base:

@@ -46,6 +46,8 @@ class WorkflowParams:
     evaluated runs exist and start as their rows say. The workflow builds it once
     (``workflow/rules/common.smk``); a SpecError names the offending key."""
 
+    shard_size: int  # lattices per dataset shard
+    reference_dir: str  # the authors' reference data, relative to the checkout unless absolute
     datasets: Mapping[str, DatasetSpec]
     counts: Mapping[str, int]
     training: TrainingParams
@@ -96,7 +98,13 @@ class WorkflowParams:
         paddings = sorted({e["padding"] for e in run_entries.values() if e["init"] == "decimation"})
         evaluation = _section(config, EvaluationParams.WHERE)
         study_rules = _section(config, SizeStudyParams.WHERE)
+        shard_size, reference_dir = _top(config, "shard_size"), _top(config, "reference_dir")
+        if not isinstance(shard_size, int) or isinstance(shard_size, bool) or shard_size < 1:
+            raise SpecError(f"shard_size: expected a positive integer, got {shard_size!r}")
+        if not isinstance(reference_dir, str):
+            raise SpecError(f"reference_dir: expected a path, got {reference_dir!r}")
         params = cls(
+            shard_size=shard_size, reference_dir=reference_dir,
             datasets=datasets, counts={name: e["count"] for name, e in entries.items()},
             training=TrainingParams.from_config(config),
             base=BaseNetworkParams.from_config(config),
