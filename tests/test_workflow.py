@@ -501,7 +501,8 @@ def test_lint_and_format_are_clean(tmp_path):
     assert lint.returncode == 0, lint.stdout
     assert "Congratulations, your workflow is in a good condition!" in lint.stdout
     snakefmt = shutil.which("snakefmt") or str(Path(sys.executable).parent / "snakefmt")
-    files = [REPO / "Snakefile", *sorted((REPO / "workflow/rules").glob("*.smk"))]
+    files = [REPO / "Snakefile", REPO / "workflow/Snakefile",
+             *sorted((REPO / "workflow/rules").glob("*.smk"))]
     fmt = subprocess.run([snakefmt, "--check", *map(str, files)], capture_output=True, text=True)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
@@ -509,6 +510,20 @@ def test_lint_and_format_are_clean(tmp_path):
 def test_rules_read_typed_parameters_not_the_raw_config():
     """Every number a rule passes comes from rgtopo.params (checked once, in common.smk); the
     raw config reaches a job only as the whole config (provenance, the bundle card)."""
-    for path in [REPO / "Snakefile", *sorted((REPO / "workflow/rules").glob("*.smk"))]:
+    for path in [REPO / "Snakefile", REPO / "workflow/Snakefile",
+                 *sorted((REPO / "workflow/rules").glob("*.smk"))]:
         raw = re.findall(r"\bconfig\[[^\]]*\]", path.read_text())
         assert raw == [], (path.name, raw)
+
+
+def test_the_workflow_runs_as_a_module_of_another(tmp_path):
+    """workflow/Snakefile as Snakemake users deploy workflows: `module ...: snakefile: ...;
+    use rule * from ...` in a Snakefile of their own, anywhere, dry-running the test config."""
+    (tmp_path / "Snakefile").write_text(
+        f'configfile: "{REPO / "config/test.yaml"}"\n\n\n'
+        f'module rgtopo:\n    snakefile:\n        "{REPO / "workflow/Snakefile"}"\n'
+        "    config:\n        config\n\n\n"
+        "use rule * from rgtopo\n")
+    out = smk("-n", "-s", str(tmp_path / "Snakefile"), cwd=tmp_path).stdout
+    assert job_stats(out) == expected_jobs(load("test.yaml"))
+    assert not (tmp_path / "results").exists()

@@ -24,7 +24,7 @@ def _uses_conda():
 def _shown_path(path):
     """A config file as a reader knows it: relative to the working directory or the checkout."""
     resolved = Path(path).resolve()
-    for root in (Path.cwd().resolve(), Path(workflow.basedir).resolve()):
+    for root in (Path.cwd().resolve(), REPO_ROOT.resolve()):
         if resolved.is_relative_to(root):
             return str(resolved.relative_to(root))
     return str(path)
@@ -63,7 +63,7 @@ TRAIN_RESOURCES = PARAMS.resources.gpu_job()
 
 def reference_dir():
     path = Path(PARAMS.reference_dir)
-    return path if path.is_absolute() else Path(workflow.basedir) / path
+    return path if path.is_absolute() else REPO_ROOT / path
 
 
 # The size study's sets (rgtopo.params.size_study_sets, and its own run's training and
@@ -354,7 +354,7 @@ def figure_threads(wc):
 
 def figure_caption(wc):
     """workflow/report/{figure}.rst, which the generic report/figure.rst includes."""
-    return str(Path(workflow.basedir) / "workflow" / "report" / f"{wc.figure}.rst")
+    return str(REPO_ROOT / "workflow" / "report" / f"{wc.figure}.rst")
 
 
 FIGURE_SHELL = (

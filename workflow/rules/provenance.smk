@@ -33,7 +33,7 @@ rule provenance:
                 "snakemake_version": SNAKEMAKE_VERSION,
             }
         ),
-        repo=workflow.basedir,
+        repo=REPO_ROOT,
         logs=job_logs(),
         steps=STEPS,
     shell:
