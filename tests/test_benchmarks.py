@@ -87,3 +87,55 @@ def test_anderson_insulator_tiny_resumes_and_matches_scba(tmp_path):
     assert (tmp_path / "labels.csv").read_text().splitlines() == labels
     # the clean trivial torus (W = 0): C = 0
     assert labels[1].split(",")[3] == "0"
+
+
+@pytest.fixture(scope="module")
+def statistics_file(labeled_shards, tmp_path_factory):
+    """A statistics baseline fitted on the tiny shared sets (4x4 and 8x8)."""
+    from rgtopo.params import StatisticsBaselineParams
+    from rgtopo.statistics_baseline import fit
+
+    params = StatisticsBaselineParams(
+        train_sizes=(4, 8), max_train_lattices=None, quantiles=(0.5,), max_leaf_nodes=(7,),
+        max_iter=10, learning_rate=0.1, importance_repeats=1, pool_above=True, seed=1)
+    baseline, _, _ = fit(params, {4: [labeled_shards["train_4"]], 8: [labeled_shards["train_8"]]},
+                         {4: [labeled_shards["validation_4"]], 8: [labeled_shards["validation_8"]]},
+                         log=lambda _: None)
+    path = tmp_path_factory.mktemp("statistics") / "statistics_baseline.pkl"
+    baseline.save(path)
+    return path
+
+
+def test_fresh_check_tiny_with_and_without_the_statistics_baseline(statistics_file, tmp_path):
+    import pandas as pd
+
+    args = ["fresh_check.py", "--sizes", "4=40", "8=12", "--threads", "1", "--cache",
+            str(tmp_path)]
+    out = run_benchmark(*args, "--statistics", str(statistics_file), "--csv",
+                        str(tmp_path / "t.csv"))
+    table = pd.read_csv(tmp_path / "t.csv")
+    assert list(table["size"]) == [4, 8] and list(table["lattices"]) == [40, 12]
+    assert table["statistics_percent"].between(0, 100).all()
+    assert (table["gained_over_statistics"] + table["lost_to_statistics"] <= table["lattices"]).all()
+    assert out.count("\n| ") == 2
+    out = run_benchmark(*args, "--statistics", str(tmp_path / "none.pkl"))
+    assert out.count("| nan [nan, nan] |") == 2  # no statistics baseline: its columns are n/a
+
+
+def test_statistics_baseline_benchmark_tiny(statistics_file, tmp_path):
+    import pandas as pd
+
+    out = run_benchmark("statistics_baseline.py", "--sizes", "4=60", "8=12", "--threads", "1",
+                        "--bins", "3", "--cache", str(tmp_path), "--statistics",
+                        str(statistics_file), "--csv", str(tmp_path / "s.csv"), "--figure",
+                        str(tmp_path / "s.png"))
+    summary = pd.read_csv(tmp_path / "s.csv")
+    bins = pd.read_csv(tmp_path / "s_by_disorder.csv")
+    assert list(summary["size"]) == [4, 8]
+    assert (summary["decided_gained"] <= summary["gained"]).all()
+    assert set(bins["answer"]) == {"network", "statistics baseline", "clean formula",
+                                   "majority class"}
+    # every lattice falls in exactly one bin, for every answer
+    assert (bins.groupby(["size", "answer"])["lattices"].sum().unstack().nunique(axis=1) == 1).all()
+    assert bins.groupby("size")["lattices"].sum().tolist() == [4 * 60, 4 * 12]
+    assert (tmp_path / "s.png").stat().st_size > 0 and "disorder scale uniform in [0, 2]" in out

@@ -19,6 +19,7 @@ from rgtopo.steps import main  # noqa: E402
 KEYS = {"rgtopo", "git_commit", "git_dirty", "python", "packages", "tensorflow_devices",
         "tensorflow_devices_source", "hostname", "platform", "date", "config_files", "config"}
 PACKAGES = {"numpy", "scipy", "numba", "h5py", "pandas", "matplotlib", "tensorflow", "keras",
+            "scikit-learn",
             "snakemake"}
 
 

@@ -20,7 +20,7 @@ QUANTILES = (0.25, 0.5, 0.75)
 def params(**kw):
     values = dict(train_sizes=(4, 8), max_train_lattices=None, quantiles=QUANTILES,
                   max_leaf_nodes=(7, 15), max_iter=30, learning_rate=0.1, importance_repeats=1,
-                  seed=3)
+                  pool_above=False, seed=3)
     return StatisticsBaselineParams(**{**values, **kw})
 
 
@@ -54,6 +54,8 @@ def test_statistics_are_blind_to_where_the_disorder_sits(rng):
 def test_statistics_reject_other_shapes():
     with pytest.raises(RgtopoError, match=r"\(B, N, N, 3\)"):
         lattice_statistics(np.zeros((4, 4, 3)), QUANTILES)
+    assert lattice_statistics(np.zeros((0, 4, 4, 3)), QUANTILES).shape == (
+        0, len(feature_names(QUANTILES)))
 
 
 @pytest.fixture(scope="module")
@@ -105,13 +107,36 @@ def test_file_round_trip_and_size_choice(fitted, labeled_shards, tmp_path):
     assert again.predict(np.zeros((0, 8, 8, 3))).shape == (0,)
 
 
-def test_load_refuses_what_it_did_not_write(tmp_path):
+def test_pooling_above_the_training_sizes(fitted, labeled_shards):
+    """With pool_above a 16x16 lattice is read as its 2x2 block average, an 8x8 lattice."""
+    from rgtopo.lattice import average_pool
+    from rgtopo.shards import read_shard
+
+    pooled = StatisticsBaseline(fitted[0].classifiers, QUANTILES, pool_above=True)
+    x = read_shard(labeled_shards["test_16"], labeled=True)["lattices"]
+    np.testing.assert_array_equal(pooled.predict(x), fitted[0].predict(average_pool(x)))
+    eight = read_shard(labeled_shards["test_8"], labeled=True)["lattices"]
+    np.testing.assert_array_equal(pooled.predict(eight), fitted[0].predict(eight))
+
+
+def test_load_refuses_what_it_did_not_write(fitted, tmp_path):
+    from sklearn import __version__ as sklearn_version
+
+    good = {"format": "rgtopo-statistics-baseline", "format_version": 1,
+            "sklearn_version": sklearn_version, "quantiles": list(QUANTILES),
+            "pool_above": False, "classifiers": dict(fitted[0].classifiers)}
     (tmp_path / "garbage.pkl").write_bytes(b"\x00not a pickle")
     (tmp_path / "other.pkl").write_bytes(pickle.dumps({"format": "something else"}))
-    (tmp_path / "newer.pkl").write_bytes(pickle.dumps(
-        {"format": "rgtopo-statistics-baseline", "format_version": 99}))
+    (tmp_path / "newer.pkl").write_bytes(pickle.dumps({**good, "format_version": 99}))
+    (tmp_path / "old.pkl").write_bytes(pickle.dumps({**good, "sklearn_version": "0.1"}))
+    (tmp_path / "short.pkl").write_bytes(pickle.dumps({**good, "quantiles": [0.5]}))
+    (tmp_path / "bare.pkl").write_bytes(pickle.dumps(
+        {k: v for k, v in good.items() if k != "classifiers"}))
     for name, match in (("garbage.pkl", "not a readable"), ("other.pkl", "not a statistics"),
-                        ("newer.pkl", "format 99"), ("missing.pkl", "no statistics baseline")):
+                        ("newer.pkl", "format 99"), ("missing.pkl", "no statistics baseline"),
+                        ("old.pkl", "fitted with scikit-learn 0.1"),
+                        ("short.pkl", "damaged.*another feature count"),
+                        ("bare.pkl", "damaged")):
         with pytest.raises(ModelError, match=match):
             load(tmp_path / name)
 
@@ -159,8 +184,10 @@ def test_tally_names_the_strongest_of_three_baselines():
 
 
 def test_params_are_checked():
-    with pytest.raises(SpecError, match=r"statistics_baseline.quantiles: each must lie in \(0, 1\)"):
+    with pytest.raises(SpecError, match=r"statistics_baseline.quantiles: distinct values in \(0, 1\)"):
         params(quantiles=(0.5, 1.0))
+    with pytest.raises(SpecError, match="distinct values"):
+        params(quantiles=(0.5, 0.5))
     with pytest.raises(SpecError, match="max_train_lattices: must be positive"):
         params(max_train_lattices=0)
 

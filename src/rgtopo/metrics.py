@@ -241,7 +241,7 @@ def headline_markdown(table, config_name: str) -> str:
     """
     lines = [f"# Table 1: headline accuracies (config: {config_name})", "",
              "Test lattices only; brackets: Wilson 95 % intervals. Baselines on the same lattices: "
-             "the clean formula (clean phase diagram at the lattice-averaged mu, t_minus) and the "
+             "the clean formula (clean phase diagram at the lattice-averaged mu, t_minus), the "
              "majority class (always the most frequent label) and the statistics baseline "
              "(gradient-boosted trees on per-lattice disorder statistics, nothing positional); "
              "the strongest is shown, and the statistics baseline beside it. "

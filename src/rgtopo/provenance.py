@@ -32,6 +32,7 @@ PACKAGES = {
     "matplotlib": ("matplotlib",),
     "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tf-nightly"),
     "keras": ("keras",),
+    "scikit-learn": ("scikit-learn",),
     "snakemake": ("snakemake",),
 }
 DEVICE_LINE = re.compile(r"TensorFlow devices: (.*)$", re.M)

@@ -188,7 +188,7 @@ def _pct(value, low=None, high=None) -> str:
 
 
 def accuracy_markdown(table: pd.DataFrame) -> str:
-    """The accuracy table as Markdown: per convention and size, the chain beside both baselines."""
+    """The accuracy table as Markdown: per convention and size, the chain beside the baselines."""
     lines = ["# Accuracy against lattice size", "",
              "The RG chain's accuracy (%) per disorder convention and size, brackets Wilson 95 % "
              "intervals. Baselines on the same lattices: the clean formula (clean phase diagram "

@@ -10,7 +10,8 @@ off the average's), so a network that beats it on the same lattices has read the
 The trees are scikit-learn's HistGradientBoostingClassifier, one per training size, fitted on
 the training shards the networks saw; the leaf count and the number of boosting iterations are
 chosen on that size's validation set. A lattice of size N is read by the classifier of the
-largest training size <= N (the networks above 8x8 are trained at 8x8 too).
+largest training size <= N (the networks above 8x8 are trained at 8x8 too); with
+``pool_above`` a larger lattice is first average-pooled down to that size.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ import io as _io
 import pickle
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 
 from . import io
 from .errors import ModelError, RgtopoError
+from .lattice import average_pool
 from .metrics import clean_formula
 from .params import StatisticsBaselineParams
 from .phase_diagram import clean_chern_number
@@ -52,7 +55,7 @@ def lattice_statistics(lattices, quantiles: Sequence[float]) -> np.ndarray:
     lat = np.asarray(lattices, dtype=np.float64)
     if lat.ndim != 4 or lat.shape[-1] != len(CHANNELS):
         raise RgtopoError(f"expected lattices of shape (B, N, N, 3), got {lat.shape}")
-    sites = lat.reshape(lat.shape[0], -1, len(CHANNELS))
+    sites = lat.reshape(lat.shape[0], lat.shape[1] * lat.shape[2], len(CHANNELS))
     columns = []
     q = np.quantile(sites, list(quantiles), axis=1) if len(quantiles) else None
     for c in range(len(CHANNELS)):
@@ -84,6 +87,13 @@ def _read(shards: Sequence, limit: int | None, quantiles) -> tuple[np.ndarray, n
     return np.concatenate(features), np.concatenate(labels)
 
 
+def _sklearn_version() -> str | None:
+    try:
+        return version("scikit-learn")
+    except PackageNotFoundError:
+        return None
+
+
 def _classifier(params: StatisticsBaselineParams, leaves: int, iterations: int):
     from sklearn.ensemble import HistGradientBoostingClassifier
     return HistGradientBoostingClassifier(
@@ -93,10 +103,17 @@ def _classifier(params: StatisticsBaselineParams, leaves: int, iterations: int):
 
 @dataclass(frozen=True)
 class StatisticsBaseline:
-    """The fitted classifiers, one per training size, and the statistics they read."""
+    """The fitted classifiers, one per training size, and the statistics they read.
+
+    pool_above: whether a lattice larger than the largest training size is first
+    average-pooled down to it (2x2 blocks, the decimation the RG network starts as), so that
+    under the paper's convention (mu width growing as N) its disorder widths are those the
+    trees were fitted on; otherwise its statistics are read as they are.
+    """
 
     classifiers: Mapping[int, object]
     quantiles: tuple[float, ...]
+    pool_above: bool = False
 
     def classifier_for(self, size: int):
         """The classifier of the largest training size <= size."""
@@ -113,13 +130,19 @@ class StatisticsBaseline:
             raise RgtopoError(f"expected lattices of shape (B, N, N, 3), got {lat.shape}")
         if lat.shape[0] == 0:
             return np.zeros(0, dtype=np.int64)
+        classifier = self.classifier_for(lat.shape[1])
+        largest = max(self.classifiers)
+        if self.pool_above:
+            while lat.shape[1] > largest and lat.shape[1] % 2 == 0:
+                lat = average_pool(lat)
         features = lattice_statistics(lat, self.quantiles)
-        return np.asarray(self.classifier_for(lat.shape[1]).predict(features), dtype=np.int64)
+        return np.asarray(classifier.predict(features), dtype=np.int64)
 
     def save(self, path) -> None:
         """One pickle file, written atomically: the workflow's own result, never a user's input."""
         payload = {"format": FORMAT, "format_version": FORMAT_VERSION,
-                   "quantiles": list(self.quantiles), "classifiers": dict(self.classifiers)}
+                   "sklearn_version": _sklearn_version(), "quantiles": list(self.quantiles),
+                   "pool_above": self.pool_above, "classifiers": dict(self.classifiers)}
         buffer = _io.BytesIO()
         pickle.dump(payload, buffer, protocol=pickle.HIGHEST_PROTOCOL)
         with io.atomic_path(path) as tmp:
@@ -141,8 +164,21 @@ def load(path) -> StatisticsBaseline:
     if payload.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{path}: statistics baseline format {payload.get('format_version')}, "
                          f"this package reads {FORMAT_VERSION}")
-    return StatisticsBaseline({int(n): c for n, c in payload["classifiers"].items()},
-                              tuple(payload["quantiles"]))
+    fitted_with, here = payload.get("sklearn_version"), _sklearn_version()
+    if fitted_with != here:
+        raise ModelError(f"{path}: fitted with scikit-learn {fitted_with}, installed {here} "
+                         "(a pickle does not carry across versions): fit it again with "
+                         "`snakemake statistics_baseline --forcerun fit_statistics_baseline`")
+    try:
+        baseline = StatisticsBaseline({int(n): c for n, c in payload["classifiers"].items()},
+                                      tuple(float(q) for q in payload["quantiles"]),
+                                      payload["pool_above"])
+        width = len(feature_names(baseline.quantiles))
+        if any(c.n_features_in_ != width for c in baseline.classifiers.values()):
+            raise ValueError(f"classifiers of another feature count than {width}")
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ModelError(f"{path}: a damaged statistics baseline ({err})") from None
+    return baseline
 
 
 def _staged_accuracy(classifier, features, labels) -> np.ndarray:
@@ -198,4 +234,5 @@ def fit(params: StatisticsBaselineParams | Mapping, train: Mapping[int, Sequence
             classifiers[size] = clf
             importance += [{"size": size, **r} for r in _importance(
                 clf, vx, vy, names, params.seed, params.importance_repeats)]
-    return StatisticsBaseline(classifiers, tuple(params.quantiles)), selection, importance
+    baseline = StatisticsBaseline(classifiers, tuple(params.quantiles), params.pool_above)
+    return baseline, selection, importance

@@ -163,7 +163,8 @@ class StatisticsBaselineParams(Params):
     section and the seed. train_sizes: one classifier per size, fitted on ``train_<N>`` and chosen
     on ``validation_<N>``; max_train_lattices: the first lattices of each training set (None:
     all); max_leaf_nodes: the leaf counts compared on validation, each boosted up to max_iter
-    iterations."""
+    iterations; pool_above: average-pool a lattice larger than the largest training size down
+    to it before reading its statistics."""
 
     WHERE: ClassVar[str] = "statistics_baseline"
     train_sizes: tuple[int, ...]
@@ -173,6 +174,7 @@ class StatisticsBaselineParams(Params):
     max_iter: int
     learning_rate: float
     importance_repeats: int
+    pool_above: bool
     seed: int
 
     @classmethod
@@ -183,8 +185,9 @@ class StatisticsBaselineParams(Params):
         super().__post_init__()
         if not self.train_sizes or not self.max_leaf_nodes:
             raise SpecError(f"{self.WHERE}: train_sizes and max_leaf_nodes need a value each")
-        if any(not 0 < q < 1 for q in self.quantiles):
-            raise SpecError(f"{self.WHERE}.quantiles: each must lie in (0, 1), got "
+        if any(not 0 < q < 1 for q in self.quantiles) or len(set(self.quantiles)) < len(
+                self.quantiles):
+            raise SpecError(f"{self.WHERE}.quantiles: distinct values in (0, 1), got "
                             f"{list(self.quantiles)}")
         if self.max_train_lattices is not None and self.max_train_lattices < 1:
             raise SpecError(f"{self.WHERE}.max_train_lattices: must be positive or null")
