@@ -22,9 +22,8 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 from collections.abc import Mapping
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ from . import __version__, io
 from .errors import BundleError, ModelError
 from .lattice import BASE_SIZE, CHANNELS, as_lattice_batch
 from .metrics import MAJORITY_CLASS, STATISTICS_BASELINE, chain_key
+from .provenance import PACKAGES, UNKNOWN, git_state, package_version
 
 FORMAT = "rgtopo-bundle"
 FORMAT_VERSION = 2
@@ -42,6 +42,8 @@ RG_FILE = "rg_network.keras"
 CARD_FILE = "card.json"
 DEFAULT_BUNDLE = Path(__file__).resolve().parent / "default_bundle"
 # The card's sampling keys that bound the lattice averages the networks were trained on.
+# The packages a card records (with Python): those the networks and their files depend on.
+CARD_PACKAGES = {name: PACKAGES[name] for name in ("numpy", "tensorflow", "keras", "h5py")}
 RANGE_KEYS = {"mu": "mu_range", "t_minus": "t_minus_range", "Delta": "delta_range"}
 
 
@@ -161,29 +163,6 @@ def _size_study_caveat(n: int, rows: list) -> str | None:
             + "; ".join(parts) + " (the card's size study)")
 
 
-def _package_versions() -> dict:
-    out = {"python": platform.python_version()}
-    for key, dists in (("numpy", ["numpy"]), ("tensorflow", ["tensorflow", "tensorflow-cpu"]),
-                       ("keras", ["keras"]), ("h5py", ["h5py"])):
-        for dist in dists:
-            try:
-                out[key] = version(dist)
-                break
-            except PackageNotFoundError:
-                pass
-    return out
-
-
-def _git_commit(cwd) -> tuple[str | None, bool | None]:
-    """HEAD of the repository containing cwd and whether tracked files differ from it."""
-    try:
-        run = lambda *a: subprocess.run(["git", *a], cwd=cwd, capture_output=True,  # noqa: E731
-                                        text=True, timeout=20, check=True).stdout.strip()
-        return run("rev-parse", "HEAD"), bool(run("status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-
-
 def _network_info(model, file: str) -> dict:
     from .nn.chain import base_levels  # lazy: TensorFlow only once networks run
 
@@ -220,7 +199,8 @@ def export_bundle(base, rg, out, *, metrics=None, config: Mapping | None = None,
             metrics = json.loads(Path(metrics).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise BundleError(f"{metrics}: not a readable accuracy JSON ({exc})") from None
-    commit, dirty = _git_commit(git_dir or Path.cwd())
+    git = git_state(git_dir or Path.cwd())
+    commit, dirty = (None, None) if git["commit"] == UNKNOWN else (git["commit"], git["dirty"])
     card = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -231,7 +211,8 @@ def export_bundle(base, rg, out, *, metrics=None, config: Mapping | None = None,
         "networks": {"base": _network_info(base, BASE_FILE), "rg": _network_info(rg, RG_FILE)},
         "accuracy": metrics,
         "config": dict(config) if config is not None else None,
-        "packages": _package_versions(),
+        "packages": {"python": platform.python_version(),
+                     **{name: package_version(dists) for name, dists in CARD_PACKAGES.items()}},
     }
     if accuracy_by_size is not None:
         card["accuracy_by_size"] = dict(accuracy_by_size)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ from .nn.saving import load_model
 from .shards import read_shard
 from .statistics_baseline import StatisticsBaseline
 from .statistics_baseline import load as load_statistics_baseline
+from .training import epoch_file
 
 # Headline numbers of Phys. Rev. B 105, 205139 (percent), for comparison only.
 PAPER = {
@@ -88,7 +88,7 @@ def best_row(history: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _epoch_model(epochs_dir, epoch: int):
-    return load_model(Path(epochs_dir) / f"epoch_{int(epoch):03d}.keras")
+    return load_model(epoch_file(epochs_dir, epoch))
 
 
 def evaluate(base_model, test_shards: Mapping[int, Sequence], main_history, selected_model,

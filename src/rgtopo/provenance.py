@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import html
 import json
-import os
 import platform
 import re
 import socket
@@ -18,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import __version__
+from . import __version__, io
 
 UNKNOWN = "unknown"
 
@@ -109,17 +108,6 @@ def collect(config: Mapping, *, repo, logs: Sequence = (), config_files: Sequenc
     }
 
 
-def _atomic_write(path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def rows(record: Mapping) -> list[tuple[str, str]]:
     """(key, value) rows of the record, nested keys dotted, for the human-readable table."""
     out = []
@@ -151,5 +139,5 @@ def to_html(record: Mapping) -> str:
 
 def write(record: Mapping, json_out, html_out) -> None:
     """provenance.json (machine-readable) and provenance.html (shown in the report)."""
-    _atomic_write(json_out, json.dumps(record, indent=2) + "\n")
-    _atomic_write(html_out, to_html(record))
+    io.write_text(json_out, json.dumps(record, indent=2) + "\n")
+    io.write_text(html_out, to_html(record))

@@ -592,7 +592,7 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
         if start == SELECTED:
             selected = _best(rows, key)["epoch"]
             log(f"tied {spec.size}x{spec.size} phase from epoch {selected}")
-            start = _epoch_file(epoch_dir, selected)
+            start = epoch_file(epoch_dir, selected)
         shards = train_sets[spec.size]
         data = LatticeBatches(shards, spec.params.batch_size, "chern", shuffle_seed=params.seed,
                               augment=params.augment, certified_only=params.certified_only)
@@ -608,10 +608,10 @@ def train_rg(params: RGTrainingParams | Mapping, base_model, init_model, train_s
     best = _best(rows, key)
     for row in rows:
         row["selected"] = int(row is best)
-        io.copy_file(_epoch_file(epoch_dir, row["epoch"]),
-                     _epoch_file(Path(epochs_dir), row["epoch"]))
+        io.copy_file(epoch_file(epoch_dir, row["epoch"]),
+                     epoch_file(Path(epochs_dir), row["epoch"]))
     io.write_rows(Path(history_out), rows)
-    io.copy_file(_epoch_file(epoch_dir, best["epoch"]), selected_out)
+    io.copy_file(epoch_file(epoch_dir, best["epoch"]), selected_out)
     # only now: a run killed in a later phase, or before its outputs, resumes there
     mark_finished(*(spec.state_dir for spec in phases))
     log(f"selected epoch {best['epoch']} ({key} = {best[key]:.4f})")
@@ -661,13 +661,14 @@ def _rg_epoch(epoch_dir: Path, offset: int, sets: Mapping[int, LatticeBatches]):
         if offset and epoch == 0:  # the starting point is an earlier phase's selected epoch
             return {}
         rg, base = model.get_layer("rg_network"), model.get_layer("base_network")
-        io.save_model(rg, _epoch_file(epoch_dir, offset + epoch))
+        io.save_model(rg, epoch_file(epoch_dir, offset + epoch))
         return validation_columns(base, rg, sets)
     return on_epoch
 
 
-def _epoch_file(epoch_dir: Path, epoch) -> Path:
-    return epoch_dir / f"epoch_{int(epoch):03d}.keras"
+def epoch_file(epoch_dir, epoch) -> Path:
+    """The RG network after an epoch: the one name of every epoch checkpoint."""
+    return Path(epoch_dir) / f"epoch_{int(epoch):03d}.keras"
 
 
 def _best(rows, key):
