@@ -145,6 +145,22 @@ def _copy(src, dst):
         (_swap_networks, "base_network.keras takes input .* is it the base network"),
         (lambda d: _edit_card(d, networks={"base": {"levels": 2}}),
          "has 1 level\\(s\\), the card records 2"),
+        # wrong types or values in the fields predict's checks and caveats read
+        (lambda d: _edit_card(d, networks={"base": {"levels": "2"}}),
+         "field networks.base.levels has an unexpected value '2'"),
+        (lambda d: _edit_card(d, accuracy=[1, 2]), "field accuracy has an unexpected value"),
+        (lambda d: _edit_card(d, accuracy={"base_4x4": {"measured_percent": "96"}}),
+         "field accuracy.base_4x4.measured_percent has an unexpected value '96'"),
+        (lambda d: _edit_card(d, accuracy={"base_4x4": {"stronger_baseline_percent": -5}}),
+         "accuracy.base_4x4.stronger_baseline_percent has an unexpected value -5"),
+        (lambda d: _edit_card(d, accuracy_by_size={"rows": [{"size": 16.5}]}),
+         r"accuracy_by_size.rows\[0\].size has an unexpected value 16.5"),
+        (lambda d: _edit_card(d, accuracy_by_size={"rows": "all"}), "accuracy_by_size.rows"),
+        (lambda d: _edit_card(d, config={"sampling": {"mu_range": [-4, "4"]}}),
+         "config.sampling.mu_range has an unexpected value"),
+        (lambda d: _edit_card(d, packages=None), "field packages has an unexpected value None"),
+        # a network that would run code when loaded: Keras' safe mode refuses it
+        (lambda d: _lambda_network(d / "rg_network.keras"), "Lambda"),
     ],
 )
 def test_bad_bundles_raise_one_clear_error(exported, tmp_path, damage, message):
@@ -152,6 +168,13 @@ def test_bad_bundles_raise_one_clear_error(exported, tmp_path, damage, message):
     damage(d)
     with pytest.raises(BundleError, match=message):
         rgtopo.load_bundle(d)
+
+
+def _lambda_network(path):
+    """A .keras file whose Lambda layer carries a pickled Python function (code it would run)."""
+    inputs = keras.Input((None, None, 3))
+    outputs = keras.layers.Lambda(lambda x: x[:, ::2, ::2, :])(inputs)
+    keras.Model(inputs, outputs).save(path)
 
 
 def _edit_card(d, **changes):

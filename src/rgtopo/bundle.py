@@ -256,12 +256,71 @@ def read_card(path) -> dict:
             f"is incompatible with rgtopo {__version__}, which reads versions "
             f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
+    _check_card_fields(path, card)
     keras_made = str(card.get("packages", {}).get("keras", "3")).split(".")[0]
     keras_here = version("keras").split(".")[0]
     if keras_made != keras_here:
         raise BundleError(f"{path}: saved with keras {card['packages']['keras']}, "
                           f"incompatible with the installed keras {version('keras')}")
     return card
+
+
+def _kind(value, kinds) -> bool:
+    """isinstance for a card's JSON values: a number is an int or float but never a bool."""
+    if value is None:
+        return type(None) in kinds
+    if isinstance(value, bool):
+        return bool in kinds
+    return isinstance(value, tuple(k for k in kinds if k is not bool))
+
+
+_NUMBER = (int, float, type(None))
+# The card fields a reader uses, with the JSON types it expects (None: may be null).
+_CARD_FIELDS = {"networks": (dict,), "accuracy": (dict, type(None)),
+                "config": (dict, type(None)), "packages": (dict,),
+                "accuracy_by_size": (dict, type(None))}
+_ROW_FIELDS = {"measured_percent": _NUMBER, "stronger_baseline_percent": _NUMBER,
+               "test_lattices": _NUMBER, "stronger_baseline": (str, type(None)),
+               "size": (int,), "lattices": _NUMBER, "certified_lattices": _NUMBER,
+               "certified_percent": _NUMBER, "certified_stronger_baseline_percent": _NUMBER}
+
+
+def _check_card_fields(path, card: dict) -> None:
+    """The fields that predict's caveats and checks read have the types they expect; a card
+    with wrong types or values is refused with one line naming the field."""
+    def refuse(field, value):
+        raise BundleError(f"{path}: {CARD_FILE} field {field} has an unexpected value {value!r}")
+
+    for field, kinds in _CARD_FIELDS.items():
+        if field in card and not _kind(card[field], kinds):
+            refuse(field, card[field])
+    rows = [(f"accuracy.{k}", r) for k, r in (card.get("accuracy") or {}).items()]
+    by_size = card.get("accuracy_by_size") or {}
+    if not isinstance(by_size.get("rows", []), list):
+        refuse("accuracy_by_size.rows", by_size["rows"])
+    rows += [(f"accuracy_by_size.rows[{i}]", r) for i, r in enumerate(by_size.get("rows", []))]
+    for where, row in rows:
+        if not isinstance(row, dict):
+            refuse(where, row)
+        for key, kinds in _ROW_FIELDS.items():
+            value = row.get(key)
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if key in row and (not _kind(value, kinds) or (number and not 0 <= value < 1e12)):
+                refuse(f"{where}.{key}", value)
+    base = (card.get("networks") or {}).get("base", {})
+    if not isinstance(base, dict):
+        refuse("networks.base", base)
+    levels = base.get("levels", 1)
+    if not _kind(levels, (int,)) or levels < 1:
+        refuse("networks.base.levels", levels)
+    sampling = (card.get("config") or {}).get("sampling") or {}
+    if not isinstance(sampling, dict):
+        refuse("config.sampling", sampling)
+    for key in RANGE_KEYS.values():
+        value = sampling.get(key, [0, 1])
+        if not (isinstance(value, list) and len(value) == 2
+                and all(_kind(v, (int, float)) for v in value)):
+            refuse(f"config.sampling.{key}", value)
 
 
 _CACHE: dict = {}
