@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import sys
 import zipfile
 import zlib
@@ -54,7 +55,8 @@ class LatticeFile:
                 self._open_npz(key)
             else:
                 self._open_h5(key)
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError, OverflowError,
+                MemoryError) as exc:
             if isinstance(exc, InputError):
                 raise
             raise InputError(f"{self.path}: not a readable {suffix} file ({exc})") from None
@@ -65,6 +67,9 @@ class LatticeFile:
         with open(self.path, "rb") as f:
             if f.read(6) != b"\x93NUMPY":
                 raise InputError(f"{self.path}: not a .npy file (no NumPy header)")
+            f.seek(0)
+            shape, dtype = _npy_header(f)
+            self._check_declared(shape, dtype, self.path.stat().st_size - f.tell())
         arr = np.load(self.path, mmap_mode="r", allow_pickle=False)
         self._shape, self._dtype = arr.shape, arr.dtype
         self._slice = lambda a, b: np.asarray(arr[a:b])
@@ -83,6 +88,8 @@ class LatticeFile:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
         if dtype.hasobject:
             raise InputError(f"{self.path}: array {self.key!r} holds Python objects, not numbers")
+        self._check_declared(shape, dtype, zf.getinfo(f"{self.key}.npy").file_size
+                             - member.tell())
         self._shape, self._dtype = shape, dtype
         if fortran:  # rare; read it whole rather than stream a transposed layout
             whole = np.load(self.path, allow_pickle=False)[self.key]
@@ -91,7 +98,7 @@ class LatticeFile:
             return
 
         def read(count, item_shape):
-            want = dtype.itemsize * count * int(np.prod(item_shape, dtype=np.int64))
+            want = dtype.itemsize * count * math.prod(item_shape)
             data = member.read(want)
             if len(data) != want:
                 raise InputError(f"{self.path}: array {self.key!r} is truncated")
@@ -115,6 +122,16 @@ class LatticeFile:
         self._all = lambda: ds[...]
 
     # ---------------------------------------------------------------- checking
+    def _check_declared(self, shape, dtype, available: int) -> None:
+        """A header must not promise more data than the file holds: such a file is refused
+        before anything is mapped or allocated (a forged header may declare petabytes)."""
+        if dtype.hasobject:
+            raise InputError(f"{self._where()}: holds Python objects, not numbers")
+        declared = dtype.itemsize * math.prod(shape)
+        if declared > available:
+            raise InputError(f"{self._where()}: the header declares shape {tuple(shape)} "
+                             f"({declared:,} bytes), the file holds {max(available, 0):,}")
+
     def _check_header(self):
         shape, where = tuple(self._shape), self._where()
         if self._dtype.kind not in "fiu":
@@ -246,3 +263,12 @@ def _write_csv(stream: io.TextIOBase, columns: Mapping[str, np.ndarray]) -> None
     writer.writerow(list(columns))
     cols = [np.asarray(v).tolist() for v in columns.values()]
     writer.writerows(zip(*cols))
+
+
+def _npy_header(f) -> tuple[tuple, np.dtype]:
+    """(shape, dtype) from a .npy header, the file left at the data's first byte."""
+    version = np.lib.format.read_magic(f)
+    read = {(1, 0): np.lib.format.read_array_header_1_0}.get(
+        version, np.lib.format.read_array_header_2_0)
+    shape, _, dtype = read(f)
+    return shape, dtype
