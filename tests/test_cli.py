@@ -361,3 +361,27 @@ def test_help_lists_only_the_user_commands_and_the_steps_have_their_own():
     p = subprocess.run([sys.executable, "-m", "rgtopo.steps", "--help"], capture_output=True,
                        text=True, env=ENV, timeout=300)
     assert p.returncode == 0 and "train-base" in p.stdout and "chern," not in p.stdout
+
+
+def test_two_commands_writing_the_same_output_never_interleave(tmp_path):
+    """Outputs are written under a temporary name and renamed whole: two `rgtopo chern --out
+    SAME` at once leave one complete table, exactly what either alone writes."""
+    rng = np.random.default_rng(8)
+    for name in ("a", "b"):
+        np.save(tmp_path / f"{name}.npy", lattices(rng, 4, 3000))
+    alone = {}
+    for name in ("a", "b"):
+        code, _, err = rgtopo_cli("chern", tmp_path / f"{name}.npy", "--out",
+                                  tmp_path / f"{name}.csv")
+        assert code == 0, err
+        alone[name] = (tmp_path / f"{name}.csv").read_bytes()
+    assert alone["a"] != alone["b"]
+    for _ in range(3):
+        procs = [subprocess.Popen([sys.executable, "-m", "rgtopo", "chern",
+                                   str(tmp_path / f"{name}.npy"), "--out",
+                                   str(tmp_path / "same.csv")], env=ENV,
+                                  stderr=subprocess.PIPE) for name in ("a", "b")]
+        assert all(p.wait(timeout=300) == 0 for p in procs)
+        assert (tmp_path / "same.csv").read_bytes() in alone.values()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "a.npy", "b.csv", "b.npy",
+                                                          "same.csv"]  # no temporary left

@@ -527,3 +527,27 @@ def test_the_workflow_runs_as_a_module_of_another(tmp_path):
     out = smk("-n", "-s", str(tmp_path / "Snakefile"), cwd=tmp_path).stdout
     assert job_stats(out) == expected_jobs(load("test.yaml"))
     assert not (tmp_path / "results").exists()
+
+
+def test_a_second_run_on_the_same_directory_refuses(tmp_path):
+    """Snakemake's directory lock: while one run works in a directory, another run there stops
+    with one clear message instead of writing the same files."""
+    args = [*SNAKEMAKE, "data", "--directory", str(tmp_path), "--cores", "1", "--configfile",
+            str(REPO / "config/test.yaml")]
+    first = subprocess.Popen(args, cwd=REPO, env=ENV, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        locks = tmp_path / ".snakemake" / "locks"
+        deadline = time.time() + 120
+        while not (locks.is_dir() and any(locks.iterdir())):
+            assert first.poll() is None and time.time() < deadline, "the first run never locked"
+            time.sleep(0.2)
+        second = subprocess.run(args, cwd=REPO, env=ENV, capture_output=True, text=True,
+                                timeout=300)
+        assert second.returncode != 0
+        assert "Directory cannot be locked" in second.stdout + second.stderr
+        assert first.poll() is None  # the first run goes on
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
