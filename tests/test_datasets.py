@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import rgtopo
 from rgtopo.params import LabelingParams
@@ -84,3 +85,57 @@ def test_command_line_samples_labels_and_reports_errors(tmp_path):
     )
     assert bad.returncode == 2 and "unknown distribution" in bad.stderr
     assert not (tmp_path / "y.h5").exists()
+
+
+def test_a_killed_label_job_resumes_at_its_last_finished_chunk(tmp_path, monkeypatch):
+    """The chunks a label job finished are kept beside its output until the shard is written:
+    killed in its third chunk, the rerun labels only from there, and writes the same shard."""
+    import rgtopo.datasets as datasets
+    from rgtopo.datasets import progress_dir
+
+    raw = tmp_path / "raw.h5"
+    sample_shard(physics_spec(size=4), 0, 500, raw)
+    label_shard(raw, tmp_path / "whole.h5", chunk=100)
+    assert not progress_dir(tmp_path / "whole.h5").exists()  # cleared once the shard is written
+
+    real, calls = datasets.chern_numbers, []
+
+    def killed_in_third_chunk(lattices, **kw):
+        calls.append(len(calls))
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # as a SIGKILL would stop it, after two saved chunks
+        return real(lattices, **kw)
+
+    monkeypatch.setattr(datasets, "chern_numbers", killed_in_third_chunk)
+    out = tmp_path / "resumed.h5"
+    with pytest.raises(KeyboardInterrupt):
+        label_shard(raw, out, chunk=100)
+    assert not out.exists()
+    assert len(list(progress_dir(out).glob("chunk_*.npz"))) == 2
+    (progress_dir(out) / "chunk_000000100.npz").write_bytes(b"garbage")  # a damaged chunk
+    calls.clear()
+    monkeypatch.setattr(datasets, "chern_numbers", lambda lattices, **kw: (calls.append(1),
+                                                                            real(lattices, **kw))[1])
+    lines = []
+    label_shard(raw, out, chunk=100, log=lines.append)
+    assert len(calls) == 4  # chunk 0 read back; the damaged chunk 1 and chunks 2-4 labeled
+    assert any("resumed" in line for line in lines) and any("unreadable" in line for line in lines)
+    whole, resumed = read_shard(tmp_path / "whole.h5", labeled=True), read_shard(out, labeled=True)
+    for key in ("lattices", "chern", "gap", "bott_deviation", "certified", "label_method"):
+        np.testing.assert_array_equal(resumed[key], whole[key])
+    assert not progress_dir(out).exists()
+
+
+def test_progress_of_another_job_is_not_reused(tmp_path):
+    """Chunks kept for another source, method, parameters or chunk size are cleared, not read."""
+    from rgtopo.datasets import _Progress, progress_dir
+
+    raw = tmp_path / "raw.h5"
+    sample_shard(physics_spec(size=4), 0, 200, raw)
+    out = tmp_path / "out.h5"
+    stale = _Progress(progress_dir(out), {"source": "another shard", "method": "bott",
+                                          "chunk": 100, "params": None})
+    stale.save(0, rgtopo.chern_numbers(np.zeros((100, 4, 4, 3)) + [5.0, 0.0, 0.1]))
+    label_shard(raw, out, chunk=100)
+    data = read_shard(out, labeled=True)
+    np.testing.assert_array_equal(data["chern"], rgtopo.chern_numbers(data["lattices"]).chern)
