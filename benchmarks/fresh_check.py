@@ -80,6 +80,11 @@ def fresh_config(p: argparse.ArgumentParser, a: argparse.Namespace) -> dict:
     return config
 
 
+def _p(value) -> str:
+    """A p-value as printed: two digits, and below the floats' range as such."""
+    return "< 1e-300" if value == 0 else f"{value:.2g}"
+
+
 def main(argv=None):
     p = fresh_parser(__doc__.splitlines()[0], seed=7, sizes=["4=100000", "8=20000", "16=2000"])
     p.add_argument("--bundle", default=None, help="model bundle directory (default: shipped)")
@@ -121,7 +126,7 @@ def main(argv=None):
               f"{f(r.measured_ci_high)}] | {f(r.clean_formula_percent)} | "
               f"{f(r.majority_percent)} | {f(r.statistics_percent)} [{f(r.statistics_ci_low)}, "
               f"{f(r.statistics_ci_high)}] | {r.gained_over_statistics} / "
-              f"{r.lost_to_statistics} ({r.mcnemar_p:.2g}) | {r.disorder_decided_lattices}: "
+              f"{r.lost_to_statistics} ({_p(r.mcnemar_p)}) | {r.disorder_decided_lattices}: "
               f"{f(r.disorder_decided_percent)} [{f(r.disorder_decided_ci_low)}, "
               f"{f(r.disorder_decided_ci_high)}] | {f(r.statistics_decided_percent)} | "
               f"{r.gapped_decided_lattices}: "

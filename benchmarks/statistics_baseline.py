@@ -30,6 +30,8 @@ import rgtopo  # noqa: E402
 from fresh_check import STATISTICS, fresh_config, fresh_parser, fresh_set  # noqa: E402
 from rgtopo.metrics import Tally, accuracy_summary, clean_formula, wilson_interval  # noqa: E402
 from rgtopo.size_study import paired_columns  # noqa: E402
+from rgtopo.shards import read_shard  # noqa: E402
+from rgtopo.statistics_baseline import StatisticsBaseline  # noqa: E402
 from rgtopo.statistics_baseline import load as load_statistics_baseline  # noqa: E402
 
 ANSWERS = ("network", "statistics baseline", "clean formula", "majority class")
@@ -75,7 +77,8 @@ def draw(tables: dict, path: Path) -> None:
         for name in ANSWERS:
             rows = table[table["answer"] == name]
             color, marker, line = STYLE[name]
-            err = [rows["percent"] - rows["ci_low"], rows["ci_high"] - rows["percent"]]
+            err = np.clip([rows["percent"] - rows["ci_low"], rows["ci_high"] - rows["percent"]],
+                          0, None)  # a Wilson bound at 100 % may round a hair below it
             ax.errorbar(rows["disorder_median"], rows["percent"], yerr=err, color=color,
                         marker=marker, linestyle=line, capsize=2, markersize=4, label=name)
         ax.set_title(f"{size}x{size}")
@@ -89,6 +92,23 @@ def draw(tables: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _p(value) -> str:
+    """A p-value as printed: two digits, and below the floats' range as such."""
+    return "< 1e-300" if value == 0 else f"{value:.2g}"
+
+
+def compare_pooling(statistics, shards) -> None:
+    """The choice of statistics_baseline.pool_above, made on validation shards."""
+    parts = [read_shard(path, labeled=True) for path in shards]
+    x = np.concatenate([part["lattices"] for part in parts])
+    y = np.concatenate([part["chern"] for part in parts]).astype(np.int64)
+    print(f"{len(y)} lattices {x.shape[1]}x{x.shape[2]}: clean formula "
+          f"{100 * np.mean(clean_formula(x) == y):.2f} %")
+    for pool in (False, True):
+        pred = StatisticsBaseline(statistics.classifiers, statistics.quantiles, pool).predict(x)
+        print(f"pool_above {str(pool).lower()}: {100 * np.mean(pred == y):.2f} %")
+
+
 def main(argv=None):
     p = fresh_parser(__doc__.splitlines()[0], seed=9,
                      sizes=["4=40000", "8=10000", "16=1000"])
@@ -97,10 +117,15 @@ def main(argv=None):
     p.add_argument("--scale", nargs=2, type=float, default=[0.0, 2.0], metavar=("LOW", "HIGH"))
     p.add_argument("--bins", type=int, default=6)
     p.add_argument("--figure", default=None, help="PNG of accuracy against realized disorder")
+    p.add_argument("--compare-pooling", nargs="+", default=None, metavar="SHARD",
+                   help="instead: the baseline's accuracy on these labeled shards (e.g. "
+                        "results/data/validation_16/shard_*.h5) with pool_above off and on")
     a = p.parse_args(argv)
     config = fresh_config(p, a)
     if not Path(a.statistics).is_file():
         p.error(f"no statistics baseline at {a.statistics}: run `snakemake statistics_baseline`")
+    if a.compare_pooling:
+        return compare_pooling(load_statistics_baseline(a.statistics), a.compare_pooling)
     bundle = rgtopo.load_bundle(a.bundle)
     statistics = load_statistics_baseline(a.statistics)
     summary, tables = [], {}
@@ -139,7 +164,7 @@ def main(argv=None):
               f"{f(r.majority_percent)} | {r.disorder_decided_lattices}: "
               f"{f(r.disorder_decided_percent)}, {f(r.statistics_decided_percent)} | "
               f"{r.gained} / {r.lost} ({r.decided_gained} / {r.decided_lost}) | "
-              f"{r.mcnemar_p:.2g} ({r.decided_mcnemar_p:.2g}) |")
+              f"{_p(r.mcnemar_p)} ({_p(r.decided_mcnemar_p)}) |")
     bins = pd.concat(tables.values(), ignore_index=True)
     wide = bins.pivot_table(index=["size", "bin", "disorder_median", "lattices"],
                             columns="answer", values="percent").reset_index()

@@ -139,3 +139,11 @@ def test_statistics_baseline_benchmark_tiny(statistics_file, tmp_path):
     assert (bins.groupby(["size", "answer"])["lattices"].sum().unstack().nunique(axis=1) == 1).all()
     assert bins.groupby("size")["lattices"].sum().tolist() == [4 * 60, 4 * 12]
     assert (tmp_path / "s.png").stat().st_size > 0 and "disorder scale uniform in [0, 2]" in out
+
+
+def test_statistics_baseline_pooling_choice_tiny(statistics_file, labeled_shards):
+    out = run_benchmark("statistics_baseline.py", "--statistics", str(statistics_file),
+                        "--compare-pooling", str(labeled_shards["test_16"]))
+    lines = out.splitlines()
+    assert lines[0].startswith("16 lattices 16x16: clean formula")
+    assert [line.split(":")[0] for line in lines[1:]] == ["pool_above false", "pool_above true"]
