@@ -1,11 +1,11 @@
 """Kills anywhere in the DAG: the workflow killed K times and resumed ends as if never killed.
 
 Runs the workflow on a config (default config/test.yaml: the whole DAG in a few minutes)
-once without interruption (the reference), then once more in another directory where the
-whole process group (Snakemake and every job) is SIGKILLed at K moments drawn from --seed,
-spread over the reference's wall time: sampling, labeling, the three training stages, the
-statistics baseline, evaluation, figures and bundle. After each kill it resumes with the
-documented command (docs/workflow.md, "Resume"):
+once without interruption (the reference), then again from empty directories (--rounds, one
+per 8 kills) where the whole process group (Snakemake and every job) is SIGKILLed at moments
+drawn from --seed uniformly over the reference's wall time, so that they fall on sampling,
+labeling, the three training stages, the statistics baseline, evaluation, figures and bundle.
+After each kill it resumes with the documented command (docs/workflow.md, "Resume"):
 
     snakemake --unlock ...; snakemake --cores C --configfile CONFIG --rerun-incomplete
 
@@ -15,10 +15,11 @@ out, provenance and the bundle card without their timestamps, .keras archives by
 config and weights, PDFs without their creation date. Prints kills, resumes, files compared
 and the files that differ, and exits 1 if any differs.
 
-Run: python benchmarks/faults.py [--kills 30] [--seed 1] [--cores 2] [--work DIR]
+Run: python benchmarks/faults.py [--kills 30] [--seed 1] [--cores 2] [--work DIR] [--rounds R]
 """
 
 import argparse
+import base64
 import csv
 import io
 import json
@@ -62,8 +63,11 @@ def reference(work: Path, config: Path, cores: int) -> float:
     return time.perf_counter() - start
 
 
-def campaign(work: Path, config: Path, cores: int, moments: list[float]) -> dict:
-    """Kill at each moment of cumulative run time, resume each time; then run to the end."""
+def campaign(work: Path, config: Path, cores: int, moments: list[float],
+             restart: float) -> dict:
+    """Kill at each moment of the run's own time (the reference's clock: each resumed run gets
+    ``restart`` seconds more for Snakemake and its jobs to start again), resume each time; then
+    run to the end."""
     kills, resumes, elapsed = [], 0, 0.0
     for moment in moments:
         subprocess.run(snakemake(work, config, cores, "--unlock"), cwd=REPO,
@@ -72,25 +76,34 @@ def campaign(work: Path, config: Path, cores: int, moments: list[float]) -> dict
         resumes += 1
         wait = max(moment - elapsed, 0.0)
         try:
-            proc.wait(timeout=wait)
+            proc.wait(timeout=wait + (restart if resumes > 1 else 0.0))
             finished = True
         except subprocess.TimeoutExpired:
             finished = False
         elapsed += wait
         if finished:  # the run ended before this moment: nothing left to kill
             break
-        running = sorted(p.parent.name + "/" + p.name for p in (work / "logs").rglob("*.log")
-                         if time.time() - p.stat().st_mtime < 2) if (work / "logs").is_dir() \
-            else []
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        kills.append({"at_s": round(moment, 1), "logs_being_written": running})
+        kills.append({"at_s": round(moment, 1), "outputs_in_progress": in_progress(work)})
     subprocess.run(snakemake(work, config, cores, "--unlock"), cwd=REPO, capture_output=True)
     final = run(snakemake(work, config, cores, "--rerun-incomplete"))
     resumes += 1
     if final.wait() != 0:
         sys.exit(f"faults.py: the resumed run failed in {work}")
     return {"kills": kills, "resumes": resumes}
+
+
+def in_progress(work: Path) -> list[str]:
+    """The outputs Snakemake had marked incomplete when the run was killed (its jobs then)."""
+    marks = work / ".snakemake" / "incomplete"
+    names = []
+    for mark in marks.iterdir() if marks.is_dir() else ():
+        try:
+            names.append(base64.urlsafe_b64decode(mark.name.encode() + b"==").decode())
+        except (ValueError, UnicodeDecodeError):
+            names.append(mark.name)
+    return sorted(names)
 
 
 def _csv_without_times(data: bytes):
@@ -113,6 +126,25 @@ def _h5_contents(source) -> dict:
     return out
 
 
+def _normal(value, ids=None):
+    """A JSON value without what differs between two equal runs: wall times, Keras'
+    ``shared_object_id`` (a Python id(), renumbered in order of appearance) and the byte digests
+    of .keras files in training fingerprints (their zip entries carry dates)."""
+    ids = {} if ids is None else ids
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if TIME_COLUMNS.match(k):
+                continue
+            out[k] = ids.setdefault(v, len(ids)) if k == "shared_object_id" else _normal(v, ids)
+        return out
+    if isinstance(value, list):
+        if len(value) == 2 and isinstance(value[0], str) and value[0].endswith(".keras"):
+            return [value[0]]
+        return [_normal(v, ids) for v in value]
+    return value
+
+
 def _keras_contents(path: Path) -> dict:
     with zipfile.ZipFile(path) as z:
         out = {}
@@ -122,6 +154,8 @@ def _keras_contents(path: Path) -> dict:
                 meta = json.loads(data)
                 meta.pop("date_saved", None)
                 out[name] = meta
+            elif name.endswith(".json"):
+                out[name] = _normal(json.loads(data))
             elif name.endswith(".h5"):
                 out[name] = _h5_contents(io.BytesIO(data))
             else:
@@ -149,6 +183,8 @@ def compare(rel: str, a: Path, b: Path) -> str | None:
         same = _json_without(x, ("date", "hostname")) == _json_without(y, ("date", "hostname"))
     elif rel.endswith("card.json"):
         same = _json_without(x, ("created",)) == _json_without(y, ("created",))
+    elif rel.endswith(".json"):
+        same = _normal(json.loads(x)) == _normal(json.loads(y))
     elif rel.endswith(".pdf"):
         strip = re.compile(rb"/CreationDate \([^)]*\)")
         same = strip.sub(b"", x) == strip.sub(b"", y)
@@ -171,45 +207,53 @@ def main(argv=None) -> int:
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--config", default=str(REPO / "config" / "test.yaml"))
     p.add_argument("--work", default=None, help="folder for both runs (default: a temporary one)")
-    p.add_argument("--min-segment", type=float, default=6.0,
-                   help="seconds a resumed run gets at least before the next kill")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="runs from an empty directory the kills are shared among (default: one "
+                        "per 8 kills), each killed at moments drawn over the whole reference run")
+    p.add_argument("--restart", type=float, default=8.0,
+                   help="seconds a resumed run gets on top, to start Snakemake and its jobs again")
     p.add_argument("--json", default=None, help="write the campaign's record here")
     a = p.parse_args(argv)
     work = Path(a.work or tempfile.mkdtemp(prefix="rgtopo-faults-"))
     config = Path(a.config).resolve()
-    ref, killed = work / "reference", work / "killed"
-    for d in (ref, killed):
-        shutil.rmtree(d, ignore_errors=True)
-        d.mkdir(parents=True)
+    ref = work / "reference"
+    shutil.rmtree(ref, ignore_errors=True)
+    ref.mkdir(parents=True)
     print(f"reference run in {ref} ...", file=sys.stderr)
     total = reference(ref, config, a.cores)
     rng = random.Random(a.seed)
-    moments = sorted(rng.uniform(0, total) for _ in range(a.kills))
-    spaced, last = [], 0.0
-    for m in moments:  # every resumed run gets min_segment seconds, so the run moves on
-        last = max(m, last + a.min_segment)
-        spaced.append(last)
-    print(f"reference: {total:.0f} s; campaign of {a.kills} kills in {killed} ...",
-          file=sys.stderr)
-    record = campaign(killed, config, a.cores, spaced)
-    names = files(ref) | files(killed)
-    skipped = sorted(n for n in names if n.startswith(TIMINGS))
-    differ, missing = {}, []
-    for rel in sorted(names - set(skipped)):
-        if not (ref / rel).is_file() or not (killed / rel).is_file():
-            missing.append(rel)
-            continue
-        why = compare(rel, ref / rel, killed / rel)
-        if why:
-            differ[rel] = why
-    record.update(reference_s=round(total, 1), files_compared=len(names) - len(skipped),
-                  timing_files_left_out=len(skipped), missing=missing, differ=differ,
+    rounds = a.rounds or max(1, -(-a.kills // 8))
+    record = {"kills": [], "resumes": 0, "files_compared": 0, "missing": [], "differ": {}}
+    for r in range(rounds):
+        killed = work / f"killed_{r}"
+        shutil.rmtree(killed, ignore_errors=True)
+        killed.mkdir(parents=True)
+        count = a.kills // rounds + (r < a.kills % rounds)
+        moments = sorted(rng.uniform(0, total) for _ in range(count))
+        print(f"round {r + 1}/{rounds}: {count} kills in {killed} ...", file=sys.stderr)
+        done = campaign(killed, config, a.cores, moments, a.restart)
+        record["kills"] += [{"round": r + 1, **k} for k in done["kills"]]
+        record["resumes"] += done["resumes"]
+        names = files(ref) | files(killed)
+        skipped = sorted(n for n in names if n.startswith(TIMINGS))
+        record["files_compared"] += len(names) - len(skipped)
+        for rel in sorted(names - set(skipped)):
+            if not (ref / rel).is_file() or not (killed / rel).is_file():
+                record["missing"].append(f"round {r + 1}: {rel}")
+                continue
+            why = compare(rel, ref / rel, killed / rel)
+            if why:
+                record["differ"][f"round {r + 1}: {rel}"] = why
+    missing, differ = record["missing"], record["differ"]
+    record.update(reference_s=round(total, 1), rounds=rounds, timing_files_left_out=len(skipped),
                   seed=a.seed, config=str(config))
-    print(f"kills: {len(record['kills'])}, resumes: {record['resumes']}, files compared: "
+    print(f"kills: {len(record['kills'])} in {rounds} runs, resumes: {record['resumes']}, "
+          f"files compared: "
           f"{record['files_compared']} (timing files left out: {len(skipped)}), missing on "
           f"one side: {len(missing)}, differing: {len(differ)}")
     for kill in record["kills"]:
-        print(f"  killed at {kill['at_s']:7.1f} s while writing {', '.join(kill['logs_being_written']) or '(no job log)'}")
+        doing = ", ".join(kill["outputs_in_progress"]) or "(between jobs)"
+        print(f"  run {kill['round']}, killed at {kill['at_s']:6.1f} s while making {doing}")
     for rel in missing:
         print(f"  missing: {rel}")
     for rel, why in differ.items():

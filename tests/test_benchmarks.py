@@ -11,10 +11,10 @@ from conftest import REPO
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO / "src")}
 
 
-def run_benchmark(script, *args):
+def run_benchmark(script, *args, timeout=600):
     """Run benchmarks/SCRIPT with ARGS in a fresh process; return its standard output."""
     result = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), *args],
-                            capture_output=True, text=True, env=ENV, timeout=600)
+                            capture_output=True, text=True, env=ENV, timeout=timeout)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -147,3 +147,17 @@ def test_statistics_baseline_pooling_choice_tiny(statistics_file, labeled_shards
     lines = out.splitlines()
     assert lines[0].startswith("16 lattices 16x16: clean formula")
     assert [line.split(":")[0] for line in lines[1:]] == ["pool_above false", "pool_above true"]
+
+
+@pytest.mark.workflow
+def test_fault_campaign_small(tmp_path):
+    """The CI version of benchmarks/faults.py: the test config killed twice (process group,
+    SIGKILL) and resumed ends with every file under results/ equal to an uninterrupted run's."""
+    import json
+
+    out = run_benchmark("faults.py", "--kills", "2", "--seed", "3", "--work", str(tmp_path),
+                        "--json", str(tmp_path / "record.json"), timeout=1800)
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert len(record["kills"]) == 2 and record["resumes"] == 3
+    assert record["missing"] == [] and record["differ"] == {}, out
+    assert record["files_compared"] > 100 and "differing: 0" in out

@@ -76,3 +76,27 @@ def test_a_directory_is_replaced_whole(tmp_path):
         raise RuntimeError
     assert sorted(p.name for p in out.iterdir()) == ["c"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]
+
+
+def test_temporaries_of_a_killed_writer_are_cleared_on_the_next_write(tmp_path):
+    """SIGKILL skips every `finally`: the next write of the same file removes what a dead
+    process left beside it, and leaves a live writer's temporary and other files alone."""
+    import os
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    out = tmp_path / "history.csv"
+    stale = [tmp_path / f".history.csv.tmp-{dead.pid}", tmp_path / f".fig.pdf.tmp-{dead.pid}.pdf",
+             tmp_path / f".history.csv.tmp-{dead.pid}.csv"]
+    live = tmp_path / f".history.csv.tmp-{os.getppid()}"
+    for p in [*stale, live]:
+        p.write_text("half")
+    (tmp_path / f".bundle.old-{dead.pid}").mkdir()
+    io.write_text(out, "a,b\n")
+    io.save_figure(plt.figure(), tmp_path / "fig.pdf")
+    with io.atomic_dir(tmp_path / "bundle") as d:
+        (d / "card.json").write_text("{}")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted([".history.csv.tmp-" + str(os.getppid()), "bundle", "fig.pdf",
+                           "history.csv"])

@@ -12,6 +12,7 @@ that need them.
 from __future__ import annotations
 
 import csv
+import glob
 import hashlib
 import json
 import os
@@ -28,6 +29,30 @@ def temporary_name(path: Path, suffix: str = "") -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}{suffix}")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        pass
+    return True
+
+
+def clear_stale(path: Path) -> None:
+    """Remove the temporaries of ``path`` that a killed writer left (SIGKILL skips every
+    ``finally``): hidden siblings ``.<name>.tmp-<pid>...`` or ``.old-<pid>`` whose process is
+    gone. A live writer's temporary is left alone."""
+    for found in path.parent.glob(f".{glob.escape(path.name)}.*-*"):
+        kind, _, rest = found.name[len(path.name) + 2:].partition("-")
+        pid = rest.split(".")[0]
+        if kind in ("tmp", "old") and pid.isdigit() and not _alive(int(pid)):
+            if found.is_dir():
+                shutil.rmtree(found, ignore_errors=True)
+            else:
+                _remove(found)
+
+
 @contextmanager
 def atomic_path(path, *, suffix: str = "", make_parent: bool = True) -> Iterator[Path]:
     """Yield a temporary path to write; rename it to ``path`` if the block succeeds.
@@ -39,6 +64,7 @@ def atomic_path(path, *, suffix: str = "", make_parent: bool = True) -> Iterator
     try:
         if make_parent:
             path.parent.mkdir(parents=True, exist_ok=True)
+        clear_stale(path)
         yield tmp
         os.replace(tmp, path)
     except OSError as exc:
@@ -115,6 +141,7 @@ def atomic_dir(path) -> Iterator[Path]:
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        clear_stale(path)
         tmp.mkdir()
         yield tmp
         if path.exists():

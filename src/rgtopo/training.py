@@ -97,10 +97,14 @@ def compile_model(model: keras.Model, learning_rate: float, momentum: float, nes
     the paper's; 'adam' (momentum and nesterov ignored), the default config's, converges in far
     fewer epochs on a CPU.
     """
+    # named, so that a checkpoint does not depend on how many optimizers the process made
+    # before (Keras numbers unnamed ones: a resumed run would save "sgd" where one run saved
+    # "sgd_1")
     if optimizer == "sgd":
-        opt = keras.optimizers.SGD(learning_rate, momentum=momentum, nesterov=nesterov)
+        opt = keras.optimizers.SGD(learning_rate, momentum=momentum, nesterov=nesterov,
+                                   name="sgd")
     elif optimizer == "adam":
-        opt = keras.optimizers.Adam(learning_rate)
+        opt = keras.optimizers.Adam(learning_rate, name="adam")
     else:
         raise SpecError(f"unknown optimizer {optimizer!r}; known: {', '.join(OPTIMIZERS)}")
     if loss is not None:
@@ -387,7 +391,8 @@ def _save(state: TrainingState, model: keras.Model, state_dir: Path) -> None:
     state.checkpoint = f"checkpoint_{state.epoch:03d}.keras"
     io.save_model(model, state_dir / state.checkpoint)
     io.write_rows(state_dir / "history.csv", state.history)
-    io.write_json(state_dir / STATE_FILE, dataclasses.asdict(state), sort_keys=True)
+    # keys in the order the run made them: a resumed history keeps the columns' order
+    io.write_json(state_dir / STATE_FILE, dataclasses.asdict(state))
     for old in state_dir.glob("checkpoint_*.keras"):
         if old.name != state.checkpoint:
             old.unlink()
