@@ -126,22 +126,18 @@ def _h5_contents(source) -> dict:
     return out
 
 
-def _normal(value, ids=None):
+def _normal(value):
     """A JSON value without what differs between two equal runs: wall times, Keras'
-    ``shared_object_id`` (a Python id(), renumbered in order of appearance) and the byte digests
-    of .keras files in training fingerprints (their zip entries carry dates)."""
-    ids = {} if ids is None else ids
+    ``shared_object_id`` (it marks objects shared in memory when the model was saved: a Python
+    id(), and absent from a model that was loaded from a checkpoint, which shares none) and the
+    byte digests of .keras files in training fingerprints (their zip entries carry dates)."""
     if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if TIME_COLUMNS.match(k):
-                continue
-            out[k] = ids.setdefault(v, len(ids)) if k == "shared_object_id" else _normal(v, ids)
-        return out
+        return {k: _normal(v) for k, v in value.items()
+                if not TIME_COLUMNS.match(k) and k != "shared_object_id"}
     if isinstance(value, list):
         if len(value) == 2 and isinstance(value[0], str) and value[0].endswith(".keras"):
             return [value[0]]
-        return [_normal(v, ids) for v in value]
+        return [_normal(v) for v in value]
     return value
 
 
