@@ -7,5 +7,6 @@ a module); this file lets `snakemake` run from the checkout's root.
 
 include: "workflow/Snakefile"
 
+
 # An include keeps the including file's default target; the run's default is the workflow's `all`.
 workflow.default_target = "all"

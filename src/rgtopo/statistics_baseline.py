@@ -173,11 +173,13 @@ def load(path) -> StatisticsBaseline:
         baseline = StatisticsBaseline({int(n): c for n, c in payload["classifiers"].items()},
                                       tuple(float(q) for q in payload["quantiles"]),
                                       payload["pool_above"])
-        width = len(feature_names(baseline.quantiles))
-        if any(c.n_features_in_ != width for c in baseline.classifiers.values()):
-            raise ValueError(f"classifiers of another feature count than {width}")
+        widths = {getattr(c, "n_features_in_", None) for c in baseline.classifiers.values()}
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise ModelError(f"{path}: a damaged statistics baseline ({err})") from None
+    width = len(feature_names(baseline.quantiles))
+    if widths != {width}:
+        raise ModelError(f"{path}: a damaged statistics baseline (classifiers of another "
+                         f"feature count than {width})")
     return baseline
 
 
