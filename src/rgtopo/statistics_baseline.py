@@ -27,13 +27,12 @@ import numpy as np
 
 from . import io
 from .errors import ModelError, RgtopoError
-from .lattice import average_pool
+from .lattice import CHANNELS, average_pool
 from .metrics import clean_formula
 from .params import StatisticsBaselineParams
 from .phase_diagram import clean_chern_number
 from .shards import read_shard
 
-CHANNELS = ("mu", "t_minus", "Delta")
 LOCAL_PHASES = (-1, 0, 1)  # the clean phases a site's (mu, t_minus) can sit in
 FORMAT = "rgtopo-statistics-baseline"
 FORMAT_VERSION = 1
