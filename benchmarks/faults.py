@@ -15,7 +15,12 @@ out, provenance and the bundle card without their timestamps, .keras archives by
 config and weights, PDFs without their creation date. Prints kills, resumes, files compared
 and the files that differ, and exits 1 if any differs.
 
+With --full-disk MB (as root) it also runs with results/ on a tmpfs of MB megabytes: the run
+must stop with one line in the log of each job that could not write, leave no temporary and
+no unfinished output, and, once the tmpfs is given room again, resume to the same files.
+
 Run: python benchmarks/faults.py [--kills 30] [--seed 1] [--cores 2] [--work DIR] [--rounds R]
+                                 [--full-disk MB]
 """
 
 import argparse
@@ -192,6 +197,73 @@ def compare(rel: str, a: Path, b: Path) -> str | None:
     return None if same else f"{len(x)} / {len(y)} bytes, contents differ"
 
 
+def mount_tmpfs(where: Path, mb: float) -> str | None:
+    """Mount a tmpfs of ``mb`` MB at ``where``; the reason as text where that is not allowed."""
+    where.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={int(mb * 1024)}k", "tmpfs",
+                           str(where)], capture_output=True, text=True)
+    return None if done.returncode == 0 else (done.stderr.strip() or "mount failed")
+
+
+def failed_jobs(text: str, work: Path) -> dict:
+    """{rule's log file: its last line} for each job Snakemake reports as failed."""
+    out = {}
+    for block in text.split("Error in rule ")[1:]:
+        log = re.search(r"^\s*log: (\S+)", block, re.M)
+        if log:
+            path = work / log.group(1)
+            lines = [ln for ln in path.read_text().splitlines() if ln.strip()] \
+                if path.is_file() else []
+            out[log.group(1)] = {"last_line": lines[-1] if lines else "",
+                                 "traceback": any(ln.startswith("Traceback") for ln in lines)}
+    return out
+
+
+def full_disk(work: Path, ref: Path, config: Path, cores: int, mb: float) -> dict:
+    """The workflow with results/ on a tmpfs of ``mb`` MB: it must stop with one line per job
+    that cannot write and leave only finished outputs; given room again, the documented resume
+    must end equal to the reference."""
+    run_dir = work / "full_disk"
+    if (run_dir / "results").is_mount():
+        subprocess.run(["umount", "-l", str(run_dir / "results")])
+    shutil.rmtree(run_dir, ignore_errors=True)
+    why = mount_tmpfs(run_dir / "results", mb)
+    if why:
+        return {"skipped": f"cannot mount a tmpfs ({why}); run as root to measure a full disk"}
+    record = {"disk_mb": mb}
+    try:
+        full = subprocess.run(snakemake(run_dir, config, cores), cwd=REPO, capture_output=True,
+                              text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        (run_dir / "full_disk_snakemake.log").write_text(full.stdout + full.stderr)
+        record["exit_when_full"] = full.returncode
+        record["failed_jobs"] = failed_jobs(full.stdout + full.stderr, run_dir)
+        names = files(run_dir)
+        record["temporaries_left"] = sorted(n for n in names if ".tmp-" in n or ".old-" in n)
+        record["finished_files_when_full"] = len(names)
+        record["unfinished_files_when_full"] = {
+            rel: compare(rel, ref / rel, run_dir / rel) or "" for rel in sorted(names)
+            if not rel.startswith(TIMINGS) and (not (ref / rel).is_file()
+                                                or compare(rel, ref / rel, run_dir / rel))}
+        subprocess.run(["mount", "-o", f"remount,size={int(mb * 1024 * 20)}k",
+                        str(run_dir / "results")], check=True)
+        subprocess.run(snakemake(run_dir, config, cores, "--unlock"), cwd=REPO,
+                       capture_output=True)
+        resumed = subprocess.run(snakemake(run_dir, config, cores, "--rerun-incomplete"),
+                                 cwd=REPO, capture_output=True, text=True)
+        record["exit_after_room"] = resumed.returncode
+        names = files(ref) | files(run_dir)
+        skipped = sorted(n for n in names if n.startswith(TIMINGS))
+        record["files_compared"] = len(names) - len(skipped)
+        record["missing"] = sorted(n for n in set(names) - set(skipped)
+                                   if not (ref / n).is_file() or not (run_dir / n).is_file())
+        record["differ"] = {rel: why for rel in sorted(set(names) - set(skipped)
+                                                       - set(record["missing"]))
+                            if (why := compare(rel, ref / rel, run_dir / rel))}
+    finally:
+        subprocess.run(["umount", "-l", str(run_dir / "results")])
+    return record
+
+
 def files(root: Path) -> set:
     return {str(p.relative_to(root)) for p in (root / "results").rglob("*") if p.is_file()}
 
@@ -208,6 +280,9 @@ def main(argv=None) -> int:
                         "per 8 kills), each killed at moments drawn over the whole reference run")
     p.add_argument("--restart", type=float, default=8.0,
                    help="seconds a resumed run gets on top, to start Snakemake and its jobs again")
+    p.add_argument("--full-disk", type=float, default=None, metavar="MB",
+                   help="also run with results/ on a tmpfs of MB megabytes (as root), then "
+                        "resume with room again; 0: a third of the reference's results")
     p.add_argument("--json", default=None, help="write the campaign's record here")
     a = p.parse_args(argv)
     work = Path(a.work or tempfile.mkdtemp(prefix="rgtopo-faults-"))
@@ -218,7 +293,8 @@ def main(argv=None) -> int:
     print(f"reference run in {ref} ...", file=sys.stderr)
     total = reference(ref, config, a.cores)
     rng = random.Random(a.seed)
-    rounds = a.rounds or max(1, -(-a.kills // 8))
+    rounds = a.rounds or (max(1, -(-a.kills // 8)) if a.kills else 0)
+    skipped = []
     record = {"kills": [], "resumes": 0, "files_compared": 0, "missing": [], "differ": {}}
     for r in range(rounds):
         killed = work / f"killed_{r}"
@@ -240,6 +316,12 @@ def main(argv=None) -> int:
             why = compare(rel, ref / rel, killed / rel)
             if why:
                 record["differ"][f"round {r + 1}: {rel}"] = why
+    if a.full_disk is not None:
+        mb = a.full_disk or sum(p.stat().st_size for p in (ref / "results").rglob("*")
+                                if p.is_file()) / 3e6
+        print(f"full disk: results/ on a tmpfs of {mb:.1f} MB ...", file=sys.stderr)
+        record["full_disk"] = full_disk(work, ref, config, a.cores, mb)
+        print(full_disk_text(record["full_disk"]))
     missing, differ = record["missing"], record["differ"]
     record.update(reference_s=round(total, 1), rounds=rounds, timing_files_left_out=len(skipped),
                   seed=a.seed, config=str(config))
@@ -256,7 +338,27 @@ def main(argv=None) -> int:
         print(f"  differs: {rel}: {why}")
     if a.json:
         Path(a.json).write_text(json.dumps(record, indent=2) + "\n")
-    return 1 if differ or missing else 0
+    disk = record.get("full_disk", {})
+    disk_failed = "skipped" not in disk and disk and (
+        disk["exit_when_full"] == 0 or disk["exit_after_room"] != 0 or disk["missing"]
+        or disk["differ"] or disk["temporaries_left"] or disk["unfinished_files_when_full"]
+        or not all(j["last_line"] and not j["traceback"] for j in disk["failed_jobs"].values()))
+    return 1 if differ or missing or disk_failed else 0
+
+
+def full_disk_text(disk: dict) -> str:
+    if "skipped" in disk:
+        return f"full disk: skipped: {disk['skipped']}"
+    lines = [f"full disk ({disk['disk_mb']:.1f} MB): exit {disk['exit_when_full']}, "
+             f"{len(disk['failed_jobs'])} jobs could not write, temporaries left: "
+             f"{len(disk['temporaries_left'])}, unfinished outputs left: "
+             f"{len(disk['unfinished_files_when_full'])}; with room again: exit "
+             f"{disk['exit_after_room']}, files compared: {disk['files_compared']}, missing: "
+             f"{len(disk['missing'])}, differing: {len(disk['differ'])}"]
+    for log, job in disk["failed_jobs"].items():
+        lines.append(f"  {log}: {job['last_line']}" + (" (after a traceback)"
+                                                        if job["traceback"] else ""))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -36,13 +36,14 @@ def physics_spec(distribution="boundary_biased", size=4, seed=7, stream="train")
 
 def write_lattice_files(d: Path, lat: np.ndarray) -> None:
     """The same lattices in every file layout a user may bring (the readers' and commands'
-    tests): .npy (batch, one lattice, integers), .npz (several arrays, compressed float32,
+    tests): .npy (batch, one lattice, integers, Fortran order), .npz (several arrays, compressed float32,
     Fortran order), HDF5 (nested dataset, a shard-like file)."""
     import h5py
 
     np.save(d / "batch.npy", lat)
     np.save(d / "one.npy", lat[3])
     np.save(d / "ints.npy", np.rint(lat).astype(np.int16))
+    np.save(d / "fortran.npy", np.asfortranarray(lat))
     np.savez(d / "several.npz", lattices=lat, mu=lat[..., 0])
     np.savez_compressed(d / "named.npz", mine=lat.astype(np.float32))
     np.savez(d / "fortran.npz", lattices=np.asfortranarray(lat))

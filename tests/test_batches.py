@@ -57,13 +57,33 @@ def test_certified_only_batches_refuse_shards_without_a_certified_label(shards, 
 
     import h5py
 
+    from rgtopo.shards import CERTIFICATE_COLUMNS, LABEL_COLUMNS, data_checksum
+
     uncertified = tmp_path / "uncertified.h5"
     shutil.copy(shards["train_16"], uncertified)
     with h5py.File(uncertified, "r+") as f:
         f["certified"][...] = False
+        columns = ("lattices",) + LABEL_COLUMNS + CERTIFICATE_COLUMNS
+        f.attrs["checksum"] = data_checksum(*(f[k][...] for k in columns if k in f),
+                                            np.frombuffer(f.attrs["spec"].encode(), np.uint8))
     assert len(LatticeBatches([uncertified], 5, "chern")) == 5  # all 24 lattices
     with pytest.raises(ShardError, match="no certified label in 1 shard"):
         LatticeBatches([uncertified], 5, "chern", certified_only=True)
+
+
+def test_batches_refuse_a_shard_altered_in_place(shards, tmp_path):
+    """One lattice value changed inside a valid HDF5 file: training must not read it."""
+    import shutil
+
+    import h5py
+
+    altered = tmp_path / "altered.h5"
+    shutil.copy(shards["train_16"], altered)
+    assert len(LatticeBatches([altered], 5, "chern")) == 5
+    with h5py.File(altered, "r+") as f:
+        f["lattices"][3, 2, 1, 0] += 1e-3
+    with pytest.raises(ShardError, match="altered.h5: its data no longer match the checksum"):
+        LatticeBatches([altered], 5, "chern")
 
 
 def test_augmented_batches_apply_one_symmetry_per_lattice(shards):

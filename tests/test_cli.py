@@ -23,7 +23,7 @@ from conftest import REPO, write_lattice_files  # noqa: E402
 from rgtopo import bundle as bundle_mod  # noqa: E402
 from rgtopo.chern import COLUMNS  # noqa: E402
 from rgtopo.cli import main  # noqa: E402
-from rgtopo.nn import base_network, rg_network  # noqa: E402
+from rgtopo.nn import base_network, chain, rg_network  # noqa: E402
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO / "src")}
 
@@ -144,6 +144,52 @@ def test_predict_matches_the_networks_in_any_batch_size(model, tmp_path, n):
         np.testing.assert_array_equal(table["chern"], np.rint(table["raw"]))
         np.testing.assert_allclose(table["distance_to_integer"],
                                    np.abs(table["raw"] - table["chern"]))
+
+
+def test_predict_refuses_a_lattice_too_large_for_memory_before_reading_it(model, tmp_path):
+    """A 16384x16384 lattice in a sparse file (no disk, no values): the estimate is refused in
+    one line before the lattice is read, and nothing is written."""
+    path, base, rg = model
+    n = 16384
+    with open(tmp_path / "huge.npy", "wb") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": "<f4", "fortran_order": False, "shape": (n, n, 3)})
+        f.truncate(f.tell() + n * n * 3 * 4)
+    code, out, err = rgtopo_cli("predict", tmp_path / "huge.npy", "--model", path,
+                                "--out", tmp_path / "p.csv", "--max-memory-gb", 8)
+    assert code == 2 and out == "" and not (tmp_path / "p.csv").exists()
+    estimate = chain.memory_gb(n, 1, base, rg)
+    assert err == (f"rgtopo predict: error: network evaluation of 1 lattice(s) of {n}x{n} needs "
+                   f"an estimated {estimate:.1f} GB, above the limit of 8.0 GB\n")
+    assert estimate > 8
+
+
+def test_the_memory_estimate_bounds_the_measured_peak(tmp_path):
+    """One 1024x1024 lattice through the shipped bundle: the growth of resident memory stays
+    below ``chain.memory_gb``, and not by a factor that would refuse lattices that fit."""
+    script = tmp_path / "peak.py"
+    script.write_text(
+        "import resource, numpy as np, rgtopo\n"
+        "from rgtopo.nn import chain\n"
+        "b = rgtopo.load_bundle()\n"
+        "b.predict(np.ones((1, 8, 8, 3)))\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "b.predict(np.ones((1, 1024, 1024, 3)))\n"
+        "grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024 / 1e9\n"
+        "print(grown, chain.memory_gb(1024, 1, b.base, b.rg))\n")
+    p = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=ENV,
+                       timeout=300)
+    grown, estimate = map(float, p.stdout.split())
+    assert 0.5 * estimate < grown < estimate, (grown, estimate)
+
+
+def test_a_bundle_refuses_a_call_above_its_memory_limit(model):
+    path, base, rg = model
+    loaded = rgtopo.load_bundle(path)
+    need = loaded.check_memory(64, 256, max_memory_gb=100)
+    assert need == pytest.approx(chain.memory_gb(64, 64, base, rg))
+    with pytest.raises(rgtopo.MemoryLimitError, match="64 lattice\\(s\\) of 64x64 needs an estimated"):
+        loaded.predict(np.ones((64, 64, 64, 3)), max_memory_gb=need / 2)
 
 
 def test_predict_h5_output_names_the_model(model, data, tmp_path):

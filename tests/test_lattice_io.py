@@ -28,6 +28,7 @@ def files(tmp_path_factory, lat):
         "npy": (d / "batch.npy", None, lat),
         "npy, one lattice": (d / "one.npy", None, lat[3:4]),
         "npy, integers": (d / "ints.npy", None, np.rint(lat)),
+        "npy, Fortran order": (d / "fortran.npy", None, lat),
         "npz, default key among several": (d / "several.npz", None, lat),
         "npz, its only array (compressed float32)": (d / "named.npz", None, f32),
         "npz, named key": (d / "named.npz", "mine", f32),
@@ -37,7 +38,7 @@ def files(tmp_path_factory, lat):
     }
 
 
-CASES = ["npy", "npy, one lattice", "npy, integers", "npz, default key among several",
+CASES = ["npy", "npy, one lattice", "npy, integers", "npy, Fortran order", "npz, default key among several",
          "npz, its only array (compressed float32)", "npz, named key", "npz, Fortran order",
          "hdf5, nested dataset", "h5, default key"]
 

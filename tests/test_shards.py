@@ -37,6 +37,33 @@ def test_foreign_or_unreadable_files_are_rejected(tmp_path):
         read_shard(tmp_path / "unlabeled.h5", labeled=True)
 
 
+@pytest.mark.parametrize("column", ["lattices", "chern", "gap", "certified", "label_method"])
+def test_data_altered_in_place_are_detected_when_read(tmp_path, column):
+    """A shard edited inside a valid HDF5 file (a flipped bit, another program) is refused with
+    one line naming it, by the whole-shard reader and by the streaming check alike."""
+    from rgtopo.chern import chern_numbers
+    from rgtopo.shards import verify_shard
+
+    sample_shard(physics_spec(), 0, 6, tmp_path / "u.h5")
+    lat = read_shard(tmp_path / "u.h5")["lattices"]
+    write_shard(tmp_path / "s.h5", lat, physics_spec(), 0, labels=chern_numbers(lat))
+    read_shard(tmp_path / "s.h5", labeled=True)
+    verify_shard(tmp_path / "s.h5")
+    with h5py.File(tmp_path / "s.h5", "r+") as f:
+        value = f[column][...]
+        flat = value.reshape(-1)
+        if value.dtype.kind == "b":
+            flat[1] = not flat[1]
+        elif value.dtype.kind == "S":
+            flat[1] = b"altered"
+        else:
+            flat[1] += 1
+        f[column][...] = value
+    for read in (lambda p: read_shard(p, labeled=True), verify_shard):
+        with pytest.raises(ShardError, match=r"s.h5: its data no longer match the checksum"):
+            read(tmp_path / "s.h5")
+
+
 def test_write_then_read_gives_back_the_arrays_and_a_content_checksum(tmp_path):
     lat = np.arange(2 * 4 * 4 * 3, dtype=np.float64).reshape(2, 4, 4, 3) / 7
     spec = physics_spec()

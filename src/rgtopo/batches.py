@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import ShardError, SpecError
 from .lattice import BASE_SIZE, decimate, level_code, rg_steps
-from .shards import open_shard
+from .shards import open_shard, verify_shard
 from .symmetries import augment
 
 TARGETS = ("chern", "decimated")
@@ -65,6 +65,7 @@ class LatticeBatches(keras.utils.PyDataset):
             raise SpecError("certified_only needs Chern targets without levels")
         self.index, coarse, self._steps = [], [], {}
         for i, path in enumerate(self.paths):
+            verify_shard(path)
             with open_shard(path) as f:
                 if target == "chern" and not f.attrs["labeled"]:
                     raise ShardError(f"{path}: shard has no Chern labels")

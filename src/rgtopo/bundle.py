@@ -63,17 +63,28 @@ class Bundle:
 
         return lattices_per_call(size, batch_size)
 
-    def predict(self, lattices, batch_size: int = 256) -> np.ndarray:
+    def check_memory(self, size: int, batch_size: int = 256,
+                     max_memory_gb: float | None = None) -> float:
+        """Estimated GB of one network call at linear size N, or MemoryLimitError above
+        ``max_memory_gb`` (default: the memory available now): asked before a lattice is read."""
+        from .nn.chain import check_memory  # lazy: TensorFlow only once networks run
+
+        return check_memory(size, self.batch_size(size, batch_size), self.base, self.rg,
+                            max_memory_gb)
+
+    def predict(self, lattices, batch_size: int = 256,
+                max_memory_gb: float | None = None) -> np.ndarray:
         """Real-valued network output (B,) for lattices (N, N, 3) or (B, N, N, 3), N = 4 * 2^k.
 
         The scalar head's value, or for a class head the expected Chern number.
 
         Round to get the predicted Chern number; the distance to the nearest
-        integer is a confidence one can filter on.
+        integer is a confidence one can filter on. A lattice whose network call would exceed
+        ``max_memory_gb`` (default: the memory available now) is refused before it runs.
         """
         from .nn.chain import predict_bounded  # lazy: TensorFlow only once networks run
 
-        return predict_bounded(lattices, self.base, self.rg, batch_size)
+        return predict_bounded(lattices, self.base, self.rg, batch_size, max_memory_gb)
 
     def with_rg_network(self, path) -> Bundle:
         """This bundle's base network behind another RG network (one trained on further, as

@@ -176,10 +176,18 @@ def _cmd_predict(a):
             read_card(a.model)
         _import_tensorflow_quietly()
         bundle = load_bundle(a.model)
+        limit = a.max_memory_gb
+        if limit is None:
+            from .nn.chain import available_memory_gb  # lazy: TensorFlow only to predict
+
+            limit = available_memory_gb()
+        elif not limit > 0:
+            raise SpecError(f"--max-memory-gb must be > 0, got {limit}")
+        bundle.check_memory(src.size, a.batch_size, limit)
         raw, in_range = np.empty(total), np.empty(total, bool)
         progress = _Progress("predicted", total)
         for start, part in src.batches(bundle.batch_size(src.size, a.batch_size)):
-            raw[start : start + len(part)] = bundle.predict(part, a.batch_size)
+            raw[start : start + len(part)] = bundle.predict(part, a.batch_size, limit)
             in_range[start : start + len(part)] = bundle.in_training_range(part)
             progress(start + len(part))
     if not in_range.all():
@@ -275,6 +283,9 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="model bundle directory (default: the bundle shipped with rgtopo)")
     s.add_argument("--batch-size", type=int, default=256,
                    help="lattices per network call (fewer at large N, to bound memory)")
+    s.add_argument("--max-memory-gb", type=float, default=None,
+                   help="refuse lattices whose network call is estimated above this "
+                        "(default: the memory available when the command starts)")
     s.set_defaults(func=_cmd_predict)
 
     s = sub.add_parser("export-bundle", help="write a model bundle (networks + card.json)")

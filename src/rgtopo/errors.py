@@ -19,7 +19,7 @@ class SpecError(RgtopoError):
 
 
 class MemoryLimitError(SpecError):
-    """A factorization whose estimated memory exceeds the configured max_memory_gb."""
+    """A factorization or a network call whose estimated memory exceeds max_memory_gb."""
 
 
 class SolverError(RgtopoError):

@@ -68,12 +68,31 @@ class LatticeFile:
             if f.read(6) != b"\x93NUMPY":
                 raise InputError(f"{self.path}: not a .npy file (no NumPy header)")
             f.seek(0)
-            shape, dtype = _npy_header(f)
-            self._check_declared(shape, dtype, self.path.stat().st_size - f.tell())
-        arr = np.load(self.path, mmap_mode="r", allow_pickle=False)
-        self._shape, self._dtype = arr.shape, arr.dtype
-        self._slice = lambda a, b: np.asarray(arr[a:b])
-        self._all = lambda: np.asarray(arr)
+            shape, dtype, fortran = _npy_header(f)
+            offset = f.tell()
+            self._check_declared(shape, dtype, self.path.stat().st_size - offset)
+        self._shape, self._dtype = shape, dtype
+        if fortran:  # rare; a transposed layout is read through a memory map
+            arr = np.load(self.path, mmap_mode="r", allow_pickle=False)
+            self._slice = lambda a, b: np.asarray(arr[a:b])
+            self._all = lambda: np.asarray(arr)
+            return
+        # Plain reads, not a memory map: a mapped file's pages count in the process's resident
+        # memory as they are touched, so a file larger than RAM would look like one in memory.
+        stream = open(self.path, "rb")
+        self._close = stream.close
+        row = dtype.itemsize * math.prod(shape[1:])
+
+        def read(start, count, item_shape):
+            stream.seek(offset + start * row)
+            want = count * math.prod(item_shape)
+            data = np.fromfile(stream, dtype=dtype, count=want)
+            if data.size != want:
+                raise InputError(f"{self.path}: truncated at lattice {start}")
+            return data.reshape((count, *item_shape))
+
+        self._slice = lambda a, b: read(a, b - a, shape[1:])
+        self._all = lambda: read(0, 1, shape)[0]
 
     def _open_npz(self, key):
         zf = zipfile.ZipFile(self.path)
@@ -265,10 +284,10 @@ def _write_csv(stream: io.TextIOBase, columns: Mapping[str, np.ndarray]) -> None
     writer.writerows(zip(*cols))
 
 
-def _npy_header(f) -> tuple[tuple, np.dtype]:
-    """(shape, dtype) from a .npy header, the file left at the data's first byte."""
+def _npy_header(f) -> tuple[tuple, np.dtype, bool]:
+    """(shape, dtype, fortran_order) from a .npy header, the file left at the data's first byte."""
     version = np.lib.format.read_magic(f)
     read = {(1, 0): np.lib.format.read_array_header_1_0}.get(
         version, np.lib.format.read_array_header_2_0)
-    shape, _, dtype = read(f)
-    return shape, dtype
+    shape, fortran, dtype = read(f)
+    return shape, dtype, fortran

@@ -101,16 +101,54 @@ def open_shard(path) -> h5py.File:
 
 
 def read_shard(path, *, labeled: bool = False) -> dict:
-    """Load a whole shard into memory: lattices (and labels if ``labeled``) plus attributes."""
+    """Load a whole shard into memory: lattices (and labels if ``labeled``) plus attributes,
+    checked against the checksum stored when it was written (``verify_shard``)."""
     with open_shard(path) as f:
         if labeled and not f.attrs["labeled"]:
             raise ShardError(f"{path}: shard has no Chern labels yet")
         out = {"lattices": f["lattices"][...], "attrs": dict(f.attrs)}
-        if f.attrs["labeled"]:
-            for key in LABEL_COLUMNS + CERTIFICATE_COLUMNS:
-                if key in f:  # format 1 shards have no certificate columns
-                    out[key] = f[key][...]
+        stored = [out["lattices"]]
+        for key in LABEL_COLUMNS + CERTIFICATE_COLUMNS:
+            if key in f:  # format 1 shards have no certificate columns
+                stored.append(f[key][...])
+                if f.attrs["labeled"]:
+                    out[key] = stored[-1]
+        _compare_checksum(path, f, data_checksum(*stored, _spec_bytes(f)))
     return out
+
+
+def verify_shard(path) -> None:
+    """ShardError unless the shard's arrays still hash to the checksum stored when it was
+    written: data altered in place (a bit flip, another program's edit) keep a valid HDF5 file
+    and would otherwise be read as they are. Streams the lattices, so memory stays bounded."""
+    with open_shard(path) as f:
+        if f.attrs.get(CHECKSUM_ATTR) is None:
+            return
+        digest = hashlib.sha256()
+        for key in ("lattices",) + LABEL_COLUMNS + CERTIFICATE_COLUMNS:
+            if key not in f:
+                continue
+            ds = f[key]
+            digest.update(f"{ds.dtype.str}{ds.shape}".encode())
+            rows = max(1, 2**22 // max(ds.dtype.itemsize * int(np.prod(ds.shape[1:])), 1))
+            for start in range(0, ds.shape[0], rows):
+                digest.update(np.ascontiguousarray(ds[start : start + rows]).tobytes())
+        spec = _spec_bytes(f)
+        digest.update(f"{spec.dtype.str}{spec.shape}".encode())
+        digest.update(spec.tobytes())
+        _compare_checksum(path, f, digest.hexdigest())
+
+
+def _spec_bytes(f: h5py.File) -> np.ndarray:
+    return np.frombuffer(str(f.attrs["spec"]).encode(), np.uint8)
+
+
+def _compare_checksum(path, f: h5py.File, found: str) -> None:
+    stored = f.attrs.get(CHECKSUM_ATTR)
+    if stored is not None and str(stored) != found:
+        raise ShardError(f"{path}: its data no longer match the checksum stored when it was "
+                         "written (altered or damaged); delete it and let the workflow make it "
+                         "again")
 
 
 def shard_digest(path) -> str:

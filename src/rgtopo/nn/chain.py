@@ -7,10 +7,12 @@ evaluation all predict through here.
 
 from __future__ import annotations
 
+import os
+
 import keras
 import numpy as np
 
-from ..errors import LatticeError
+from ..errors import LatticeError, MemoryLimitError
 from ..lattice import as_lattice_batch, level_code, rg_steps
 from ..symmetries import positive_delta
 from .heads import chern_value
@@ -84,16 +86,67 @@ def predict(lattices, base: keras.Model, rg: keras.Model | None = None, batch_si
     return np.asarray(chern_value(_predict(base, x, batch_size, code)), dtype=np.float64)
 
 
+PEAK_ACTIVATIONS = 8
+"""Full-resolution activations of a network's widest layer alive at once in one call, for
+``memory_gb``: 1,653 bytes per site were measured for the shipped RG network (64 channels) on
+one 2048x2048 lattice, against the estimate's 2,120 (docs/reliability.md, "Memory")."""
+INPUT_BYTES_PER_SITE = 2 * 3 * (8 + 4)
+"""The lattice as read (float64) and as fed (float32), each with one copy (Delta sign, batch)."""
+
+
+def widest(model: keras.Model) -> int:
+    """Channels of the widest layer output: what a fully convolutional network holds per site."""
+    return max(int(layer.output.shape[-1]) for layer in model.layers
+               if not isinstance(layer.output, (list, tuple)))
+
+
+def memory_gb(size: int, lattices: int, base: keras.Model, rg: keras.Model | None) -> float:
+    """Estimated peak memory (GB) of one network call on ``lattices`` lattices of size N: the
+    input copies plus ``PEAK_ACTIVATIONS`` activations of the widest layer at full resolution
+    of the first network applied (the RG network for N > 4, each later step a quarter of it)."""
+    first = rg if rg_steps(size) and rg is not None else base
+    per_site = INPUT_BYTES_PER_SITE + PEAK_ACTIVATIONS * 4 * widest(first)
+    return int(lattices) * int(size) ** 2 * per_site / 1e9
+
+
+def available_memory_gb() -> float:
+    """Memory the system can give a new allocation now (Linux: MemAvailable), in GB."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024 / 1e9
+    except OSError:
+        pass
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
+
+
+def check_memory(size: int, lattices: int, base: keras.Model, rg: keras.Model | None,
+                 max_memory_gb: float | None = None) -> float:
+    """The estimate of one call, or MemoryLimitError before anything is allocated when it
+    exceeds ``max_memory_gb`` (default: the memory available now)."""
+    limit = available_memory_gb() if max_memory_gb is None else float(max_memory_gb)
+    need = memory_gb(size, lattices, base, rg)
+    if need > limit:
+        raise MemoryLimitError(
+            f"network evaluation of {lattices} lattice(s) of {size}x{size} needs an estimated "
+            f"{need:.1f} GB, above the limit of {limit:.1f} GB"
+            + (" (the memory available now)" if max_memory_gb is None else ""))
+    return need
+
+
 def lattices_per_call(size: int, batch_size: int = 256) -> int:
     """Lattices per network call at linear size N: at most ``batch_size``, bounded memory."""
     return max(1, min(int(batch_size), SITES_PER_BATCH // (int(size) ** 2)))
 
 
-def predict_bounded(lattices, base: keras.Model, rg: keras.Model,
-                    batch_size: int = 256) -> np.ndarray:
-    """``predict`` in parts of ``lattices_per_call`` lattices, so memory stays bounded at any N."""
+def predict_bounded(lattices, base: keras.Model, rg: keras.Model, batch_size: int = 256,
+                    max_memory_gb: float | None = None) -> np.ndarray:
+    """``predict`` in parts of ``lattices_per_call`` lattices, so memory stays bounded at any N;
+    a lattice whose single call would exceed ``max_memory_gb`` is refused (``check_memory``)."""
     x = as_lattice_batch(lattices)
     rg_steps(x.shape[1])  # an unreachable size fails even for an empty batch
     step = lattices_per_call(x.shape[1], batch_size)
+    check_memory(x.shape[1], min(step, len(x)), base, rg, max_memory_gb)
     out = [predict(x[start : start + step], base, rg, step) for start in range(0, len(x), step)]
     return np.concatenate(out) if out else np.zeros(0, np.float32)
