@@ -74,7 +74,8 @@ def run(argv, procs: Path | None) -> dict:
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {"exit": proc.returncode, "wall_s": round(time.perf_counter() - start, 1),
             "peak_rss_gb": round(usage.ru_maxrss * 1024 / 1e9, 3),
-            "stderr_lines": [line for line in err.splitlines() if line.strip()]}
+            "stderr_lines": [line for line in err.splitlines()  # all but the progress lines
+                             if line.strip() and "] predicted " not in line]}
 
 
 def main(argv=None) -> int:
