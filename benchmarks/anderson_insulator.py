@@ -56,7 +56,7 @@ def scba_critical_width(mass: float) -> float:
 
 
 def wilson(k: int, n: int) -> tuple[float, float]:
-    from rgtopo.metrics import wilson_interval
+    from rgtopo.training.metrics import wilson_interval
 
     return wilson_interval(k, n) if n else (float("nan"), float("nan"))
 

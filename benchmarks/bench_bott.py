@@ -17,8 +17,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 import rgtopo  # noqa: E402
-from rgtopo.bott import bott_index_reference  # noqa: E402
-from rgtopo.sampling import sample_lattices  # noqa: E402
+from rgtopo.physics.bott import bott_index_reference  # noqa: E402
+from rgtopo.physics.sampling import sample_lattices  # noqa: E402
 
 
 def rate(fn, items, min_seconds):

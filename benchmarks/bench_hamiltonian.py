@@ -44,7 +44,7 @@ params = LabelingParams()
 params = dataclasses.replace(params, localizer=dataclasses.replace(params.localizer,
                                                                    max_memory_gb=max_gb))
 if method == "class_a":  # the same BdG matrix, its class-D form ignored: [[Re L, -Im L], ...]
-    rgtopo.hamiltonian.majorana_form = lambda system: None
+    rgtopo.physics.system.majorana_form = lambda system: None
 if family == "pip":
     from rgtopo.models import pip_bdg
     def lattice(size, seed):
@@ -80,7 +80,8 @@ def measure(n: int, method: str, max_gb: float, family: str = "qwz", threads: in
 
 
 def speed(sizes, dense_max: int, max_gb: float, threads: int) -> None:
-    from rgtopo.hamiltonian import as_system, localizer_memory_gb
+    from rgtopo.physics.spectral_localizer import localizer_memory_gb
+    from rgtopo.physics.system import as_system
     from rgtopo.models import qwz
     from rgtopo.params import LocalizerParams
 

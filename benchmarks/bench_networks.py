@@ -16,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from rgtopo import training  # noqa: E402
+from rgtopo import devices  # noqa: E402
 from rgtopo import predict_chern  # noqa: E402
 from rgtopo.nn import base_network, compound_network, rg_network  # noqa: E402
 from rgtopo.training import compile_model  # noqa: E402
@@ -39,8 +39,8 @@ def main():
     p.add_argument("--min-seconds", type=float, default=5.0)
     p.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32, 64, 128, 256, 512])
     a = p.parse_args()
-    training.configure(a.threads, 0)
-    print(f"TensorFlow: {training.device_summary()}, threads={a.threads}, batch={a.batch}")
+    devices.configure(a.threads, 0)
+    print(f"TensorFlow: {devices.device_summary()}, threads={a.threads}, batch={a.batch}")
     rng = np.random.default_rng(0)
     n = 4 * a.batch
     x4 = rng.uniform(-1, 1, (n, 4, 4, 3)).astype("float32")

@@ -49,7 +49,7 @@ def run_measured(cmd) -> tuple[float, float]:
 
 
 def sample(n, count, seed=1):
-    from rgtopo.sampling import sample_lattices
+    from rgtopo.physics.sampling import sample_lattices
 
     spec = {"distribution": "uniform", "size": n, "seed": seed, "stream": "bench",
             "mu_range": [-4, 4], "t_minus_range": [-2, 2], "delta_range": [0.1, 0.2],
@@ -124,7 +124,7 @@ def chern_inner(sizes, min_seconds, plain_max):
     from threadpoolctl import threadpool_limits
 
     import rgtopo
-    from rgtopo.bott import bott_index_reference
+    from rgtopo.physics.bott import bott_index_reference
 
     rgtopo.chern_numbers(sample(4, 2))  # compile / load Numba's cache
     pybott_raw(sample(4, 1)[0])  # import pybott (matplotlib, pandas) outside the timings
@@ -198,7 +198,7 @@ def main():
         if "predict" in a.parts:
             model = a.model
             if model is None:
-                from rgtopo.bundle import CARD_FILE, DEFAULT_BUNDLE
+                from rgtopo.evaluation.bundle import CARD_FILE, DEFAULT_BUNDLE
 
                 if (DEFAULT_BUNDLE / CARD_FILE).is_file():
                     model = DEFAULT_BUNDLE

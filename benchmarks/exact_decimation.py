@@ -1,7 +1,7 @@
 """Upper bound of a decimate-then-label chain: the exact decimation, then the exact 4x4 Bott index.
 
 For fresh uniform test-distribution lattices of each size (the sets and cache of
-``fresh_check.py``), the exact decimation ``rgtopo.lattice.decimate`` with each
+``fresh_check.py``), the exact decimation ``rgtopo.physics.lattice.decimate`` with each
 disorder factor f is applied until the lattice is 4x4, and the Bott index of that
 4x4 lattice stands in for the base network (no networks at all). Prints, per size
 and f, the accuracy against the lattice's own label, the clean formula's, and the
@@ -18,8 +18,8 @@ import pandas as pd
 
 import rgtopo
 from fresh_check import fresh_config, fresh_parser, fresh_set
-from rgtopo.lattice import decimate
-from rgtopo.metrics import clean_formula
+from rgtopo.physics.lattice import decimate
+from rgtopo.training.metrics import clean_formula
 
 
 def main(argv=None):

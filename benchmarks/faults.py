@@ -15,12 +15,13 @@ out, provenance and the bundle card without their timestamps, .keras archives by
 config and weights, PDFs without their creation date. Prints kills, resumes, files compared
 and the files that differ, and exits 1 if any differs.
 
-With --full-disk MB (as root) it also runs with results/ on a tmpfs of MB megabytes: the run
+With --full-disk F [F ...] (as root) it also runs with results/ on a tmpfs holding the fraction
+F of the reference's results, once per fraction: the run
 must stop with one line in the log of each job that could not write, leave no temporary and
 no unfinished output, and, once the tmpfs is given room again, resume to the same files.
 
 Run: python benchmarks/faults.py [--kills 30] [--seed 1] [--cores 2] [--work DIR] [--rounds R]
-                                 [--full-disk MB]
+                                 [--full-disk 0.1 0.4 0.8]
 """
 
 import argparse
@@ -219,11 +220,25 @@ def failed_jobs(text: str, work: Path) -> dict:
     return out
 
 
+def complete_extra(path: Path) -> str | None:
+    """Why a file the reference run no longer has (a temporary shard) is not complete, or None."""
+    from rgtopo.data.shards import verify_shard
+    from rgtopo.errors import ShardError
+
+    if path.suffix != ".h5":
+        return "not in the reference run"
+    try:
+        verify_shard(path)
+    except ShardError as exc:
+        return str(exc)
+    return None
+
+
 def full_disk(work: Path, ref: Path, config: Path, cores: int, mb: float) -> dict:
     """The workflow with results/ on a tmpfs of ``mb`` MB: it must stop with one line per job
     that cannot write and leave only finished outputs; given room again, the documented resume
     must end equal to the reference."""
-    run_dir = work / "full_disk"
+    run_dir = work / f"full_disk_{mb:.1f}MB"
     if (run_dir / "results").is_mount():
         subprocess.run(["umount", "-l", str(run_dir / "results")])
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -239,11 +254,13 @@ def full_disk(work: Path, ref: Path, config: Path, cores: int, mb: float) -> dic
         record["failed_jobs"] = failed_jobs(full.stdout + full.stderr, run_dir)
         names = files(run_dir)
         record["temporaries_left"] = sorted(n for n in names if ".tmp-" in n or ".old-" in n)
-        record["finished_files_when_full"] = len(names)
+        record["files_when_full"] = len(names)
+        # Files of both runs must be equal; a file the reference lacks is a temporary output
+        # (an unlabeled shard) its consumer had not yet read: it must be complete too.
         record["unfinished_files_when_full"] = {
-            rel: compare(rel, ref / rel, run_dir / rel) or "" for rel in sorted(names)
-            if not rel.startswith(TIMINGS) and (not (ref / rel).is_file()
-                                                or compare(rel, ref / rel, run_dir / rel))}
+            rel: why for rel in sorted(names) if not rel.startswith(TIMINGS)
+            and (why := (compare(rel, ref / rel, run_dir / rel) if (ref / rel).is_file()
+                         else complete_extra(run_dir / rel)))}
         subprocess.run(["mount", "-o", f"remount,size={int(mb * 1024 * 20)}k",
                         str(run_dir / "results")], check=True)
         subprocess.run(snakemake(run_dir, config, cores, "--unlock"), cwd=REPO,
@@ -280,9 +297,9 @@ def main(argv=None) -> int:
                         "per 8 kills), each killed at moments drawn over the whole reference run")
     p.add_argument("--restart", type=float, default=8.0,
                    help="seconds a resumed run gets on top, to start Snakemake and its jobs again")
-    p.add_argument("--full-disk", type=float, default=None, metavar="MB",
-                   help="also run with results/ on a tmpfs of MB megabytes (as root), then "
-                        "resume with room again; 0: a third of the reference's results")
+    p.add_argument("--full-disk", type=float, nargs="+", default=None, metavar="FRACTION",
+                   help="also run with results/ on a tmpfs (as root) holding this fraction of "
+                        "the reference's results, once per fraction, then resume with room")
     p.add_argument("--json", default=None, help="write the campaign's record here")
     a = p.parse_args(argv)
     work = Path(a.work or tempfile.mkdtemp(prefix="rgtopo-faults-"))
@@ -316,12 +333,14 @@ def main(argv=None) -> int:
             why = compare(rel, ref / rel, killed / rel)
             if why:
                 record["differ"][f"round {r + 1}: {rel}"] = why
-    if a.full_disk is not None:
-        mb = a.full_disk or sum(p.stat().st_size for p in (ref / "results").rglob("*")
-                                if p.is_file()) / 3e6
-        print(f"full disk: results/ on a tmpfs of {mb:.1f} MB ...", file=sys.stderr)
-        record["full_disk"] = full_disk(work, ref, config, a.cores, mb)
-        print(full_disk_text(record["full_disk"]))
+    if a.full_disk:
+        size = sum(p.stat().st_size for p in (ref / "results").rglob("*") if p.is_file()) / 1e6
+        record["full_disk"] = []
+        for fraction in a.full_disk:
+            print(f"full disk: results/ on a tmpfs of {fraction} x {size:.1f} MB ...",
+                  file=sys.stderr)
+            record["full_disk"].append(full_disk(work, ref, config, a.cores, fraction * size))
+            print(full_disk_text(record["full_disk"][-1]), flush=True)
     missing, differ = record["missing"], record["differ"]
     record.update(reference_s=round(total, 1), rounds=rounds, timing_files_left_out=len(skipped),
                   seed=a.seed, config=str(config))
@@ -338,11 +357,11 @@ def main(argv=None) -> int:
         print(f"  differs: {rel}: {why}")
     if a.json:
         Path(a.json).write_text(json.dumps(record, indent=2) + "\n")
-    disk = record.get("full_disk", {})
-    disk_failed = "skipped" not in disk and disk and (
+    disk_failed = any("skipped" not in disk and (
         disk["exit_when_full"] == 0 or disk["exit_after_room"] != 0 or disk["missing"]
         or disk["differ"] or disk["temporaries_left"] or disk["unfinished_files_when_full"]
         or not all(j["last_line"] and not j["traceback"] for j in disk["failed_jobs"].values()))
+        for disk in record.get("full_disk", []))
     return 1 if differ or missing or disk_failed else 0
 
 

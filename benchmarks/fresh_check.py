@@ -24,11 +24,11 @@ import pandas as pd
 
 import rgtopo
 from rgtopo.config import load_config
-from rgtopo.metrics import accuracy_summary, clean_formula
+from rgtopo.training.metrics import accuracy_summary, clean_formula
 from rgtopo.params import DatasetSpec
-from rgtopo.sampling import sample_lattices
-from rgtopo.size_study import paired_columns
-from rgtopo.statistics_baseline import load as load_statistics_baseline
+from rgtopo.physics.sampling import sample_lattices
+from rgtopo.evaluation.size_study import paired_columns
+from rgtopo.training.statistics_baseline import load as load_statistics_baseline
 
 REPO = Path(__file__).resolve().parents[1]
 STATISTICS = REPO / "results" / "baseline" / "statistics_baseline.pkl"

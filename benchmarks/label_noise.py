@@ -18,9 +18,9 @@ import numpy as np
 import rgtopo
 from fresh_check import fresh_config, fresh_parser, fresh_set
 from label_stability import relabel_changes
-from rgtopo.metrics import clean_formula
+from rgtopo.training.metrics import clean_formula
 from rgtopo.params import DatasetSpec
-from rgtopo.sampling import disorder_widths
+from rgtopo.physics.sampling import disorder_widths
 
 GAP_BINS = ((0, 0.01), (0.01, 0.1), (0.1, 0.3), (0.3, 10))
 

@@ -22,9 +22,9 @@ import pandas as pd
 
 import rgtopo
 from fresh_check import fresh_config, fresh_parser, fresh_set
-from rgtopo.metrics import clean_formula
+from rgtopo.training.metrics import clean_formula
 from rgtopo.params import DatasetSpec
-from rgtopo.sampling import disorder_widths
+from rgtopo.physics.sampling import disorder_widths
 
 
 def perturbed_labels(lattices, widths, eps: float, copies: int, rng, threads: int):

@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rgtopo.bott import chern_numbers as bott_labels
+from rgtopo.physics.bott import chern_numbers as bott_labels
 from rgtopo.config import load_config
-from rgtopo.localizer import bdg_gap, localizer_labels, tiles_for
-from rgtopo.metrics import wilson_interval
+from rgtopo.physics.localizer import bdg_gap, localizer_labels, tiles_for
+from rgtopo.training.metrics import wilson_interval
 from rgtopo.params import DatasetSpec, LabelingParams
-from rgtopo.sampling import sample_lattices
+from rgtopo.physics.sampling import sample_lattices
 
 REPO = Path(__file__).resolve().parents[1]
 CONVENTIONS = {"fixed": 0.0, "paper": None}  # mu-disorder exponent (None: the config's)

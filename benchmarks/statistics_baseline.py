@@ -28,11 +28,11 @@ from scipy.stats import binomtest  # noqa: E402
 
 import rgtopo  # noqa: E402
 from fresh_check import STATISTICS, fresh_config, fresh_parser, fresh_set  # noqa: E402
-from rgtopo.metrics import Tally, accuracy_summary, clean_formula, wilson_interval  # noqa: E402
-from rgtopo.size_study import paired_columns  # noqa: E402
-from rgtopo.shards import read_shard  # noqa: E402
-from rgtopo.statistics_baseline import StatisticsBaseline  # noqa: E402
-from rgtopo.statistics_baseline import load as load_statistics_baseline  # noqa: E402
+from rgtopo.training.metrics import Tally, accuracy_summary, clean_formula, wilson_interval  # noqa: E402
+from rgtopo.evaluation.size_study import paired_columns  # noqa: E402
+from rgtopo.data.shards import read_shard  # noqa: E402
+from rgtopo.training.statistics_baseline import StatisticsBaseline  # noqa: E402
+from rgtopo.training.statistics_baseline import load as load_statistics_baseline  # noqa: E402
 
 ANSWERS = ("network", "statistics baseline", "clean formula", "majority class")
 STYLE = {"network": ("C0", "o", "-"), "statistics baseline": ("C3", "s", "-"),

@@ -64,7 +64,7 @@ def rng():
 def labeled_shards(tmp_path_factory):
     """Small labeled sets: 4x4 train/validation, wide 8x8, 8x8, 16x16 and 32x32 train, 8x8 and
     16x16 test and validation."""
-    from rgtopo.datasets import label_shard, sample_shard
+    from rgtopo.data.datasets import label_shard, sample_shard
 
     d = tmp_path_factory.mktemp("shards")
     made = {}

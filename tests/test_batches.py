@@ -7,9 +7,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from rgtopo.batches import LatticeBatches  # noqa: E402
+from rgtopo.data.batches import LatticeBatches  # noqa: E402
 from rgtopo.errors import ShardError, SpecError  # noqa: E402
-from rgtopo.lattice import average_pool, decimate  # noqa: E402
+from rgtopo.physics.lattice import average_pool, decimate  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_batches_stream_lattices_and_targets(shards):
 
 def test_certified_only_batches_keep_the_certified_labels_in_order(shards):
     """Only lattices whose label is certified, in shard order, each with its own label."""
-    from rgtopo.shards import read_shard
+    from rgtopo.data.shards import read_shard
 
     data = read_shard(shards["train_16"], labeled=True)
     keep = np.flatnonzero(data["certified"])
@@ -57,7 +57,7 @@ def test_certified_only_batches_refuse_shards_without_a_certified_label(shards, 
 
     import h5py
 
-    from rgtopo.shards import CERTIFICATE_COLUMNS, LABEL_COLUMNS, data_checksum
+    from rgtopo.data.shards import CERTIFICATE_COLUMNS, LABEL_COLUMNS, data_checksum
 
     uncertified = tmp_path / "uncertified.h5"
     shutil.copy(shards["train_16"], uncertified)

@@ -93,7 +93,7 @@ def test_anderson_insulator_tiny_resumes_and_matches_scba(tmp_path):
 def statistics_file(labeled_shards, tmp_path_factory):
     """A statistics baseline fitted on the tiny shared sets (4x4 and 8x8)."""
     from rgtopo.params import StatisticsBaselineParams
-    from rgtopo.statistics_baseline import fit
+    from rgtopo.training.statistics_baseline import fit
 
     params = StatisticsBaselineParams(
         train_sizes=(4, 8), max_train_lattices=None, quantiles=(0.5,), max_leaf_nodes=(7,),
@@ -152,12 +152,25 @@ def test_statistics_baseline_pooling_choice_tiny(statistics_file, labeled_shards
 @pytest.mark.workflow
 def test_fault_campaign_small(tmp_path):
     """The CI version of benchmarks/faults.py: the test config killed twice (process group,
-    SIGKILL) and resumed ends with every file under results/ equal to an uninterrupted run's."""
+    SIGKILL) and resumed ends with every file under results/ equal to an uninterrupted run's;
+    and, where a tmpfs can be mounted (root), run with results/ on one that holds a third of
+    them: each job that cannot write says so in one line, nothing unfinished is left, and with
+    room again the run resumes to the same files."""
     import json
 
     out = run_benchmark("faults.py", "--kills", "2", "--seed", "3", "--work", str(tmp_path),
-                        "--json", str(tmp_path / "record.json"), timeout=1800)
+                        "--full-disk", "0.3", "--json", str(tmp_path / "record.json"),
+                        timeout=2400)
     record = json.loads((tmp_path / "record.json").read_text())
     assert len(record["kills"]) == 2 and record["resumes"] == 3
     assert record["missing"] == [] and record["differ"] == {}, out
     assert record["files_compared"] > 100 and "differing: 0" in out
+    (disk,) = record["full_disk"]
+    if "skipped" in disk:
+        assert "cannot mount a tmpfs" in disk["skipped"]
+        return
+    assert disk["exit_when_full"] != 0 and disk["failed_jobs"], out
+    for log, job in disk["failed_jobs"].items():
+        assert "No space left on device" in job["last_line"] and not job["traceback"], log
+    assert disk["temporaries_left"] == [] and disk["unfinished_files_when_full"] == {}, out
+    assert disk["exit_after_room"] == 0 and disk["missing"] == [] and disk["differ"] == {}, out

@@ -7,11 +7,11 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import rgtopo
-from rgtopo import bott
+from rgtopo.physics import bott
 from conftest import physics_spec
-from rgtopo.bott import bott_index_reference
-from rgtopo.phase_diagram import boundary_distance, clean_chern_number
-from rgtopo.reference import reference_lattices
+from rgtopo.physics.bott import bott_index_reference
+from rgtopo.physics.phase_diagram import boundary_distance, clean_chern_number
+from rgtopo.evaluation.reference import reference_lattices
 
 
 @pytest.mark.parametrize("name", ["data_1.mat", "data_2.mat", "data_3.mat"])

@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 
 import rgtopo  # noqa: E402
 from conftest import REPO  # noqa: E402
-from rgtopo import bundle as bundle_mod  # noqa: E402
+from rgtopo.evaluation import bundle as bundle_mod  # noqa: E402
 from rgtopo.errors import BundleError, LatticeError  # noqa: E402
 from rgtopo import predict_chern  # noqa: E402
 from rgtopo.nn import base_network, chain, rg_network  # noqa: E402
@@ -199,8 +199,8 @@ def test_shipped_bundle_predicts_fresh_lattices():
     94.55 %)."""
     from conftest import physics_spec
     from rgtopo import chern_numbers, load_bundle
-    from rgtopo.metrics import clean_formula
-    from rgtopo.sampling import sample_lattices
+    from rgtopo.training.metrics import clean_formula
+    from rgtopo.physics.sampling import sample_lattices
 
     shipped = load_bundle()
     assert shipped.card["format"] == "rgtopo-bundle"

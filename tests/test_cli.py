@@ -20,8 +20,8 @@ import pytest  # noqa: E402
 
 import rgtopo  # noqa: E402
 from conftest import REPO, write_lattice_files  # noqa: E402
-from rgtopo import bundle as bundle_mod  # noqa: E402
-from rgtopo.chern import COLUMNS  # noqa: E402
+from rgtopo.evaluation import bundle as bundle_mod  # noqa: E402
+from rgtopo.physics.chern import COLUMNS  # noqa: E402
 from rgtopo.cli import main  # noqa: E402
 from rgtopo.nn import base_network, chain, rg_network  # noqa: E402
 
@@ -221,7 +221,7 @@ def test_export_bundle_command_writes_a_loadable_bundle(model, tmp_path):
 
 
 def test_export_bundle_records_the_size_study_in_an_existing_card(model, tmp_path):
-    from rgtopo.size_study import RECORD_KEYS
+    from rgtopo.evaluation.size_study import RECORD_KEYS
 
     path, _, _ = model
     bundle = tmp_path / "b"
@@ -391,7 +391,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
 
 
 def test_help_lists_only_the_user_commands_and_the_steps_have_their_own():
-    """``rgtopo`` offers the user's commands; the workflow's steps are ``python -m rgtopo.steps``."""
+    """``rgtopo`` offers the user's commands; the workflow's steps are ``python -m rgtopo.workflow.steps``."""
     code, out, _ = rgtopo_cli("--help")
     assert code == 0
     listed = [line.split()[0] for line in out.split("COMMAND\n", 2)[-1].splitlines()
@@ -404,7 +404,7 @@ def test_help_lists_only_the_user_commands_and_the_steps_have_their_own():
     assert code == 0 and out == f"rgtopo {rgtopo.__version__}\n"
     code, _, err = rgtopo_cli("train-base", "--help")
     assert code == 2 and "invalid choice: 'train-base'" in err
-    p = subprocess.run([sys.executable, "-m", "rgtopo.steps", "--help"], capture_output=True,
+    p = subprocess.run([sys.executable, "-m", "rgtopo.workflow.steps", "--help"], capture_output=True,
                        text=True, env=ENV, timeout=300)
     assert p.returncode == 0 and "train-base" in p.stdout and "chern," not in p.stdout
 

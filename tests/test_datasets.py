@@ -9,8 +9,8 @@ import pytest
 import rgtopo
 from rgtopo.params import LabelingParams
 from conftest import physics_spec
-from rgtopo.datasets import label_shard, sample_shard
-from rgtopo.shards import read_shard
+from rgtopo.data.datasets import label_shard, sample_shard
+from rgtopo.data.shards import read_shard
 
 
 def test_same_seed_reproduces_a_shard_bit_for_bit(tmp_path):
@@ -61,7 +61,7 @@ def test_localizer_labeled_shard_stores_the_certificate(tmp_path):
 def test_command_line_samples_labels_and_reports_errors(tmp_path):
     import json
 
-    run = [sys.executable, "-m", "rgtopo.steps"]
+    run = [sys.executable, "-m", "rgtopo.workflow.steps"]
     spec = json.dumps(physics_spec(size=4))
     args = ["sample", "--spec", spec, "--shard", "1", "--shard-size", "20"]
     subprocess.run([*run, *args, "--out", str(tmp_path / "s.h5")], check=True)
@@ -90,8 +90,8 @@ def test_command_line_samples_labels_and_reports_errors(tmp_path):
 def test_a_killed_label_job_resumes_at_its_last_finished_chunk(tmp_path, monkeypatch):
     """The chunks a label job finished are kept beside its output until the shard is written:
     killed in its third chunk, the rerun labels only from there, and writes the same shard."""
-    import rgtopo.datasets as datasets
-    from rgtopo.datasets import progress_dir
+    import rgtopo.data.datasets as datasets
+    from rgtopo.data.datasets import progress_dir
 
     raw = tmp_path / "raw.h5"
     sample_shard(physics_spec(size=4), 0, 500, raw)
@@ -128,7 +128,7 @@ def test_a_killed_label_job_resumes_at_its_last_finished_chunk(tmp_path, monkeyp
 
 def test_progress_of_another_job_is_not_reused(tmp_path):
     """Chunks kept for another source, method, parameters or chunk size are cleared, not read."""
-    from rgtopo.datasets import _Progress, progress_dir
+    from rgtopo.data.datasets import _Progress, progress_dir
 
     raw = tmp_path / "raw.h5"
     sample_shard(physics_spec(size=4), 0, 200, raw)

@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from rgtopo import devices  # noqa: E402
-from rgtopo.steps import main  # noqa: E402
+from rgtopo.workflow.steps import main  # noqa: E402
 from rgtopo.errors import DeviceError  # noqa: E402
 
 PARAMS = {"seed": 1, "optimizer": "sgd", "batch_size": 8, "width": 4, "learning_rate": 0.01,

@@ -14,7 +14,8 @@ import pytest  # noqa: E402
 
 from conftest import REPO  # noqa: E402
 from rgtopo import errors  # noqa: E402
-from rgtopo import cli, steps  # noqa: E402
+from rgtopo import cli  # noqa: E402
+from rgtopo.workflow import steps  # noqa: E402
 
 
 def test_every_error_type_derives_from_the_one_base():
@@ -103,12 +104,12 @@ def test_a_second_configure_keeps_the_thread_pools_and_says_so():
     """In a fresh interpreter, so earlier tests cannot have fixed TensorFlow's pools first."""
     code = (
         "import tensorflow as tf\n"
-        "from rgtopo import training\n"
-        "training.configure(1, 0)\n"
+        "from rgtopo import devices\n"
+        "devices.configure(1, 0)\n"
         "tf.constant(1.0) + 1\n"  # TensorFlow fixes its thread pools on the first operation
         "said = []\n"
-        "training.configure(2, 0, log=said.append)\n"
-        "training.configure(1, 0, log=said.append)\n"
+        "devices.configure(2, 0, log=said.append)\n"
+        "devices.configure(1, 0, log=said.append)\n"
         "print(tf.config.threading.get_intra_op_parallelism_threads(), '|'.join(said))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}).stdout

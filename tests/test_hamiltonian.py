@@ -8,28 +8,26 @@ import sys
 import numpy as np
 import pytest
 import scipy.sparse as sp
-
 from conftest import REPO
+
 from rgtopo import chern_numbers, hamiltonian_chern
-from rgtopo.bott import bott_index_reference
-from rgtopo.bott import chern_numbers as bott_labels
 from rgtopo.config import load_config
 from rgtopo.errors import MemoryLimitError, SpecError
-from rgtopo.hamiltonian import (
-    Model,
+from rgtopo.models import haldane, pip_bdg, qwz
+from rgtopo.params import LabelingParams, LocalizerParams
+from rgtopo.physics.bott import bott_index_reference
+from rgtopo.physics.bott import chern_numbers as bott_labels
+from rgtopo.physics.hamiltonian import bott_index
+from rgtopo.physics.lattice import bdg_hamiltonian
+from rgtopo.physics.localizer import majorana_sparse
+from rgtopo.physics.spectral_localizer import localizer_real, tile
+from rgtopo.physics.system import (
     as_system,
-    bott_index,
     from_kwant,
-    localizer_real,
     majorana_form,
     nambu_to_majorana,
     realify,
-    tile,
 )
-from rgtopo.lattice import bdg_hamiltonian, clean_lattice
-from rgtopo.localizer import majorana_sparse
-from rgtopo.models import haldane, pip_bdg, qwz
-from rgtopo.params import LabelingParams, LocalizerParams
 
 SOLVERS = ["superlu", "pardiso"] if platform.machine() == "x86_64" else ["superlu"]
 
@@ -51,7 +49,7 @@ def test_realify_has_every_eigenvalue_twice():
 
 
 def test_nambu_bdg_of_the_pip_lattice_has_its_majorana_form():
-    """The Nambu-basis BdG matrix of a lattice (rgtopo.lattice's convention) is recognised as
+    """The Nambu-basis BdG matrix of a lattice (rgtopo.physics.lattice's convention) is recognised as
     class D, and its Majorana form is the lattice's own Majorana matrix."""
     lat = pip_lattice(5, 1)
     model = pip_bdg(lat)
@@ -112,7 +110,7 @@ def test_class_a_real_localizer_has_the_spectrum_of_the_complex_one_twice():
 
 def test_generic_bott_index_is_the_pip_labelers_on_its_bdg_matrix():
     """One sign convention: the generic dense Bott index of the Nambu BdG matrix is the raw
-    Bott sum of rgtopo.bott (and of the NumPy port of the authors' MATLAB code)."""
+    Bott sum of rgtopo.physics.bott (and of the NumPy port of the authors' MATLAB code)."""
     for seed, mu in ((3, 1.0), (4, -1.0), (5, 3.5)):
         lat = pip_lattice(6, seed, mu)
         model = pip_bdg(lat)

@@ -8,10 +8,10 @@ import pytest
 import scipy.sparse as sp
 
 from rgtopo.cli import main
+from rgtopo.data.hamiltonian_io import read_hamiltonian, write_hamiltonian
 from rgtopo.errors import InputError
-from rgtopo.hamiltonian import COLUMNS
-from rgtopo.hamiltonian_io import read_hamiltonian, write_hamiltonian
 from rgtopo.models import haldane, qwz
+from rgtopo.physics.system import COLUMNS
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".h5"])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import rgtopo
-from rgtopo.lattice import average_pool, decimate, majorana_hamiltonian
+from rgtopo.physics.lattice import average_pool, decimate, majorana_hamiltonian
 
 
 def test_bdg_matrix_is_hermitian_and_particle_hole_symmetric(rng):

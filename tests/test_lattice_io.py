@@ -10,7 +10,7 @@ import pytest
 
 from conftest import write_lattice_files
 from rgtopo.errors import InputError
-from rgtopo.lattice_io import LatticeFile, write_table
+from rgtopo.data.lattice_io import LatticeFile, write_table
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +188,7 @@ def test_bad_output_paths_are_input_errors_and_write_nothing(tmp_path):
 
 def test_an_output_is_checked_before_any_work(tmp_path):
     """check_output: the same checks as write_table, and never the input file itself."""
-    from rgtopo.lattice_io import check_output
+    from rgtopo.data.lattice_io import check_output
 
     np.save(tmp_path / "x.npy", np.zeros((1, 4, 4, 3)))
     (tmp_path / "x.h5").write_bytes(b"")

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from rgtopo.bott import chern_numbers as bott_labels
+from rgtopo.physics.bott import chern_numbers as bott_labels
 from rgtopo.errors import SolverError, SpecError
-from rgtopo.lattice import bdg_hamiltonian, clean_lattice, majorana_hamiltonian
-from rgtopo.localizer import (
+from rgtopo.physics.lattice import bdg_hamiltonian, clean_lattice, majorana_hamiltonian
+from rgtopo.physics.localizer import (
     bdg_gap,
     bdg_gap_matrix,
     factor_memory_gb,
@@ -24,8 +24,8 @@ from rgtopo.localizer import (
     workers_for,
 )
 from rgtopo.params import LocalizerParams
-from rgtopo.phase_diagram import clean_chern_number
-from rgtopo.solvers import counts_outside, inertia
+from rgtopo.physics.phase_diagram import clean_chern_number
+from rgtopo.physics.solvers import counts_outside, inertia
 
 SOLVERS = ["superlu", "pardiso"]
 if platform.machine() != "x86_64":  # MKL (pypardiso) exists for x86-64 only

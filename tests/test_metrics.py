@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import binomtest, norm
 
 from rgtopo.errors import RgtopoError
-from rgtopo.metrics import (
+from rgtopo.training.metrics import (
     CLEAN_FORMULA,
     MAJORITY_CLASS,
     Tally,
@@ -152,7 +152,7 @@ def test_clean_formula_reads_the_lattice_average():
 def test_headline_table_shows_each_number_with_interval_and_baseline(tmp_path):
     import pandas as pd
 
-    from rgtopo.metrics import TABLE1_COLUMNS, write_headline_table
+    from rgtopo.training.metrics import TABLE1_COLUMNS, write_headline_table
 
     row = dict(key="selected_epoch_16x16", description="selected RG epoch (best 16x16), 16x16",
                paper_percent=95.60, measured_percent=91.234, measured_ci_low=89.5,

@@ -13,7 +13,7 @@ import rgtopo  # noqa: E402
 from conftest import REPO  # noqa: E402
 from rgtopo.errors import LatticeError, ModelError, SpecError  # noqa: E402
 from rgtopo import predict_chern  # noqa: E402
-from rgtopo.lattice import level_code, rg_steps  # noqa: E402
+from rgtopo.physics.lattice import level_code, rg_steps  # noqa: E402
 from rgtopo.nn import (  # noqa: E402
     LOSSES,
     ConditionedShifts,
@@ -107,7 +107,7 @@ def test_saved_models_load_back_without_custom_objects(nets, tmp_path, rng):
 
 @pytest.mark.parametrize("factor", [1.0, 0.5])
 def test_linear_path_starts_as_exactly_the_decimation_and_learns_from_there(rng, tmp_path, factor):
-    from rgtopo.lattice import decimate
+    from rgtopo.physics.lattice import decimate
 
     x = rng.uniform(-5, 5, size=(3, 16, 16, 3)).astype("float32")
     rg = rg_network(4, linear_path=True, disorder_factor=factor)
@@ -283,7 +283,7 @@ def test_level_conditioned_base_reads_each_rg_step_at_its_own_level(rng, tmp_pat
     x = np.abs(rng.normal(size=(4, 8, 8, 3))).astype("float32")
     np.testing.assert_allclose(chern_value(load_model(tmp_path / "compound.keras")(x)),
                                predict_chern(x, base, rg), rtol=1e-5, atol=1e-5)
-    with pytest.raises(SpecError, match="levels must be >= 1, and 1 for the 'conv'"):
+    with pytest.raises(SpecError, match=r"level-conditioned architecture \(spectral\); the 'conv'"):
         base_network(8, levels=2)
 
 
@@ -293,7 +293,7 @@ def test_canonical_base_network_is_exactly_symmetric(rng, tmp_path, architecture
     """With canonical=True every element of the 64-element group (translations x transpose with
     t_minus -> -t_minus x mu -> -mu) gives the same answer, with C -> -C under mu -> -mu, for a
     random untrained network: the symmetry is built in, not learned. Saved and loaded, too."""
-    from rgtopo import symmetries
+    from rgtopo.physics import symmetries
 
     x = rng.normal(size=(64, 4, 4, 3)).astype("float32")
     x[..., 2] += 0.15

@@ -15,6 +15,8 @@ from rgtopo.params import (
     DatasetSpec,
     DecimationParams,
     EvaluationParams,
+    LabelingParams,
+    SpectralParams,
     Disorder,
     RUN_KEYS,
     RGTrainingParams,
@@ -70,10 +72,17 @@ def test_every_stage_round_trips_through_its_json(config, cls, extra):
 
 def test_stage_parameters_take_the_keys_of_their_sections(config):
     dec = DecimationParams.from_config(config, padding="zero")
-    assert (dec.padding, dec.width, dec.epochs, dec.seed) == (
+    assert (dec.network.padding, dec.network.width, dec.epochs, dec.seed) == (
         "zero", config["rg_network"]["width"], config["decimation"]["epochs"], config["seed"])
     rg = RGTrainingParams.from_config(config, run="main")
-    assert rg.padding == config["rg_training"]["runs"]["main"]["padding"]
+    assert rg.network.padding == config["rg_training"]["runs"]["main"]["padding"]
+    base = BaseNetworkParams.from_config(config)
+    assert base.network == SpectralParams.from_section(config["base_network"])
+    # the stages hold the networks' classes, and pass and fingerprint the sections flat
+    assert {f.name for f in dataclasses.fields(BaseNetworkParams)} & {"width", "levels"} == set()
+    assert json.loads(base.to_json()).items() >= {"width": 256, "levels": 2}.items()
+    assert BaseNetworkParams.from_dict(json.loads(base.to_json())) == base
+    assert json.loads(rg.to_json())["padding"] == rg.network.padding
     assert rg.select_size == config["rg_training"]["select_size"]
     assert rg.compile_args() == {"learning_rate": config["rg_training"]["learning_rate"],
                                  "momentum": 0.9, "nesterov": True, "optimizer": "adam"}
@@ -98,7 +107,7 @@ def test_a_run_may_train_on_its_own_loss(config):
 def test_the_decimation_reaches_the_base_network_only_with_coarse_levels(config):
     """levels 1 (the paper's): a changed decimation must not retrain the base network."""
     two = BaseNetworkParams.from_config(config)
-    assert two.levels == 2 and two.disorder_factor == config["decimation"]["disorder_factor"]
+    assert two.network.levels == 2 and two.disorder_factor == config["decimation"]["disorder_factor"]
     one = {**config, "base_network": {**config["base_network"], "levels": 1}}
     for factor in (0.25, 0.75):
         one["decimation"] = {**config["decimation"], "disorder_factor": factor}
@@ -114,8 +123,8 @@ def test_the_decimation_reaches_the_base_network_only_with_coarse_levels(config)
     ({"augment": 1}, "base_network.augment: expected bool"),
     ({"learning_rate": True}, "base_network.learning_rate: expected float"),
     ({"lr_schedule": "step"}, "base_network.lr_schedule: must be one of 'plateau', 'cosine'"),
-    ({"coarse_share": 1.0}, "base_network: levels must be >= 1 and 0 < coarse_share < 1, got 2 and 1.0"),
-    ({"levels": 0}, "base_network: levels must be >= 1"),
+    ({"coarse_share": 1.0}, "base_network.coarse_share: must be between 0 and 1, got 1.0"),
+    ({"levels": 0}, "base_network.levels must be >= 1, got 0"),
     ({"disorder_scale_range": [0, 1]}, "base_network: unknown key 'disorder_scale_range' "
                                        "(a new key needs a field in "
                                        "rgtopo.params.BaseNetworkParams)"),
@@ -207,7 +216,7 @@ def test_the_size_study_run_trains_in_its_convention_and_selects_on_its_largest_
                                          config["size_study"]["seed"])
     assert (rg.epochs, rg.tied_epochs, rg.certified_only) == (
         study["epochs"], study["tied_epochs"], study["certified_only"])
-    assert rg.padding == p.runs[p.run].padding and rg.width == p.runs[p.run].width
+    assert rg.network == p.runs[p.run].network
     names = [f"train-{study['convention']}_{n}" for n in study["train_sizes"]] + \
         [f"validation-{study['convention']}_{n}" for n in study["validation_sizes"]]
     assert list(p.size_study_training_sets) == names
@@ -241,7 +250,7 @@ def test_the_size_study_run_trains_in_its_convention_and_selects_on_its_largest_
     (lambda c: c["decimation"].update(check_sizes=[64]), r"^decimation.check_sizes: no dataset"),
     (lambda c: c["base_network"].update(levels=3), r"^base_network.levels: no dataset train_16"),
     (lambda c: c["base_network"].update(architecture="conv"),
-     r"^base_network.levels: levels > 1 needs architecture: spectral"),
+     r"^base_network.levels: levels > 1 needs a level-conditioned architecture \(spectral\)"),
     (lambda c: c["rg_training"].update(tied_epochs=1), r"^rg_training.tied_epochs: no dataset"),
     (lambda c: c["rg_training"].update(loss="abs_square"), r"^rg_training.loss: abs_square trains"),
     (lambda c: c["rg_training"]["runs"]["uninitialized"].update(loss="abs_square"),
@@ -274,3 +283,14 @@ def test_workflow_params_name_the_key_a_cross_section_rule_rejects(config, edit,
 
     with pytest.raises(SpecError, match=message):
         WorkflowParams.from_config(_edited(config, edit))
+
+
+def test_the_classes_defaults_are_the_default_config():
+    """``rgtopo chern`` without a config labels with the classes' defaults; they must be the
+    values config/config.yaml sets, key for key, so the command line and the workflow agree."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    assert LabelingParams() == LabelingParams.from_config(config)
+    with_defaults = [f.name for f in dataclasses.fields(LabelingParams)
+                     if f.default is not dataclasses.MISSING
+                     or f.default_factory is not dataclasses.MISSING]
+    assert sorted(with_defaults) == sorted(config["labeling"])

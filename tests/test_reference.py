@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rgtopo.reference import (
+from rgtopo.evaluation.reference import (
     REFERENCE_DELTA,
     reference_lattices,
     reference_realization,

@@ -14,7 +14,7 @@ import yaml  # noqa: E402
 
 from conftest import REPO  # noqa: E402
 from rgtopo import provenance  # noqa: E402
-from rgtopo.steps import main  # noqa: E402
+from rgtopo.workflow.steps import main  # noqa: E402
 
 KEYS = {"rgtopo", "git_commit", "git_dirty", "python", "packages", "tensorflow_devices",
         "tensorflow_devices_source", "hostname", "platform", "date", "config_files", "config"}
@@ -84,7 +84,7 @@ def test_provenance_records_commit_versions_devices_and_the_config(tmp_path, con
 
 
 def test_provenance_outside_git_and_without_logs(tmp_path, config):
-    from rgtopo.training import device_summary
+    from rgtopo.devices import device_summary
 
     record = provenance.collect(config, repo=tmp_path, logs=[tmp_path / "missing.log"])
     assert record["git_commit"] == "unknown" and record["git_dirty"] == "unknown"
@@ -157,7 +157,7 @@ def test_training_curves_plot_every_history_column_found(tmp_path):
 def test_training_curves_name_a_stage_run_for_no_epochs(tmp_path, monkeypatch):
     """decimation.epochs 0 leaves a history with epoch 0 only: no empty panel, a title note."""
     import matplotlib.pyplot as plt
-    from rgtopo import figures
+    from rgtopo.figures import curves as figures
 
     hists = histories()
     hists["decimation (periodic padding)"] = pd.DataFrame({"epoch": [0], "wall_s": [0.0]})

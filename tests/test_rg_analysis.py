@@ -9,8 +9,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from rgtopo.phase_diagram import clean_chern_number  # noqa: E402
-from rgtopo.rg_analysis import impurity_response, landing_phases, points_mapping  # noqa: E402
+from rgtopo.physics.phase_diagram import clean_chern_number  # noqa: E402
+from rgtopo.evaluation.rg_analysis import impurity_response, landing_phases, points_mapping  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ from scipy import stats
 
 from conftest import physics_spec
 from rgtopo.errors import SpecError
-from rgtopo.phase_diagram import boundary_distance
-from rgtopo.sampling import biased_density, disorder_widths, sample_lattices
+from rgtopo.physics.phase_diagram import boundary_distance
+from rgtopo.physics.sampling import biased_density, disorder_widths, sample_lattices
 
 
 @pytest.mark.parametrize("n", [4, 8])
@@ -73,7 +73,7 @@ def test_a_sample_does_not_depend_on_how_the_work_is_split(distribution):
 def test_validation_and_test_sets_of_one_size_share_no_lattice():
     """RG epochs are chosen on validation_N and reported on test_N: distinct streams, so the
     two sets are disjoint (no lattice mean, hence no lattice, in common)."""
-    from rgtopo.sampling import stream_key
+    from rgtopo.physics.sampling import stream_key
 
     assert stream_key(7, "validation_16") != stream_key(7, "test_16")
     means = {}

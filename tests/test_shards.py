@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from conftest import REPO, physics_spec
-from rgtopo.datasets import sample_shard
+from rgtopo.data.datasets import sample_shard
 from rgtopo.errors import ShardError
-from rgtopo.shards import by_size, read_shard, write_shard
+from rgtopo.data.shards import by_size, read_shard, write_shard
 
 
 def test_an_interrupted_write_leaves_no_file(tmp_path):
@@ -41,8 +41,8 @@ def test_foreign_or_unreadable_files_are_rejected(tmp_path):
 def test_data_altered_in_place_are_detected_when_read(tmp_path, column):
     """A shard edited inside a valid HDF5 file (a flipped bit, another program) is refused with
     one line naming it, by the whole-shard reader and by the streaming check alike."""
-    from rgtopo.chern import chern_numbers
-    from rgtopo.shards import verify_shard
+    from rgtopo.physics.chern import chern_numbers
+    from rgtopo.data.shards import verify_shard
 
     sample_shard(physics_spec(), 0, 6, tmp_path / "u.h5")
     lat = read_shard(tmp_path / "u.h5")["lattices"]
@@ -74,7 +74,7 @@ def test_write_then_read_gives_back_the_arrays_and_a_content_checksum(tmp_path):
     assert a["attrs"]["first_index"] == 10 and a["attrs"]["count"] == 2
     assert not a["attrs"]["labeled"] and a["attrs"]["format"] == "rgtopo-shard"
     assert a["attrs"]["checksum"] == read_shard(tmp_path / "b.h5")["attrs"]["checksum"]
-    from rgtopo.shards import shard_digest
+    from rgtopo.data.shards import shard_digest
 
     assert shard_digest(tmp_path / "a.h5") == a["attrs"]["checksum"]
     write_shard(tmp_path / "c.h5", lat + 1, spec, 10)
@@ -83,7 +83,7 @@ def test_write_then_read_gives_back_the_arrays_and_a_content_checksum(tmp_path):
 
 def test_reading_a_shard_does_not_import_numba(tmp_path):
     sample_shard(physics_spec(), 0, 3, tmp_path / "s.h5")
-    code = ("import sys; from rgtopo.shards import read_shard, shard_digest; "
+    code = ("import sys; from rgtopo.data.shards import read_shard, shard_digest; "
             f"d = read_shard({str(tmp_path / 's.h5')!r}); shard_digest({str(tmp_path / 's.h5')!r}); "
             "print(d['lattices'].shape, 'numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 
 from conftest import REPO
-from rgtopo.bundle import Bundle
-from rgtopo.chern import chern_numbers
+from rgtopo.evaluation.bundle import Bundle
+from rgtopo.physics.chern import chern_numbers
 from rgtopo.config import load_config
-from rgtopo.datasets import label_shard, sample_shard
+from rgtopo.data.datasets import label_shard, sample_shard
 from rgtopo.errors import SpecError
-from rgtopo.metrics import clean_formula
+from rgtopo.training.metrics import clean_formula
 from rgtopo.params import SizeStudyParams, WorkflowParams, size_study_sets
-from rgtopo.sampling import disorder_widths
-from rgtopo.size_study import (FRACTIONS, RECORD_KEYS, accuracy_record, accuracy_row,
+from rgtopo.physics.sampling import disorder_widths
+from rgtopo.evaluation.size_study import (FRACTIONS, RECORD_KEYS, accuracy_record, accuracy_row,
                                convention_fractions, fraction_row, paired_columns, parse_sets,
                                size_accuracy, write_accuracy_table)
 
@@ -175,7 +175,7 @@ def test_sets_are_named_convention_and_size():
 
 def test_the_tuning_figure_sets_the_trained_chain_beside_the_measured_one(tmp_path):
     """Its table holds both chains at every size of the tuned one, from their own tables."""
-    from rgtopo.figures import fig_size_tuning
+    from rgtopo.figures.sizes import fig_size_tuning
 
     rng = np.random.default_rng(3)
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from rgtopo.errors import ModelError, RgtopoError, SpecError
-from rgtopo.metrics import CLEAN_FORMULA, STATISTICS_BASELINE, Tally, clean_formula
+from rgtopo.training.metrics import CLEAN_FORMULA, STATISTICS_BASELINE, Tally, clean_formula
 from rgtopo.params import StatisticsBaselineParams
-from rgtopo.phase_diagram import clean_chern_number
-from rgtopo.statistics_baseline import (StatisticsBaseline, feature_names, fit,
+from rgtopo.physics.phase_diagram import clean_chern_number
+from rgtopo.training.statistics_baseline import (StatisticsBaseline, feature_names, fit,
                                         lattice_statistics, load)
 
 QUANTILES = (0.25, 0.5, 0.75)
@@ -81,7 +81,7 @@ def test_fit_chooses_on_validation_and_reports_every_feature(fitted):
 
 
 def test_baseline_beats_the_majority_on_its_own_sizes(fitted, labeled_shards):
-    from rgtopo.shards import read_shard
+    from rgtopo.data.shards import read_shard
 
     baseline = fitted[0]
     data = read_shard(labeled_shards["test_8"], labeled=True)
@@ -93,7 +93,7 @@ def test_baseline_beats_the_majority_on_its_own_sizes(fitted, labeled_shards):
 
 
 def test_file_round_trip_and_size_choice(fitted, labeled_shards, tmp_path):
-    from rgtopo.shards import read_shard
+    from rgtopo.data.shards import read_shard
 
     baseline = fitted[0]
     baseline.save(tmp_path / "b.pkl")
@@ -109,8 +109,8 @@ def test_file_round_trip_and_size_choice(fitted, labeled_shards, tmp_path):
 
 def test_pooling_above_the_training_sizes(fitted, labeled_shards):
     """With pool_above a 16x16 lattice is read as its 2x2 block average, an 8x8 lattice."""
-    from rgtopo.lattice import average_pool
-    from rgtopo.shards import read_shard
+    from rgtopo.physics.lattice import average_pool
+    from rgtopo.data.shards import read_shard
 
     pooled = StatisticsBaseline(fitted[0].classifiers, QUANTILES, pool_above=True)
     x = read_shard(labeled_shards["test_16"], labeled=True)["lattices"]
@@ -143,7 +143,7 @@ def test_load_refuses_what_it_did_not_write(fitted, tmp_path):
 
 def test_trees_learn_the_clean_formula_exactly(rng, labeled_shards, tmp_path):
     """Where the label is the clean formula, the baseline (which has it as a feature) is exact."""
-    from rgtopo.shards import read_shard, write_shard
+    from rgtopo.data.shards import read_shard, write_shard
 
     data = read_shard(labeled_shards["train_4"], labeled=True)
     lattices = data["lattices"]

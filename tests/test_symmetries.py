@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from conftest import physics_spec
-from rgtopo import chern_numbers, symmetries
-from rgtopo.sampling import sample_lattices
+from rgtopo import chern_numbers
+from rgtopo.physics import symmetries
+from rgtopo.physics.sampling import sample_lattices
 
 
 @pytest.fixture(scope="module", params=[4, 8])

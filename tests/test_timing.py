@@ -8,7 +8,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from rgtopo.nn import base_network, rg_network  # noqa: E402
-from rgtopo.timing import fit_power_law, measure_timing  # noqa: E402
+from rgtopo.evaluation.timing import fit_power_law, measure_timing  # noqa: E402
 
 
 def test_power_law_fit_recovers_exponent_and_prefactor():

@@ -13,13 +13,14 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from conftest import physics_spec  # noqa: E402
-from rgtopo import training  # noqa: E402
-from rgtopo.datasets import label_shard, sample_shard  # noqa: E402
-from rgtopo.shards import read_shard  # noqa: E402
+from rgtopo import devices  # noqa: E402
+from rgtopo.training import loop, optimizers, stages  # noqa: E402
+from rgtopo.data.datasets import label_shard, sample_shard  # noqa: E402
+from rgtopo.data.shards import read_shard  # noqa: E402
 from rgtopo.errors import ModelError, SpecError  # noqa: E402
-from rgtopo.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
-from rgtopo.lattice import decimate  # noqa: E402
-from rgtopo.lattice import level_code  # noqa: E402
+from rgtopo.training.metrics import Tally, clean_formula, wilson_interval  # noqa: E402
+from rgtopo.physics.lattice import decimate  # noqa: E402
+from rgtopo.physics.lattice import level_code  # noqa: E402
 from rgtopo.nn import chern_value, feature_scales, load_model, rg_network  # noqa: E402
 from rgtopo.params import Optimizer  # noqa: E402
 
@@ -41,18 +42,18 @@ def tiny_phase(data, name="tiny", epochs=4, **kw):
     """A decimation-like phase of a width-4 RG network, for the loop's own tests."""
     optimizer = Optimizer(optimizer="sgd", batch_size=data.batch_size, learning_rate=0.001,
                           momentum=0.9, nesterov=True, seed=0)
-    return training.Phase(name=name, epochs=epochs, network=lambda: rg_network(4),
+    return loop.Phase(name=name, epochs=epochs, network=lambda: rg_network(4),
                           optimizer=optimizer, loss=None, data=data, inputs=[], **kw)
 
 
 @pytest.fixture(scope="module")
 def shards(labeled_shards):
-    training.configure(2, 1)
+    devices.configure(2, 1)
     return labeled_shards
 
 
 def test_plateau_schedule_drops_rate_then_ends():
-    sched = training.PlateauSchedule(patience=2, factor=0.1, floor=1e-3)
+    sched = optimizers.PlateauSchedule(patience=2, factor=0.1, floor=1e-3)
     assert sched.step(0.1, improved=True) == (0.1, False)
     assert sched.step(0.1, improved=False) == (0.1, False)
     assert sched.state_dict() == {"wait": 1}
@@ -64,7 +65,7 @@ def test_plateau_schedule_drops_rate_then_ends():
     sched.step(0.001, improved=False)
     assert sched.step(0.001, improved=False)[1] is True
     # the state round trip: one epoch without improvement, saved and loaded into another
-    resumed = training.PlateauSchedule(patience=2, factor=0.1, floor=1e-3)
+    resumed = optimizers.PlateauSchedule(patience=2, factor=0.1, floor=1e-3)
     resumed.load_state({"wait": 1})
     assert resumed.step(0.1, improved=False)[0] == pytest.approx(0.01)
     resumed.load_state({})
@@ -73,11 +74,11 @@ def test_plateau_schedule_drops_rate_then_ends():
 
 def test_cosine_schedule_decays_batch_by_batch_to_the_floor(shards):
     """Within an epoch the rate falls every batch; the last epoch ends at the floor."""
-    sched = training.CosineSchedule(0.01, epochs=2, floor=1e-4)
+    sched = optimizers.CosineSchedule(0.01, epochs=2, floor=1e-4)
     assert sched.rate(0) == pytest.approx(0.01) and sched.rate(2) == pytest.approx(1e-4)
     assert sched.rate(1) == pytest.approx(1e-4 + (0.01 - 1e-4) / 2)
-    data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
-    from rgtopo.training import compile_model
+    data = loop.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
+    from rgtopo.training.optimizers import compile_model
 
     model = compile_model(rg_network(4), 0.01, 0.9, True, loss=None)
     seen = []
@@ -98,7 +99,7 @@ def test_cosine_schedule_decays_batch_by_batch_to_the_floor(shards):
 def test_base_training_improves_loss_and_keeps_best(shards, tmp_path):
     params = {**OPT, **PAPER_BASE, "width": 8, "patience": 2, "lr_factor": 0.1,
               "lr_floor": 1e-4, "max_epochs": 4}
-    last = training.train_base(params, [shards["train_4"]], [shards["validation_4"]],
+    last = stages.train_base(params, [shards["train_4"]], [shards["validation_4"]],
                                model_out=tmp_path / "base.keras",
                                history_out=tmp_path / "h.csv", state_dir=tmp_path / "state")
     hist = pd.read_csv(tmp_path / "h.csv")
@@ -107,7 +108,7 @@ def test_base_training_improves_loss_and_keeps_best(shards, tmp_path):
     assert last["epoch"] == 4
     assert load_model(tmp_path / "base.keras").input_shape == (None, 4, 4, 3)
     with pytest.raises(SpecError, match="8x8 lattices are level 1; the base network has levels 0..0"):
-        training.train_base(params, [shards["train_8"]], [shards["train_8"]],
+        stages.train_base(params, [shards["train_8"]], [shards["train_8"]],
                             model_out=tmp_path / "b.keras", history_out=tmp_path / "x.csv",
                             state_dir=tmp_path / "s2")
 
@@ -117,10 +118,10 @@ def test_decimation_initialization_approaches_average_pooling(shards, tmp_path):
               "padding": "periodic", "epochs": 6, "batch_size": 32, "lr_decay": 1.0,
               "disorder_factor": 1.0, "linear_path": False}
     check = {8: [shards["test_8"]], 16: [shards["test_16"]]}
-    fid = training.init_decimation(params, [shards["decimation_8"]], check,
+    fid = stages.init_decimation(params, [shards["decimation_8"]], check,
                                    model_out=tmp_path / "init.keras", history_out=tmp_path / "h.csv",
                                    metrics_out=tmp_path / "m.json", state_dir=tmp_path / "state")
-    random_fid = training.decimation_fidelity(rg_network(8), check, 64)
+    random_fid = stages.decimation_fidelity(rg_network(8), check, 64)
     for key in ("mae_mu_8x8", "mae_t_minus_8x8", "mae_mu_16x16"):
         assert fid[key] < 0.5 * random_fid[key], (key, fid[key], random_fid[key])
     assert json.loads((tmp_path / "m.json").read_text())["mae_mu_8x8"] == fid["mae_mu_8x8"]
@@ -133,7 +134,7 @@ def test_a_linear_path_needs_no_decimation_training(shards, tmp_path):
               "padding": "periodic", "epochs": 0, "batch_size": 32, "lr_decay": 1.0,
               "disorder_factor": 0.5, "linear_path": True}
     check = {8: [shards["test_8"]], 16: [shards["test_16"]]}
-    fid = training.init_decimation(params, [shards["decimation_8"]], check,
+    fid = stages.init_decimation(params, [shards["decimation_8"]], check,
                                    model_out=tmp_path / "init.keras", history_out=tmp_path / "h.csv",
                                    metrics_out=tmp_path / "m.json", state_dir=tmp_path / "state")
     assert max(v for k, v in fid.items() if k.startswith("mae_")) < 1e-5
@@ -146,7 +147,7 @@ def base_model(shards, tmp_path_factory):
     d = tmp_path_factory.mktemp("base")
     params = {**OPT, **PAPER_BASE, "width": 8, "patience": 5, "lr_factor": 0.1,
               "lr_floor": 1e-4, "max_epochs": 3}
-    training.train_base(params, [shards["train_4"]], [shards["validation_4"]],
+    stages.train_base(params, [shards["train_4"]], [shards["validation_4"]],
                         model_out=d / "base.keras", history_out=d / "h.csv", state_dir=d / "s")
     return d / "base.keras"
 
@@ -155,7 +156,7 @@ def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, t
     params = {**OPT, **NO_TIED, "learning_rate": 0.0005, "width": 4, "padding": "periodic",
               "epochs": 3, "loss": "abs_square", "augment": False, "select_size": 16,
               "linear_path": False}
-    best = training.train_rg(params, base_model, None, [shards["train_8"]],
+    best = stages.train_rg(params, base_model, None, [shards["train_8"]],
                              {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
                              selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "state")
@@ -182,12 +183,12 @@ def test_rg_training_saves_every_epoch_and_selects_best_16(shards, base_model, t
         np.testing.assert_allclose(hist[f"validation_accuracy_low_{s}"], low)
         np.testing.assert_allclose(hist[f"validation_accuracy_high_{s}"], high)
     with pytest.raises(SpecError, match="selection size 32 has no validation set"):
-        training.train_rg({**params, "select_size": 32}, base_model, None, [shards["train_8"]],
+        stages.train_rg({**params, "select_size": 32}, base_model, None, [shards["train_8"]],
                           {8: [shards["validation_8"]]},
                           epochs_dir=tmp_path / "e2", history_out=tmp_path / "h2.csv",
                           selected_out=tmp_path / "s2.keras", state_dir=tmp_path / "st2")
     with pytest.raises(ModelError, match="no such saved model"):
-        training.train_rg(params, tmp_path / "missing.keras", None, [shards["train_8"]],
+        stages.train_rg(params, tmp_path / "missing.keras", None, [shards["train_8"]],
                           {16: [shards["validation_16"]]}, epochs_dir=tmp_path / "e3",
                           history_out=tmp_path / "h3.csv", selected_out=tmp_path / "s3.keras",
                           state_dir=tmp_path / "st3")
@@ -202,7 +203,7 @@ def test_tied_16x16_phase_continues_from_the_selected_epoch(shards, base_model, 
               "certified_only": False}
     validation = {8: [shards["validation_8"]], 16: [shards["validation_16"]]}
     logs = []
-    best = training.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
+    best = stages.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
                              validation, epochs_dir=tmp_path / "epochs",
                              history_out=tmp_path / "h.csv", selected_out=tmp_path / "sel.keras",
                              state_dir=tmp_path / "state", log=logs.append)
@@ -221,7 +222,7 @@ def test_tied_16x16_phase_continues_from_the_selected_epoch(shards, base_model, 
     assert best["epoch"] == hist.loc[hist["validation_accuracy_16x16"].idxmax(), "epoch"]
     assert hist["selected"].sum() == 1
     with pytest.raises(SpecError, match="needs 16x16 training shards"):
-        training.train_rg(params, base_model, None, [shards["train_8"]], validation,
+        stages.train_rg(params, base_model, None, [shards["train_8"]], validation,
                           epochs_dir=tmp_path / "e2", history_out=tmp_path / "h2.csv",
                           selected_out=tmp_path / "s2.keras", state_dir=tmp_path / "st2")
 
@@ -236,7 +237,7 @@ def test_tied_curriculum_adds_one_rg_step_per_training_size(shards, base_model, 
     validation = {8: [shards["validation_8"]], 16: [shards["validation_16"]]}
     train = [shards["train_8"], shards["train_16"], shards["train_32"]]
     logs = []
-    training.train_rg(params, base_model, None, train, validation,
+    stages.train_rg(params, base_model, None, train, validation,
                       epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
                       selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "state",
                       log=logs.append)
@@ -247,16 +248,16 @@ def test_tied_curriculum_adds_one_rg_step_per_training_size(shards, base_model, 
                                            "epoch"])
     assert f"tied 32x32 phase from epoch {best_before_32}" in logs
     assert (tmp_path / "state" / "tied_16").is_dir() and (tmp_path / "state" / "tied_32").is_dir()
-    phases = training._rg_phases(training.RGTrainingParams.of(params),
+    phases = stages._rg_phases(stages.RGTrainingParams.of(params),
                                  {8: [], 16: [], 32: []}, None, tmp_path)
     assert [(p.name, p.size, p.start) for p in phases] == [
-        ("rg_8", 8, None), ("tied_16", 16, training.SELECTED),
-        ("tied_32", 32, training.SELECTED)]
+        ("rg_8", 8, None), ("tied_16", 16, stages.SELECTED),
+        ("tied_32", 32, stages.SELECTED)]
     with pytest.raises(SpecError, match="32x32 cannot follow 8x8"):
-        training._rg_phases(training.RGTrainingParams.of(params), {8: [], 32: []}, None,
+        stages._rg_phases(stages.RGTrainingParams.of(params), {8: [], 32: []}, None,
                             tmp_path)
     with pytest.raises(SpecError, match=r"training shards at \[16\] need rg_training"):
-        training._rg_phases(training.RGTrainingParams.of({**params, "tied_epochs": 0}),
+        stages._rg_phases(stages.RGTrainingParams.of({**params, "tied_epochs": 0}),
                             {8: [], 16: []}, None, tmp_path)
 
 
@@ -269,7 +270,7 @@ def test_run_killed_in_the_tied_phase_resumes_there(shards, base_model, tmp_path
     validation = {8: [shards["validation_8"]], 16: [shards["validation_16"]]}
     paths = dict(epochs_dir=tmp_path / "epochs", history_out=tmp_path / "h.csv",
                  selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "state")
-    columns, calls = training.validation_columns, []
+    columns, calls = stages.validation_columns, []
 
     def killed_in_tied_epoch_2(*args):
         calls.append(1)
@@ -277,27 +278,27 @@ def test_run_killed_in_the_tied_phase_resumes_there(shards, base_model, tmp_path
             raise KeyboardInterrupt("killed")
         return columns(*args)
 
-    monkeypatch.setattr(training, "validation_columns", killed_in_tied_epoch_2)
+    monkeypatch.setattr(stages, "validation_columns", killed_in_tied_epoch_2)
     with pytest.raises(KeyboardInterrupt):
-        training.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
+        stages.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
                           validation, **paths)
     first_phase = (tmp_path / "state" / "epochs" / "epoch_002.keras").read_bytes()
-    monkeypatch.setattr(training, "validation_columns", columns)
+    monkeypatch.setattr(stages, "validation_columns", columns)
     logs = []
-    training.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
+    stages.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
                       validation, **paths, log=logs.append)
     assert "resuming from epoch 2" in logs[0] and "resuming from epoch 1" in logs[2]
     assert not any("training again" in line or "changed" in line for line in logs)
     assert (tmp_path / "state" / "epochs" / "epoch_002.keras").read_bytes() == first_phase
     assert pd.read_csv(tmp_path / "h.csv")["epoch"].tolist() == [0, 1, 2, 3, 4]
     logs = []
-    training.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
+    stages.train_rg(params, base_model, None, [shards["train_8"], shards["train_16"]],
                       validation, **paths, log=logs.append)
     assert "the saved run had finished: training again from the start" in logs[0]
 
 
 def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
-    data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
+    data = loop.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
     calls = []
 
     def crash_at_two(model, epoch):
@@ -307,12 +308,12 @@ def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
         return {}
 
     with pytest.raises(KeyboardInterrupt):
-        training.fit_resumable(tiny_phase(data, on_epoch=crash_at_two), tmp_path)
+        loop.fit_resumable(tiny_phase(data, on_epoch=crash_at_two), tmp_path)
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["epoch"] == 1 and state["step"] == len(data)
     assert [p.name for p in tmp_path.glob("checkpoint_*")] == [state["checkpoint"]]
     logs, resumed = [], []
-    model, state = training.fit_resumable(
+    model, state = loop.fit_resumable(
         tiny_phase(data, on_epoch=lambda m, e: resumed.append(e) or {}), tmp_path,
         log=logs.append)
     assert "resuming from epoch 1" in logs[0]
@@ -322,22 +323,22 @@ def test_interrupted_training_resumes_from_the_saved_epoch(shards, tmp_path):
     assert [p.name for p in tmp_path.glob("checkpoint_*")] == ["checkpoint_004.keras"]
     # other parameters: the old state is set aside, not resumed
     logs = []
-    training.fit_resumable(tiny_phase(data, name="other", epochs=1), tmp_path, log=logs.append)
+    loop.fit_resumable(tiny_phase(data, name="other", epochs=1), tmp_path, log=logs.append)
     assert "parameters or input data changed" in logs[0]
 
 
 def test_state_of_another_format_is_set_aside(shards, tmp_path, monkeypatch):
     """Same parameters and inputs, but a state written under another STATE_VERSION: one line
     says so, and training starts again."""
-    data = training.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
-    training.fit_resumable(tiny_phase(data, epochs=1), tmp_path / "s")
+    data = loop.LatticeBatches([shards["decimation_8"]], 128, "decimated", shuffle_seed=0)
+    loop.fit_resumable(tiny_phase(data, epochs=1), tmp_path / "s")
     saved = json.loads((tmp_path / "s" / "state.json").read_text())
-    assert saved["version"] == training.STATE_VERSION and saved["epoch"] == 1
-    monkeypatch.setattr(training, "STATE_VERSION", training.STATE_VERSION + 1)
+    assert saved["version"] == loop.STATE_VERSION and saved["epoch"] == 1
+    monkeypatch.setattr(loop, "STATE_VERSION", loop.STATE_VERSION + 1)
     logs = []
-    _, state = training.fit_resumable(tiny_phase(data, epochs=1), tmp_path / "s",
+    _, state = loop.fit_resumable(tiny_phase(data, epochs=1), tmp_path / "s",
                                       log=logs.append)
-    new = training.STATE_VERSION
+    new = loop.STATE_VERSION
     assert logs[0].startswith(f"{tmp_path / 's' / 'state.json'} holds a training state of "
                               f"format {new - 1}, this code reads format {new}: previous "
                               "training state moved to")
@@ -347,13 +348,13 @@ def test_state_of_another_format_is_set_aside(shards, tmp_path, monkeypatch):
     old = {"epoch": 1, "fingerprint": {"state_version": 3}, "history": [], "finished": False}
     (tmp_path / "s" / "state.json").write_text(json.dumps(old))
     logs = []
-    training.fit_resumable(tiny_phase(data, epochs=1), tmp_path / "s", log=logs.append)
+    loop.fit_resumable(tiny_phase(data, epochs=1), tmp_path / "s", log=logs.append)
     assert f"training state of format 3, this code reads format {new}" in logs[0]
 
 
 def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_path):
     """The default recipe: spectral base, cross-entropy, symmetry augmentation, cosine rate."""
-    last = training.train_base(RECIPE_BASE, [shards["train_4"]], [shards["validation_4"]],
+    last = stages.train_base(RECIPE_BASE, [shards["train_4"]], [shards["validation_4"]],
                                model_out=tmp_path / "base.keras",
                                history_out=tmp_path / "h.csv", state_dir=tmp_path / "state")
     hist = pd.read_csv(tmp_path / "h.csv")
@@ -370,7 +371,7 @@ def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_pat
     params = {**OPT, **NO_TIED, "optimizer": "adam", "learning_rate": 1e-4, "width": 4,
               "padding": "periodic", "epochs": 1, "loss": "expected_error", "augment": True,
               "select_size": 16, "linear_path": True}
-    best = training.train_rg(params, tmp_path / "base.keras", None, [shards["train_8"]],
+    best = stages.train_rg(params, tmp_path / "base.keras", None, [shards["train_8"]],
                              {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "rh.csv",
                              selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "rstate")
@@ -378,7 +379,7 @@ def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_pat
     assert np.isfinite(rh["loss"].iloc[1]) and 0 <= best["validation_accuracy_8x8"] <= 1
     assert 0 <= rh["loss"].iloc[1] <= 1  # the expected error rate
     with pytest.raises(SpecError, match="needs a Chern head of 1 outputs"):
-        training.train_rg({**params, "loss": "abs_square"}, tmp_path / "base.keras", None,
+        stages.train_rg({**params, "loss": "abs_square"}, tmp_path / "base.keras", None,
                           [shards["train_8"]],
                           {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                           epochs_dir=tmp_path / "e2", history_out=tmp_path / "rh2.csv",
@@ -388,7 +389,7 @@ def test_spectral_recipe_learns_and_trains_rg_through_class_head(shards, tmp_pat
 def test_level_conditioned_base_learns_coarse_levels_and_the_rg_trains_through_it(shards, tmp_path):
     """levels 2: 8x8 lattices, decimated as the RG network starts, train level 1 beside 4x4."""
     params = {**RECIPE_BASE, "levels": 2, "coarse_share": 0.25, "max_epochs": 2}
-    training.train_base(params, [shards["train_4"], shards["train_8"]],
+    stages.train_base(params, [shards["train_4"], shards["train_8"]],
                         [shards["validation_4"], shards["validation_8"]],
                         model_out=tmp_path / "base.keras", history_out=tmp_path / "h.csv",
                         state_dir=tmp_path / "state")
@@ -413,7 +414,7 @@ def test_level_conditioned_base_learns_coarse_levels_and_the_rg_trains_through_i
                               ([shards["validation_4"], shards["validation_16"]],
                                "16x16 lattices are level 2")):
         with pytest.raises(SpecError, match=match):
-            training.train_base(params, [shards["train_4"], shards["train_8"]], validation,
+            stages.train_base(params, [shards["train_4"], shards["train_8"]], validation,
                                 model_out=tmp_path / "b2.keras",
                                 history_out=tmp_path / "h2.csv", state_dir=tmp_path / "s2")
     # the coarse lattices' feature scales are not used: standardized on the 4x4 shard
@@ -425,18 +426,18 @@ def test_level_conditioned_base_learns_coarse_levels_and_the_rg_trains_through_i
     rg_params = {**OPT, **NO_TIED, "optimizer": "adam", "learning_rate": 1e-4, "width": 4,
                  "padding": "periodic", "epochs": 1, "loss": "expected_error", "augment": True,
                  "select_size": 16, "linear_path": True}
-    best = training.train_rg(rg_params, tmp_path / "base.keras", tmp_path / "init.keras",
+    best = stages.train_rg(rg_params, tmp_path / "base.keras", tmp_path / "init.keras",
                              [shards["train_8"]],
                              {8: [shards["validation_8"]], 16: [shards["validation_16"]]},
                              epochs_dir=tmp_path / "epochs", history_out=tmp_path / "rh.csv",
                              selected_out=tmp_path / "sel.keras", state_dir=tmp_path / "rstate")
     assert 0 <= best["validation_accuracy_8x8"] <= 1
     with pytest.raises(SpecError, match="level 1 of the base network has no training shards"):
-        training.train_base(params, [shards["train_4"]], [shards["validation_4"]],
+        stages.train_base(params, [shards["train_4"]], [shards["validation_4"]],
                             model_out=tmp_path / "b3.keras", history_out=tmp_path / "h3.csv",
                             state_dir=tmp_path / "s3")
     with pytest.raises(SpecError, match="level 1; the base network has levels 0..0"):
-        training.train_base({**params, "levels": 1}, [shards["train_4"], shards["train_8"]],
+        stages.train_base({**params, "levels": 1}, [shards["train_4"], shards["train_8"]],
                             [shards["validation_4"]], model_out=tmp_path / "b2.keras",
                             history_out=tmp_path / "h2.csv", state_dir=tmp_path / "s2")
 
@@ -449,7 +450,7 @@ def test_changed_shards_or_a_finished_run_train_again(shards, tmp_path):
 
     def run():
         logs = []
-        training.train_base(params, [train], [shards["validation_4"]],
+        stages.train_base(params, [train], [shards["validation_4"]],
                             model_out=tmp_path / "base.keras", history_out=tmp_path / "h.csv",
                             state_dir=tmp_path / "state", log=logs.append)
         return logs
@@ -472,13 +473,13 @@ def test_changed_shards_or_a_finished_run_train_again(shards, tmp_path):
 def test_inputs_fingerprint_follows_contents_not_paths(shards, tmp_path):
     copy = tmp_path / "copy.h5"
     copy.write_bytes(shards["test_8"].read_bytes())
-    digest = training.shard_digest(shards["test_8"])
-    assert training.shard_digest(copy) == digest and len(digest) == 64
+    digest = loop.shard_digest(shards["test_8"])
+    assert loop.shard_digest(copy) == digest and len(digest) == 64
     label_shard(shards["test_8"], copy, threads=1)  # same data written again: same checksum
-    assert training.shard_digest(copy) == digest
-    assert training.shard_digest(shards["test_16"]) != digest
+    assert loop.shard_digest(copy) == digest
+    assert loop.shard_digest(shards["test_16"]) != digest
     with pytest.raises(ModelError, match="no such saved model"):
-        training.inputs_fingerprint([copy], [tmp_path / "missing.keras"])
+        loop.inputs_fingerprint([copy], [tmp_path / "missing.keras"])
 
 
 def test_killed_and_resumed_training_matches_an_uninterrupted_run(shards, tmp_path):
@@ -491,33 +492,33 @@ def test_killed_and_resumed_training_matches_an_uninterrupted_run(shards, tmp_pa
 
     tf.config.experimental.enable_op_determinism()
 
-    validation = training.LatticeBatches([shards["validation_4"]], 100, "chern")
+    validation = loop.LatticeBatches([shards["validation_4"]], 100, "chern")
     optimizer = Optimizer(optimizer="sgd", batch_size=100, learning_rate=0.01, momentum=0.9,
                           nesterov=True, seed=5)
     cosine_calls = []
 
-    class Cosine(training.CosineSchedule):
+    class Cosine(optimizers.CosineSchedule):
         def callbacks(self, steps):
             cosine_calls.append((self.epochs_done, steps))
             return super().callbacks(steps)
 
     def run(state_dir, epochs, kill_at=None):
         keras.utils.set_random_seed(3)
-        data = training.LatticeBatches([shards["train_4"]], 100, "chern", shuffle_seed=5)
+        data = loop.LatticeBatches([shards["train_4"]], 100, "chern", shuffle_seed=5)
 
         def on_epoch(model, epoch):
             if epoch == kill_at:
                 raise KeyboardInterrupt("killed")
             return {}
 
-        phase = training.Phase(name="base", epochs=epochs, network=lambda: base_network(4),
+        phase = loop.Phase(name="base", epochs=epochs, network=lambda: base_network(4),
                                optimizer=optimizer, loss="abs_square", data=data, inputs=[],
                                validation=validation, schedule=Cosine(0.01, epochs, 1e-4),
                                on_epoch=on_epoch)
-        return training.fit_resumable(phase, state_dir, log=lambda m: None)[0]
+        return loop.fit_resumable(phase, state_dir, log=lambda m: None)[0]
 
     whole = run(tmp_path / "whole", 4)
-    steps = len(training.LatticeBatches([shards["train_4"]], 100, "chern"))
+    steps = len(loop.LatticeBatches([shards["train_4"]], 100, "chern"))
     assert cosine_calls == [(e, steps) for e in range(4)]
     cosine_calls.clear()
     with pytest.raises(KeyboardInterrupt):

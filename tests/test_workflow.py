@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from conftest import REPO
-from rgtopo.bundle import DEFAULT_BUNDLE
-from rgtopo.figure_registry import names
+from rgtopo.evaluation.bundle import DEFAULT_BUNDLE
+from rgtopo.figures.registry import names
 
 FIGURES, TABLES = names("figure"), names("table")
 
@@ -330,7 +330,7 @@ def _shard_labels(path):
 
 
 def test_every_headline_carries_interval_baselines_and_disorder_decided_subset(run_dir):
-    from rgtopo.metrics import wilson_interval
+    from rgtopo.training.metrics import wilson_interval
 
     metrics = pd.read_csv(run_dir / "results/metrics/accuracy.csv")
     assert list(metrics["key"]) == [

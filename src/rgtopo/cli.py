@@ -18,16 +18,17 @@ import numpy as np
 import yaml
 
 from . import __version__
-from .chern import COLUMNS, METHODS, ChernResult, chern_numbers, resolve_method
-from .bundle import export_bundle, load_bundle, read_card, record_size_study
+from .data.hamiltonian_io import read_hamiltonian
+from .data.lattice_io import LatticeFile, check_output, write_table
 from .errors import KNOWN_ERRORS, LatticeError, SpecError
-from .hamiltonian import as_system, hamiltonian_chern
-from .hamiltonian import resolve_method as resolve_system_method
-from .hamiltonian_io import read_hamiltonian
-from .lattice import rg_steps
-from .lattice_io import LatticeFile, check_output, write_table
-from .localizer import tiles_for
+from .evaluation.bundle import export_bundle, load_bundle, read_card, record_size_study
 from .params import LabelingParams
+from .physics.chern import COLUMNS, METHODS, ChernResult, chern_numbers, resolve_method
+from .physics.hamiltonian import hamiltonian_chern
+from .physics.hamiltonian import resolve_method as resolve_system_method
+from .physics.lattice import rg_steps
+from .physics.localizer import tiles_for
+from .physics.system import as_system
 
 LOG_STEPS_FROM = 128  # lattice side from which the localizer logs each factorization
 LOG_STATES_FROM = 2 * LOG_STEPS_FROM**2  # the same for a Hamiltonian file, in states
@@ -215,7 +216,7 @@ def _cmd_export_bundle(a):
             raise SpecError(f"{a.config}: not a readable YAML/JSON config ({exc})") from None
     record = None
     if a.size_study is not None:
-        from .size_study import read_accuracy_record  # lazy: pandas only for a size study
+        from .evaluation.size_study import read_accuracy_record  # lazy: pandas only for a size study
 
         record = read_accuracy_record(a.size_study)
     if a.base is None and a.rg is None:

@@ -1,4 +1,5 @@
-"""The GPU check of GPU-tagged jobs: fail at once instead of training on the CPU for days.
+"""Where networks run: thread pools and seeds, the devices TensorFlow sees, and the GPU check
+of GPU-tagged jobs (fail at once instead of training on the CPU for days).
 
 TensorFlow falls back to the CPU, with its warning muted, when it cannot load the CUDA
 libraries; with ``training.require_gpu`` a job stops instead and names what is missing.
@@ -10,6 +11,8 @@ import ctypes
 import glob
 import os
 import sys
+import warnings
+from collections.abc import Callable
 
 from .errors import DeviceError
 
@@ -52,3 +55,37 @@ def require_gpu() -> str:
              else "all CUDA libraries load: check the driver and CUDA_VISIBLE_DEVICES")
     raise DeviceError(f"training.require_gpu is set but TensorFlow {tf.__version__} ({build}) "
                       f"sees no GPU on {os.uname().nodename}; {found}")
+
+
+def configure(threads: int, seed: int, log: Callable[[str], None] | None = None) -> None:
+    """Thread pools and seeds; call before building any model.
+
+    TensorFlow fixes its thread pools when it first runs an operation; a later
+    call in the same process (several stages or tests in one interpreter)
+    keeps them and says so through ``log`` (a warning without one) when the
+    count asked for differs.
+    """
+    import keras  # lazy: the steps import this module without TensorFlow
+    import tensorflow as tf  # lazy: as above
+
+    threads = max(int(threads), 1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+    except RuntimeError:
+        have = tf.config.threading.get_intra_op_parallelism_threads()
+        if have != threads:
+            message = (f"TensorFlow already runs with {have or 'its default'} intra-op "
+                       f"threads in this process; keeping them (asked for {threads})")
+            if log is None:
+                warnings.warn(message, RuntimeWarning, stacklevel=2)
+            else:
+                log(message)
+    keras.utils.set_random_seed(int(seed))
+
+
+def device_summary() -> str:
+    import tensorflow as tf  # lazy: the steps import this module without TensorFlow
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return f"{len(gpus)} GPU(s): {[g.name for g in gpus]}" if gpus else "CPU only"

@@ -76,7 +76,7 @@ def training_devices(logs: Sequence) -> dict:
 
 def queried_device() -> str:
     """What TensorFlow sees in this process, for runs whose logs name no device."""
-    from .training import device_summary  # lazy: imports TensorFlow
+    from .devices import device_summary  # lazy: imports TensorFlow
 
     return device_summary()
 

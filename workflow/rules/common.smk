@@ -8,8 +8,8 @@ from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
 
-from rgtopo import figure_registry
-from rgtopo.bundle import BASE_FILE, DEFAULT_BUNDLE, RG_FILE
+from rgtopo.figures import registry as figure_registry
+from rgtopo.evaluation.bundle import BASE_FILE, DEFAULT_BUNDLE, RG_FILE
 from rgtopo.errors import SpecError
 from rgtopo.params import WorkflowParams
 
@@ -43,8 +43,8 @@ except SpecError as err:
 
 # The package's command line: the env's python under --sdm conda, else this interpreter.
 RGTOPO = "python -m rgtopo" if _uses_conda() else f"{sys.executable} -m rgtopo"
-# The workflow's internal steps (rgtopo.steps), apart from the user's command line.
-STEPS = f"{RGTOPO}.steps"
+# The workflow's internal steps (rgtopo.workflow.steps), apart from the user's command line.
+STEPS = f"{RGTOPO}.workflow.steps"
 DATASETS = PARAMS.datasets
 RUNS = PARAMS.runs
 # The RG network the evaluation, the timing, the bundle and Figs. 3, 5, 7, 8 read.
@@ -163,7 +163,7 @@ def get_study_training_shards(role):
 def rg_init(wc):
     if PARAMS.inits[wc.run] == "random":
         return []
-    return f"results/models/rg_decimation_{RUNS[wc.run].padding}.keras"
+    return f"results/models/rg_decimation_{RUNS[wc.run].network.padding}.keras"
 
 
 def training_histories():
@@ -201,7 +201,7 @@ if not Path(reference_files()[0]).is_file():
     )
 
 
-# Each figure's and table's input files, by the input names rgtopo.figure_registry declares:
+# Each figure's and table's input files, by the input names rgtopo.figures.registry declares:
 # a path, a list of paths or {label: path}.
 def get_fig1b_inputs():
     return {"timing": "results/timing/timing.csv"}
@@ -353,8 +353,8 @@ def figure_threads(wc):
 
 
 def figure_caption(wc):
-    """workflow/report/{figure}.rst, which the generic report/figure.rst includes."""
-    return str(REPO_ROOT / "workflow" / "report" / f"{wc.figure}.rst")
+    """The figure's caption in the registry, which the generic report/figure.rst renders."""
+    return figure_registry.FIGURES[wc.figure].caption
 
 
 FIGURE_SHELL = (

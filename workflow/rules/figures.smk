@@ -3,7 +3,7 @@
 One generic rule per kind (`table` is `figure` with other outputs). Each figure's input files are spelled out by its
 get_<figure>_inputs in common.smk (e.g. get_fig2_inputs: the base network and the
 authors' realizations); its input names, parameter class and drawing are declared
-once, in rgtopo.figure_registry. Re-make them alone with the figures profile:
+once, in rgtopo.figures.registry. Re-make them alone with the figures profile:
     snakemake --workflow-profile profiles/figures figures
 """
 

@@ -13,8 +13,8 @@ import keras
 import numpy as np
 
 from ..errors import LatticeError, MemoryLimitError
-from ..lattice import as_lattice_batch, level_code, rg_steps
-from ..symmetries import positive_delta
+from ..physics.lattice import as_lattice_batch, level_code, rg_steps
+from ..physics.symmetries import positive_delta
 from .heads import chern_value
 from .layers import LevelCode
 

@@ -7,42 +7,13 @@ trains it; the default config trains the spectral network (``rgtopo.nn.spectral`
 
 from __future__ import annotations
 
-import dataclasses
-from typing import ClassVar
-
 import keras
 from keras import layers
 
-from ..errors import SpecError
-from ..lattice import BASE_SIZE
-from ..params import NetworkParams
-from .heads import check_known_loss, chern_head, lattice_input
+from ..params import ConvParams
+from ..physics.lattice import BASE_SIZE
+from .heads import chern_head, lattice_input
 from .layers import LatticePad, conv2d
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ConvParams(NetworkParams):
-    """Its keys of the ``base_network`` section. ``blocks`` residual blocks of two convolutions
-    follow the first (the paper's 4: nine convolutions). ``shifts`` and ``levels`` belong to the
-    spectral network: here anything but 0 and 1 is a SpecError, not silently ignored."""
-
-    WHERE: ClassVar[str] = "base_network"
-    width: int
-    blocks: int
-    loss: str
-    canonical: bool
-    shifts: int
-    levels: int
-
-    def __post_init__(self):
-        super().__post_init__()
-        check_known_loss(self.loss)
-        if self.levels != 1:
-            raise SpecError(f"levels must be >= 1, and 1 for the 'conv' base network; "
-                            f"got {self.levels}")
-        if self.shifts:
-            raise SpecError(f"{self.WHERE}.shifts: the 'conv' base network has no shifts (a "
-                            f"spectral network's); must be 0, got {self.shifts}")
 
 
 def build(params: ConvParams, *, scales=None, name: str = "base_network") -> keras.Model:
@@ -58,3 +29,13 @@ def build(params: ConvParams, *, scales=None, name: str = "base_network") -> ker
     x = layers.MaxPooling2D(BASE_SIZE, name="max_pool")(x)
     x = layers.Flatten(name="flatten")(x)
     return keras.Model(inp, chern_head(x, params.loss, sign), name=name)
+
+
+def describe(model: keras.Model) -> dict | None:
+    """The shape of a network this module built (the bundle card's record), None for another's."""
+    names = {layer.name for layer in model.layers}
+    if "conv1" not in names or "max_pool" not in names:
+        return None
+    return {"architecture": "conv", "width": int(model.get_layer("conv1").filters),
+            "blocks": sum(name.startswith("skip") for name in names),
+            "canonical": "canonical" in names}

@@ -12,8 +12,8 @@ import keras
 from keras import layers, ops
 
 from ..errors import ModelError, SpecError
-from ..lattice import BASE_SIZE
 from ..params import LOSS_HEADS
+from ..physics.lattice import BASE_SIZE
 from .layers import PACKAGE, CanonicalLattice, SignedChern
 
 

@@ -11,8 +11,8 @@ import numpy as np
 from keras import layers, ops
 
 from ..errors import SpecError
-from ..lattice import level_code
-from ..symmetries import NEGATE_T_MINUS
+from ..physics.lattice import level_code
+from ..physics.symmetries import NEGATE_T_MINUS
 
 PACKAGE = "rgtopo"
 

@@ -1,35 +1,44 @@
 """Base-network architectures by name: the config's ``base_network.architecture`` picks one.
 
-A new architecture is one module here (a ``NetworkParams`` class and a ``build``) and one
-entry below; tests/test_nn.py holds the config schema's list of names to this mapping.
+A new architecture is its parameter class in ``rgtopo.params.networks`` (named in
+``BASE_NETWORK_PARAMS``) and one module here of the same name with ``build`` and ``describe``;
+tests/test_nn.py holds the config schema's list of names to this mapping.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
+from importlib import import_module
 
 import keras
 
 from ..errors import SpecError
-from ..params import NetworkParams
-from . import conv, spectral
+from ..params import BASE_NETWORK_PARAMS, NetworkParams
 
 
 @dataclasses.dataclass(frozen=True)
 class BaseArchitecture:
-    """One base network: its parameters, its builder and, where its inputs are standardized,
+    """One base network: its parameters (``rgtopo.params.networks``), its builder, the reader of
+    a built network's shape (the bundle card's record) and, where its inputs are standardized,
     the function that measures the constants on training lattices (passed as ``scales``)."""
 
     params: type[NetworkParams]
     build: Callable[..., keras.Model]
+    describe: Callable[[keras.Model], dict | None]
     scales: Callable[..., dict] | None = None
 
 
-BASE_NETWORKS: dict[str, BaseArchitecture] = {
-    "conv": BaseArchitecture(conv.ConvParams, conv.build),
-    "spectral": BaseArchitecture(spectral.SpectralParams, spectral.build, spectral.feature_scales),
-}
+def _architecture(name: str) -> BaseArchitecture:
+    module = import_module(f"{__package__}.{name}")
+    return BaseArchitecture(BASE_NETWORK_PARAMS[name], module.build, module.describe,
+                            getattr(module, "feature_scales", None))
+
+
+BASE_NETWORKS: dict[str, BaseArchitecture] = {name: _architecture(name)
+                                              for name in BASE_NETWORK_PARAMS}
+"""Each architecture named in ``rgtopo.params.BASE_NETWORK_PARAMS``, from the module
+``rgtopo.nn.<name>`` (``build``, ``describe`` and, if it standardizes, ``feature_scales``)."""
 
 
 def architecture(name: str) -> BaseArchitecture:
@@ -37,6 +46,16 @@ def architecture(name: str) -> BaseArchitecture:
     if name not in BASE_NETWORKS:
         raise SpecError(f"unknown base architecture {name!r}; known: {tuple(BASE_NETWORKS)}")
     return BASE_NETWORKS[name]
+
+
+def describe_base(model: keras.Model) -> dict:
+    """The architecture and shape of a built base network, as its own module reads it ({} for a
+    network none of them built)."""
+    for arch in BASE_NETWORKS.values():
+        found = arch.describe(model)
+        if found is not None:
+            return found
+    return {}
 
 
 def build_base(name: str, section: Mapping, *, scales: dict | None = None,

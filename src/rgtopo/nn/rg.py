@@ -10,26 +10,12 @@ site 2i in both modes.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import ClassVar
-
 import keras
 import numpy as np
 from keras import layers
 
-from ..params import NetworkParams
+from ..params import RGParams
 from .layers import LatticePad, conv2d
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RGParams(NetworkParams):
-    """The ``rg_network`` section, a run's padding and the decimation it may start as."""
-
-    WHERE: ClassVar[str] = "rg_network"
-    width: int
-    padding: str
-    linear_path: bool
-    disorder_factor: float | None
 
 
 def decimation_kernel(disorder_factor: float) -> np.ndarray:
@@ -39,7 +25,8 @@ def decimation_kernel(disorder_factor: float) -> np.ndarray:
     return np.einsum("ij,cd->ijcd", per_channel, np.eye(3)).astype(np.float32)
 
 
-def build(params: RGParams, *, name: str = "rg_network") -> keras.Model:
+def build(params: RGParams, *, disorder_factor: float | None = None,
+          name: str = "rg_network") -> keras.Model:
     """The network. ``linear_path`` adds a linear branch to the output: 2x2 average pooling,
     then a 3x3 convolution (same padding as the rest). With ``disorder_factor`` that branch
     starts as exactly ``lattice.decimate(x, disorder_factor)`` and the ResNet's output layer at
@@ -57,13 +44,13 @@ def build(params: RGParams, *, name: str = "rg_network") -> keras.Model:
         x = conv2d(2 * width, 3, f"conv{layer + 1}")(pad(layer + 1)(x))
         x = layers.ReLU(name=f"relu{layer + 1}")(layers.Add(name=f"skip{layer}")([x, skip]))
         skip = x
-    exact = params.linear_path and params.disorder_factor is not None
+    exact = params.linear_path and disorder_factor is not None
     out = layers.Conv2D(3, 1, name="to_lattice",
                         kernel_initializer="zeros" if exact else "glorot_uniform")(x)
     if params.linear_path:
         kernel = "glorot_uniform"
         if exact:
-            kernel = keras.initializers.Constant(decimation_kernel(params.disorder_factor))
+            kernel = keras.initializers.Constant(decimation_kernel(disorder_factor))
         pooled = layers.AveragePooling2D(2, name="average_pool")(inp)
         linear = layers.Conv2D(3, 3, padding="valid", name="decimation",
                                kernel_initializer=kernel)(pad("_decimation")(pooled))
@@ -74,5 +61,12 @@ def build(params: RGParams, *, name: str = "rg_network") -> keras.Model:
 def rg_network(width: int, *, padding: str = "periodic", linear_path: bool = False,
                disorder_factor: float | None = None, name: str = "rg_network") -> keras.Model:
     """``build`` from keyword arguments."""
-    return build(RGParams(width=width, padding=padding, linear_path=linear_path,
-                          disorder_factor=disorder_factor), name=name)
+    return build(RGParams(width=width, padding=padding, linear_path=linear_path),
+                 disorder_factor=disorder_factor, name=name)
+
+
+def describe(model: keras.Model) -> dict:
+    """The shape of an RG network this module built (the bundle card's record)."""
+    names = {layer.name for layer in model.layers}
+    return {"width": int(model.get_layer("conv1").filters),
+            "padding": model.get_layer("pad2").mode, "linear_path": "decimation" in names}

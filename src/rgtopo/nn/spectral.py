@@ -8,36 +8,14 @@ lattice's label is the larger lattice's, not the one its own 4x4 invariant gives
 
 from __future__ import annotations
 
-import dataclasses
-from typing import ClassVar
-
 import keras
 import numpy as np
 from keras import layers
 
 from ..errors import SpecError
-from ..params import NetworkParams
-from .heads import check_known_loss, chern_head, lattice_input
+from ..params import SpectralParams
+from .heads import chern_head, lattice_input
 from .layers import ConditionedShifts, DisorderFeatures
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class SpectralParams(NetworkParams):
-    """Its keys of the ``base_network`` section."""
-
-    WHERE: ClassVar[str] = "base_network"
-    width: int
-    blocks: int
-    shifts: int
-    levels: int
-    loss: str
-    canonical: bool
-
-    def __post_init__(self):
-        super().__post_init__()
-        check_known_loss(self.loss)
-        if self.levels < 1:
-            raise SpecError(f"{self.WHERE}.levels must be >= 1, got {self.levels}")
 
 
 def feature_scales(lattices) -> dict:
@@ -81,3 +59,14 @@ def build(params: SpectralParams, *, scales: dict | None = None,
         x = layers.Dense(width, name=f"dense{2 * block + 3}")(x)
         x = layers.ReLU(name=f"relu{2 * block + 3}")(layers.Add(name=f"skip{block}")([x, skip]))
     return keras.Model(inputs, chern_head(x, params.loss, sign), name=name)
+
+
+def describe(model: keras.Model) -> dict | None:
+    """The shape of a network this module built (the bundle card's record), None for another's."""
+    names = {layer.name for layer in model.layers}
+    if "disorder_features" not in names:
+        return None
+    shifts = model.get_layer("shifts").units if "shifts" in names else 0
+    return {"architecture": "spectral", "width": int(model.get_layer("dense1").units),
+            "blocks": sum(name.startswith("skip") for name in names), "shifts": int(shifts),
+            "canonical": "canonical" in names}

@@ -17,23 +17,62 @@ a Literal of choices, an optional one (``float | None``), a tuple (``tuple[float
 another of these classes (a nested mapping).
 
 The classes live by topic (``core``: the machinery; ``data``: sampling and labeling;
+``networks``: each network's shape, the losses;
 ``stages``: training, evaluation, timing, resources; ``figures``; ``size_study``;
 ``workflow``: every section at once); import them from here.
 """
 
 from .core import BASE_SIZE, FIXED_DISORDER, NetworkParams, Params, SectionParams
-from .data import DatasetSpec, Disorder, DisorderScaling, LabelingParams, LocalizerParams
-from .figures import (DensityParams, FigureParams, ImpurityParams, PhaseDiagramParams,
-                      PointsMappingParams, SelectionParams, TableParams)
-from .size_study import (Convention, SizeStudyParams, SizeStudyTraining, size_study_set,
-                         size_study_sets, size_study_training_sets)
-from .stages import (LOSS_HEADS, RUN_KEYS, BaseNetworkParams, DecimationParams,
-                     EvaluationParams, Optimizer, ResourcesParams, RGTrainingParams,
-                     StatisticsBaselineParams, TimingParams, TrainingParams)
+from .data import (
+                      LABEL_METHODS,
+                      DatasetSpec,
+                      Disorder,
+                      DisorderScaling,
+                      LabelingParams,
+                      LocalizerParams,
+)
+from .figures import (
+                      DensityParams,
+                      FigureParams,
+                      ImpurityParams,
+                      PhaseDiagramParams,
+                      PointsMappingParams,
+                      SelectionParams,
+                      TableParams,
+)
+from .networks import (
+                      BASE_NETWORK_PARAMS,
+                      LOSS_HEADS,
+                      ConvParams,
+                      RGParams,
+                      SpectralParams,
+                      base_network_params,
+)
+from .size_study import (
+                      Convention,
+                      SizeStudyParams,
+                      SizeStudyTraining,
+                      size_study_set,
+                      size_study_sets,
+                      size_study_training_sets,
+)
+from .stages import (
+                      RUN_KEYS,
+                      BaseNetworkParams,
+                      DecimationParams,
+                      EvaluationParams,
+                      Optimizer,
+                      ResourcesParams,
+                      RGTrainingParams,
+                      StatisticsBaselineParams,
+                      TimingParams,
+                      TrainingParams,
+)
 from .workflow import WorkflowParams
 
 __all__ = [
-    "BASE_SIZE", "FIXED_DISORDER", "LOSS_HEADS", "RUN_KEYS", "BaseNetworkParams", "Convention",
+    "BASE_NETWORK_PARAMS", "BASE_SIZE", "ConvParams", "FIXED_DISORDER", "RGParams",
+    "SpectralParams", "base_network_params", "LABEL_METHODS", "LOSS_HEADS", "RUN_KEYS", "BaseNetworkParams", "Convention",
     "DatasetSpec", "DecimationParams", "DensityParams", "Disorder", "DisorderScaling",
     "EvaluationParams", "FigureParams", "ImpurityParams", "LabelingParams", "LocalizerParams",
     "NetworkParams", "Optimizer", "Params", "PhaseDiagramParams", "PointsMappingParams",

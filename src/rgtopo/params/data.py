@@ -9,6 +9,10 @@ from typing import ClassVar, Literal
 from ..errors import SpecError
 from .core import FIXED_DISORDER, Params, SectionParams, _section, _top
 
+LABEL_METHODS = ("bott", "localizer", "auto")
+"""The labeling methods, by name: ``labeling.method``, a dataset's ``label_method`` and
+``rgtopo chern --method`` take one (``rgtopo.physics.hamiltonian`` runs them)."""
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Disorder(Params):
@@ -116,7 +120,7 @@ class LabelingParams(SectionParams):
     WHERE: ClassVar[str] = "labeling"
     threads: int = 2
     progress_every: int = 2000
-    method: Literal["bott", "localizer", "auto"] = "auto"
+    method: Literal[LABEL_METHODS] = "auto"
     auto_min_size: int = 48
     auto_max_states: int = 1024
     min_gap: float = 0.05

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import ClassVar, Literal
 
 from ..errors import SpecError
-from .core import BASE_SIZE, Params, SectionParams, _section, _top
+from .core import BASE_SIZE, NetworkParams, Params, SectionParams, _section, _top
+from .networks import RGParams, base_network_params, check_loss
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -27,35 +28,59 @@ class Optimizer(Params):
                     nesterov=self.nesterov, optimizer=self.optimizer)
 
 
-LOSS_HEADS = {"abs_square": "value", "cross_entropy": "classes", "expected_error": "classes"}
-"""The Chern head each training loss needs: one value (Eq. A2) or logits over the Chern numbers."""
+class _HoldsNetwork:
+    """A stage that holds its network's shape (a class of ``params.networks``) as ``network``.
+    Its JSON (the rules' ``--params``, the training fingerprints) stays the flat section the
+    config writes: the network's keys beside the stage's own."""
+
+    @classmethod
+    def network_class(cls, values: Mapping) -> type[NetworkParams]:
+        return RGParams
+
+    @classmethod
+    def from_dict(cls, values: Mapping, where: str | None = None):
+        if isinstance(values, Mapping) and "network" not in values:
+            for f in dataclasses.fields(cls):  # the stage's own keys first, as Params does
+                if f.name != "network" and f.name not in values:
+                    raise SpecError(f"{where or cls.WHERE} is missing '{f.name}'")
+            network = cls.network_class(values)
+            names = {f.name for f in dataclasses.fields(network)}
+            values = {**{k: v for k, v in values.items() if k not in names},
+                      "network": network.from_dict({k: v for k, v in values.items()
+                                                    if k in names}, where or cls.WHERE)}
+        return super().from_dict(values, where)
+
+    def as_dict(self) -> dict:
+        flat = super().as_dict()
+        return {**{k: v for k, v in flat.items() if k != "network"}, **flat["network"]}
+
 
 RUN_KEYS = ("init", "padding", "loss")
 """What one entry of rg_training.runs may set: its start, its padding and, optionally, its loss."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class BaseNetworkParams(Optimizer):
-    """Stage 1 (``training.train_base``): the config's ``base_network`` section, the seed, and
-    the decimation the RG network starts as (which coarse-grains the base network's coarse levels)."""
+class BaseNetworkParams(_HoldsNetwork, Optimizer):
+    """Stage 1 (``training.stages.train_base``): the config's ``base_network`` section (its
+    architecture's keys held as ``network``), the seed, and the decimation the RG network
+    starts as (which coarse-grains the base network's coarse levels)."""
 
     WHERE: ClassVar[str] = "base_network"
     architecture: str
-    width: int
-    blocks: int
-    shifts: int
-    levels: int
+    network: NetworkParams
     coarse_share: float
-    canonical: bool
     disorder_factor: float
     feature_scale_lattices: int
-    loss: str
     augment: bool
     lr_schedule: Literal["plateau", "cosine"]
     patience: int
     lr_factor: float
     lr_floor: float
     max_epochs: int
+
+    @classmethod
+    def network_class(cls, values: Mapping) -> type[NetworkParams]:
+        return base_network_params(values.get("architecture"))
 
     @classmethod
     def from_config(cls, config: Mapping) -> BaseNetworkParams:
@@ -71,29 +96,29 @@ class BaseNetworkParams(Optimizer):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.levels < 1 or not 0 < self.coarse_share < 1:
-            raise SpecError(f"{self.WHERE}: levels must be >= 1 and 0 < coarse_share < 1, got "
-                            f"{self.levels} and {self.coarse_share}")
-        if self.levels > 1 and self.architecture != "spectral":
-            raise SpecError(f"{self.WHERE}.levels: levels > 1 needs architecture: spectral")
+        if not 0 < self.coarse_share < 1:
+            raise SpecError(f"{self.WHERE}.coarse_share: must be between 0 and 1, got "
+                            f"{self.coarse_share}")
+        if not isinstance(self.network, base_network_params(self.architecture)):
+            raise SpecError(f"{self.WHERE}: network parameters of another architecture than "
+                            f"{self.architecture!r}")
 
     def coarse_sizes(self) -> list[int]:
         """Lattice sizes of the coarse levels 1 .. levels - 1 (8, 16, ...)."""
-        return [BASE_SIZE * 2**level for level in range(1, self.levels)]
+        return [BASE_SIZE * 2**level for level in range(1, self.network.levels)]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class DecimationParams(Optimizer):
-    """Stage 2 (``training.init_decimation``): ``decimation`` and the RG network's shape."""
+class DecimationParams(_HoldsNetwork, Optimizer):
+    """Stage 2 (``training.stages.init_decimation``): ``decimation`` and the RG network's shape
+    (``network``)."""
 
     WHERE: ClassVar[str] = "decimation"
     RULE_KEYS: ClassVar[tuple] = ("check_sizes",)  # which shards the rule passes, not a parameter
     epochs: int
     lr_decay: float
     disorder_factor: float
-    width: int
-    linear_path: bool
-    padding: str
+    network: RGParams
 
     @classmethod
     def from_config(cls, config: Mapping, *, padding: str) -> DecimationParams:
@@ -103,9 +128,9 @@ class DecimationParams(Optimizer):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class RGTrainingParams(Optimizer):
-    """Stage 3 (``training.train_rg``) for one run: ``rg_training``, the run's padding (and its
-    ``loss``, where the run sets one) and the RG network's shape."""
+class RGTrainingParams(_HoldsNetwork, Optimizer):
+    """Stage 3 (``training.stages.train_rg``) for one run: ``rg_training``, the run's padding (and
+    its ``loss``, where the run sets one) and the RG network's shape (``network``)."""
 
     WHERE: ClassVar[str] = "rg_training"
     RULE_KEYS: ClassVar[tuple] = ("eval_sizes", "runs")
@@ -116,10 +141,12 @@ class RGTrainingParams(Optimizer):
     tied_learning_rate: float
     tied_batch_size: int
     certified_only: bool
-    width: int
-    linear_path: bool
-    padding: str
+    network: RGParams
     select_size: int
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_loss(f"{self.WHERE}.loss", self.loss)
 
     @classmethod
     def from_config(cls, config: Mapping, *, run: str) -> RGTrainingParams:

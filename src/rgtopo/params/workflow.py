@@ -9,11 +9,23 @@ from ..errors import SpecError
 from .core import BASE_SIZE, FIXED_DISORDER, _section, _top
 from .data import DatasetSpec, LabelingParams
 from .figures import FigureParams
-from .size_study import (SizeStudyParams, SizeStudyTraining, size_study_sets,
-                         size_study_training_sets)
-from .stages import (LOSS_HEADS, BaseNetworkParams, DecimationParams, EvaluationParams,
-                     ResourcesParams, RGTrainingParams, StatisticsBaselineParams, TimingParams,
-                     TrainingParams)
+from .networks import LOSS_HEADS
+from .size_study import (
+    SizeStudyParams,
+    SizeStudyTraining,
+    size_study_sets,
+    size_study_training_sets,
+)
+from .stages import (
+    BaseNetworkParams,
+    DecimationParams,
+    EvaluationParams,
+    ResourcesParams,
+    RGTrainingParams,
+    StatisticsBaselineParams,
+    TimingParams,
+    TrainingParams,
+)
 
 
 def _dataset_error(name: str, entry: Mapping) -> str | None:
@@ -159,13 +171,13 @@ class WorkflowParams:
         if any(p.tied_epochs for p in self.runs.values()):
             _dataset(self.datasets, "train_16", "rg_training.tied_epochs",
                      "the tied 16x16 phase trains on it")
-        head = LOSS_HEADS[self.base.loss]
+        head = LOSS_HEADS[self.base.network.loss]
         for run, params in self.runs.items():
             key = f"rg_training.runs.{run}.loss" if "loss" in run_entries[run] else \
                 "rg_training.loss"
             if LOSS_HEADS[params.loss] != head:
                 raise SpecError(f"{key}: {params.loss} trains a {LOSS_HEADS[params.loss]} head; "
-                                f"base_network.loss {self.base.loss} builds a {head} head")
+                                f"base_network.loss {self.base.network.loss} builds a {head} head")
         if 8 not in ev.eval_sizes:
             raise SpecError("rg_training.eval_sizes: must include 8 (the RG training size)")
         if ev.select_size not in ev.eval_sizes:
