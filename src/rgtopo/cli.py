@@ -1,5 +1,5 @@
 """The user's command line: ``rgtopo chern`` / ``rgtopo predict`` for one's own lattice files
-and ``rgtopo export-bundle``. (The workflow's own steps are ``python -m rgtopo.steps``.)
+and ``rgtopo export-bundle``. (The workflow's own steps are ``python -m rgtopo.workflow.steps``.)
 
 Known errors end with one line on stderr and exit 2.
 """

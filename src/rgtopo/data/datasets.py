@@ -1,6 +1,6 @@
-"""Dataset shards made: lattices drawn by the sampler, then labeled (``rgtopo.chern``).
+"""Dataset shards made: lattices drawn by the sampler, then labeled (``rgtopo.physics.chern``).
 
-The shard format and its readers are in ``rgtopo.shards``; this module adds
+The shard format and its readers are in ``rgtopo.data.shards``; this module adds
 the two jobs that produce shards, which need the sampler and the Numba
 labeler.
 """

@@ -5,7 +5,7 @@ A shard file holds
 * ``lattices`` (B, N, N, 3) float32: exactly the values that were labeled;
 * ``chern`` (B,) int8, ``gap`` (B,) float64, ``bott_deviation`` (B,) float64
   once labeled, and since format 2 ``certified`` and ``gapped`` (B,) bool, ``localizer_gap``
-  (B,) float64 and ``label_method`` (B,) bytes (``rgtopo.chern.ChernResult``:
+  (B,) float64 and ``label_method`` (B,) bytes (``rgtopo.physics.chern.ChernResult``:
   NaN where a method does not measure a column);
 * attributes ``format`` = "rgtopo-shard", ``format_version``, ``size``,
   ``distribution``, ``spec`` (JSON of every parameter), ``seed``,
@@ -16,7 +16,7 @@ A shard file holds
 Shards are opened read-only without HDF5 file locks, which network filesystems
 often do not support, and written atomically (``rgtopo.io``). Reading a shard
 needs h5py and NumPy only: the sampler and the Numba labeler that make shards
-live in ``rgtopo.datasets``.
+live in ``rgtopo.data.datasets``.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def data_checksum(*arrays: np.ndarray) -> str:
 
 
 def write_shard(path, lattices: np.ndarray, spec: Mapping, first_index: int, labels=None) -> None:
-    """Write one shard atomically; labels is a ``rgtopo.chern.ChernResult`` or None."""
+    """Write one shard atomically; labels is a ``rgtopo.physics.chern.ChernResult`` or None."""
     lattices = np.asarray(lattices, dtype=LATTICE_DTYPE)
     arrays = {"lattices": lattices}
     if labels is not None:

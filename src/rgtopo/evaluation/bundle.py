@@ -10,7 +10,7 @@ A bundle is a directory holding
   written by the evaluation, paper baselines included), the network widths
   and the numpy / tensorflow / keras versions; optionally ``accuracy_by_size``,
   the size study's accuracy per disorder convention and size
-  (``rgtopo.size_study.accuracy_record``), which the caveats read first.
+  (``rgtopo.evaluation.size_study.accuracy_record``), which the caveats read first.
 
 One bundle is shipped inside the package (``default_bundle/``) so that
 ``rgtopo predict`` and ``rgtopo.predict_chern`` work without training.
@@ -198,7 +198,7 @@ def export_bundle(base, rg, out, *, metrics=None, config: Mapping | None = None,
     base, rg: paths of saved networks or Keras models; metrics: accuracy JSON
     (a path or a dict), stored as-is; config: the config the networks were
     trained with; accuracy_by_size: the size study's record
-    (``rgtopo.size_study.accuracy_record``). Written to a temporary directory and
+    (``rgtopo.evaluation.size_study.accuracy_record``). Written to a temporary directory and
     renamed, so ``out`` is either the old bundle or the complete new one.
     """
     from ..nn.saving import load_model  # lazy: TensorFlow only once networks run

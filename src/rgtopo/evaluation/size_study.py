@@ -241,7 +241,7 @@ def accuracy_record(table: pd.DataFrame, source: str = "") -> dict:
     missing = [k for k in RECORD_KEYS if k not in table.columns]
     if missing:
         raise SpecError(f"size-study table lacks columns {missing} (write it with "
-                        "python -m rgtopo.steps size-accuracy)")
+                        "python -m rgtopo.workflow.steps size-accuracy)")
     rows = [{k: _plain(v) for k, v in zip(RECORD_KEYS, row)}
             for row in table[list(RECORD_KEYS)].itertuples(index=False)]
     return {"source": source, "rows": rows}

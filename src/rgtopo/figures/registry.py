@@ -1,6 +1,6 @@
 """The paper's figures and table, each declared once: named inputs, parameters, drawing.
 
-``python -m rgtopo.steps figure NAME`` and the workflow's ``figure`` and ``table`` rules read
+``python -m rgtopo.workflow.steps figure NAME`` and the workflow's ``figure`` and ``table`` rules read
 ``FIGURES``: each figure's input names and their forms, its parameter class (a
 ``rgtopo.params.FigureParams``, built from the config) and its drawing function in
 ``figures``. Which files feed each input the workflow spells out, one function per figure
@@ -303,7 +303,7 @@ def input_args(name: str, files: Mapping[str, object]) -> list[str]:
 
 
 def parse_inputs(name: str, args: Iterable[str]) -> dict:
-    """The named inputs of ``python -m rgtopo.steps figure NAME --inputs ...``, each in its declared form."""
+    """The named inputs of ``python -m rgtopo.workflow.steps figure NAME --inputs ...``, each in its declared form."""
     declared = FIGURES[name].inputs
     found: dict = {}
     for arg in args:

@@ -133,7 +133,7 @@ class CanonicalLattice(layers.Layer):
     mu -> -mu where the average mu is negative (the Chern number flips: the sign
     is returned for ``SignedChern``), then the transpose with t_minus -> -t_minus
     where the average t_minus is negative, then the cyclic translation that puts
-    the largest mu on site (0, 0) (rgtopo.symmetries). The network behind it is
+    the largest mu on site (0, 0) (rgtopo.physics.symmetries). The network behind it is
     exactly invariant and fits one lattice per orbit instead of learning the
     copies from augmentation.
     """

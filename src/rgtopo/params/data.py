@@ -35,7 +35,7 @@ class DisorderScaling(Params):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class DatasetSpec(Params):
-    """Everything the sampler needs for one dataset stream (``rgtopo.sampling``).
+    """Everything the sampler needs for one dataset stream (``rgtopo.physics.sampling``).
 
     The config's ``sampling`` section plus the dataset's distribution, size,
     seed and stream name; ``decimation_range`` is the wide set's ``value_range``.
@@ -80,7 +80,7 @@ class DatasetSpec(Params):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class LocalizerParams(Params):
-    """The spectral-localizer labeler's rule (``rgtopo.localizer``; defaults: config/config.yaml).
+    """The spectral-localizer labeler's rule (``rgtopo.physics.localizer``; defaults: config/config.yaml).
 
     min_tiled_size: the lattice is tiled M x M until M N reaches this; below
     min_certified_size no label is certified (on smaller tori the Bott index and the

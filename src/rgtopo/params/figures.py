@@ -1,5 +1,5 @@
 """The figures' parameters: one class per figure or table with keys of its own
-(``rgtopo.figure_registry`` names each figure's class)."""
+(``rgtopo.figures.registry`` names each figure's class)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .core import Params, _section, _top
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class FigureParams(Params):
-    """What every figure and table gets (``rgtopo.figure_registry``): the seed, TensorFlow's for
+    """What every figure and table gets (``rgtopo.figures.registry``): the seed, TensorFlow's for
     a figure that loads a network. A figure with keys of its own subclasses it and reads them
     in ``own``; the registry names each figure's class."""
 

@@ -27,7 +27,7 @@ class Convention(Params):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SizeStudyParams(Params):
-    """The size study's analysis (``rgtopo.size_study``): ``size_study`` less what the rules
+    """The size study's analysis (``rgtopo.evaluation.size_study``): ``size_study`` less what the rules
     read (which sets to draw, which bundle), with the labels' certificate threshold."""
 
     WHERE: ClassVar[str] = "size_study"

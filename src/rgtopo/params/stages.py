@@ -23,7 +23,7 @@ class Optimizer(Params):
     seed: int
 
     def compile_args(self) -> dict:
-        """The optimizer keyword arguments of ``training.compile_model``."""
+        """The optimizer keyword arguments of ``training.optimizers.compile_model``."""
         return dict(learning_rate=float(self.learning_rate), momentum=float(self.momentum),
                     nesterov=self.nesterov, optimizer=self.optimizer)
 
@@ -164,7 +164,7 @@ class RGTrainingParams(_HoldsNetwork, Optimizer):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class EvaluationParams(Params):
-    """Stage 5 (``evaluation.evaluate``): ``evaluation``, the sizes the RG runs were judged on,
+    """Stage 5 (``evaluation.accuracy.evaluate``): ``evaluation``, the sizes the RG runs were judged on,
     and the size the RG network was trained on (the test shards are the rule's inputs)."""
 
     WHERE: ClassVar[str] = "evaluation"
@@ -186,7 +186,7 @@ class EvaluationParams(Params):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class StatisticsBaselineParams(Params):
-    """The statistics baseline (``statistics_baseline.fit``): the config's ``statistics_baseline``
+    """The statistics baseline (``training.statistics_baseline.fit``): the config's ``statistics_baseline``
     section and the seed. train_sizes: one classifier per size, fitted on ``train_<N>`` and chosen
     on ``validation_<N>``; max_train_lattices: the first lattices of each training set (None:
     all); max_leaf_nodes: the leaf counts compared on validation, each boosted up to max_iter
@@ -225,7 +225,7 @@ class StatisticsBaselineParams(Params):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TimingParams(Params):
-    """The run-time benchmark (``timing.measure_timing``): ``figures.timing`` and the seed."""
+    """The run-time benchmark (``evaluation.timing.measure_timing``): ``figures.timing`` and the seed."""
 
     WHERE: ClassVar[str] = "figures.timing"
     bott_sizes: tuple[int, ...]

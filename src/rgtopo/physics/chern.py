@@ -1,11 +1,11 @@
 """Chern numbers of p+ip lattices by any labeling method, one table for all (the p+ip model).
 
-The lattice is one model of the generic core ``rgtopo.hamiltonian`` (any Hamiltonian with
+The lattice is one model of the generic core ``rgtopo.physics.hamiltonian`` (any Hamiltonian with
 positions): its localizer labels go through that core, and its Bott labels through the
-p+ip fast path ``rgtopo.bott`` (batched Numba, 3x cheaper than a complex ``eigh``).
+p+ip fast path ``rgtopo.physics.bott`` (batched Numba, 3x cheaper than a complex ``eigh``).
 ``bott`` is the dense Bott index on the torus (exact, O(N^6) time, O(N^4)
 memory: the workflow's reference up to N = 32); ``localizer`` the sparse
-spectral localizer of the tiled lattice (``rgtopo.localizer``: about N^2 log N
+spectral localizer of the tiled lattice (``rgtopo.physics.localizer``: about N^2 log N
 memory, minutes at 512x512); ``auto`` the first below ``auto_min_size`` and the
 second from there (the crossover measured in docs/benchmarks.md). Every row says
 whether its label is certified, so a doubtful label is never passed off as exact.

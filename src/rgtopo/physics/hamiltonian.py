@@ -16,7 +16,7 @@ wrap-around bonds are included, and a bond crosses the edge along its shortest i
   images, open outer boundary, each side at least ``min_tiled_size``) so that around
   the centre the localizer sees the periodic system; a flake is used as it is, centred
   on its bounding box. The signature comes from inertias of sparse LDL^T factors
-  (``rgtopo.solvers``), never from eigenvalues. L is made real where that is exact:
+  (``rgtopo.physics.solvers``), never from eigenvalues. L is made real where that is exact:
   a class-D input (H = i A with A real, or a BdG matrix [[h, D], [D^dagger, -h^T]] in
   the Nambu basis, at E_F = 0) by the Majorana basis, W^dagger L W = [[kappa X,
   -(A + kappa Y)], [A - kappa Y, -kappa X]], the size of L; any other by

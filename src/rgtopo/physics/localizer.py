@@ -147,7 +147,7 @@ def localizer_label(lattice: np.ndarray, params: LocalizerParams, min_gap: float
                     log: Callable[[str], None] | None = None) -> LocalizerLabel:
     """Chern number of one lattice (N, N, 3) by the tiled spectral localizer, certified.
 
-    The generic core's rule (``rgtopo.hamiltonian``) on the lattice's torus: certified when
+    The generic core's rule (``rgtopo.physics.hamiltonian``) on the lattice's torus: certified when
     N >= min_certified_size, the torus BdG gap is at least min_gap, every view's localizer
     has no eigenvalue in [-w, w] (w = min_gap_ratio * kappa), the factorizations were exact
     and the views agree. C = -signature / 2 is the project's Bott label.

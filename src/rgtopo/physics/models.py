@@ -1,6 +1,6 @@
 """Lattice models as (H, positions, period) for ``rgtopo.hamiltonian_chern``: QWZ, Haldane, BdG.
 
-Each builder returns a ``Model`` (``rgtopo.hamiltonian.Model``): a sparse Hermitian H, the
+Each builder returns a ``Model`` (``rgtopo.physics.system.Model``): a sparse Hermitian H, the
 (n, 2) positions of its basis states, and the torus period (None for an open flake), so
 ``hamiltonian_chern(qwz(64, 1.0))`` labels it. They are the worked examples of
 docs/usage.md, the inputs of the benchmarks against pybott, and the topological Anderson

@@ -76,7 +76,7 @@ class InertiaSolver:
 # MKL reports the inertia for real symmetric indefinite matrices (mtype -2) only: for complex
 # Hermitian ones (mtype -4) iparm 22/23 stay 0, and the signs of pardiso_getdiag's diagonal
 # with 1x1 pivots gave a wrong inertia on a 2,000 x 2,000 random matrix (2026-12-07), which
-# is why complex matrices are made real before they get here (rgtopo.hamiltonian).
+# is why complex matrices are made real before they get here (rgtopo.physics.hamiltonian).
 _PARDISO_IPARM = {1: 1, 2: 2, 10: 8, 11: 1, 13: 1, 21: 1}
 _REAL_SYMMETRIC_INDEFINITE = -2
 _MKL_LOCK = threading.Lock()

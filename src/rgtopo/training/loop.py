@@ -15,7 +15,7 @@ phase's parameters and a digest of every input's contents (shard checksums, mode
 bytes); a stage marks its phases finished once its outputs are written, so changed data or a
 forced rerun trains again instead of returning the old model.
 
-Data stream from HDF5 shards batch by batch (``rgtopo.batches.LatticeBatches``,
+Data stream from HDF5 shards batch by batch (``rgtopo.data.batches.LatticeBatches``,
 importable from here too), so paper-scale sets need not fit in memory; every
 file is written through ``rgtopo.io``.
 """

@@ -116,7 +116,7 @@ def decimation_fidelity(rg: keras.Model, shards_by_size: Mapping[int, Sequence],
 def init_decimation(params: DecimationParams | Mapping, train_shards,
                     check_shards: Mapping[int, Sequence], *, model_out, history_out, metrics_out,
                     state_dir, log=print) -> dict:
-    """Stage 2: train the RG network to act as ``lattice.decimate`` on the wide uniform set."""
+    """Stage 2: train the RG network to act as ``physics.lattice.decimate`` on the wide uniform set."""
     params = DecimationParams.of(params)
     batch = params.batch_size
     train = LatticeBatches(train_shards, batch, "decimated", shuffle_seed=params.seed,

@@ -1,4 +1,4 @@
-"""The workflow's steps: ``python -m rgtopo.steps STEP ...``, one per Snakemake rule.
+"""The workflow's steps: ``python -m rgtopo.workflow.steps STEP ...``, one per Snakemake rule.
 
 Separate from the user's ``rgtopo`` command line. Steps take explicit paths and a JSON of
 their parameters (the training stages' and the sampler's are ``rgtopo.params`` classes,
@@ -178,7 +178,7 @@ def _cmd_provenance(a):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m rgtopo.steps", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m rgtopo.workflow.steps", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("sample", help="draw one unlabeled dataset shard")
@@ -239,7 +239,7 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("name", choices=list(FIGURES))
     s.add_argument("--inputs", nargs="+", required=True, metavar="NAME=PATH",
                    help="the figure's named inputs (NAME:LABEL=PATH for labelled ones), "
-                        "as declared in rgtopo.figure_registry")
+                        "as declared in rgtopo.figures.registry")
 
     s = sub.add_parser("provenance", help="record versions, git commit, device, host and config")
     s.add_argument("--params", type=json_object, required=True,
