@@ -377,6 +377,10 @@ def full_disk_text(disk: dict) -> str:
     for log, job in disk["failed_jobs"].items():
         lines.append(f"  {log}: {job['last_line']}" + (" (after a traceback)"
                                                         if job["traceback"] else ""))
+    for rel, why in {**disk["unfinished_files_when_full"], **disk["differ"]}.items():
+        lines.append(f"  differs: {rel}: {why}")
+    lines += [f"  missing: {rel}" for rel in disk["missing"]]
+    lines += [f"  temporary left: {rel}" for rel in disk["temporaries_left"]]
     return "\n".join(lines)
 
 

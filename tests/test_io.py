@@ -100,3 +100,46 @@ def test_temporaries_of_a_killed_writer_are_cleared_on_the_next_write(tmp_path):
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == sorted([".history.csv.tmp-" + str(os.getppid()), "bundle", "fig.pdf",
                            "history.csv"])
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 kB tmpfs (root only; skipped where mounting is not allowed)."""
+    import subprocess
+
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)],
+                             capture_output=True)
+    if mounted.returncode:
+        pytest.skip("mounting a tmpfs needs root")
+    yield small
+    subprocess.run(["umount", "-l", str(small)])
+
+
+@pytest.mark.parametrize("writer", ["shard", "table", "figure", "model"])
+def test_a_full_disk_is_one_write_error_and_leaves_nothing(full_disk, writer, capfd):
+    """HDF5 reports a full disk at flush as RuntimeError, then once per object on stderr; every
+    writer must turn it into one WriteError and leave no file behind."""
+    from conftest import physics_spec
+    from rgtopo.data.lattice_io import write_table
+    from rgtopo.data.shards import write_shard
+
+    big = np.random.default_rng(0).random((600, 4, 4, 3))
+    path = full_disk / {"shard": "s.h5", "table": "t.h5", "figure": "f.pdf", "model": "m.keras"}[writer]
+    with pytest.raises(WriteError, match=r"cannot write \(No space left on device\)"):
+        if writer == "shard":
+            write_shard(path, big, physics_spec(), 0)
+        elif writer == "table":
+            write_table(path, {"x": big.reshape(-1)})
+        elif writer == "figure":
+            fig, ax = plt.subplots()
+            ax.imshow(np.random.default_rng(1).random((400, 400)))
+            io.save_figure(fig, path)
+            plt.close(fig)
+        else:
+            import keras
+
+            io.save_model(keras.Sequential([keras.Input((100,)), keras.layers.Dense(400)]), path)
+    assert list(full_disk.iterdir()) == []
+    assert "Traceback" not in capfd.readouterr().err

@@ -106,12 +106,22 @@ def write_frame(path, frame) -> None:
 
 
 @contextmanager
-def atomic_h5(path) -> Iterator:
-    """An HDF5 file open for writing under a temporary name; renamed when the block succeeds."""
+def atomic_h5(path, *, make_parent: bool = True) -> Iterator:
+    """An HDF5 file open for writing, built in memory and written under a temporary name when
+    the block succeeds, then renamed.
+
+    In memory, because HDF5 reports a failed write (a full disk) only when the file is flushed,
+    as a ``RuntimeError`` followed by one report on stderr for every object it cannot free;
+    written by Python, the same failure is one ``OSError``, hence one ``WriteError``.
+    """
     import h5py  # lazy: HDF5 only for HDF5 outputs
 
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-        yield f
+    with atomic_path(path, make_parent=make_parent) as tmp:
+        with h5py.File(tmp.name, "w", driver="core", backing_store=False) as f:
+            yield f
+            f.flush()
+            image = f.id.get_file_image()
+        tmp.write_bytes(image)
 
 
 def save_model(model, path) -> None:

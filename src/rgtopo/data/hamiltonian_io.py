@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import InputError, RgtopoError
-from ..io import atomic_path
+from ..io import atomic_h5, atomic_path
 from ..physics.system import Model, as_system
 
 SUFFIXES = (".npz", ".h5", ".hdf5")
@@ -137,17 +137,14 @@ def write_hamiltonian(path, hamiltonian, positions, *, period=None,
     extra = {"positions": system.positions, "fermi_energy": np.float64(system.fermi_energy)}
     if system.period is not None:
         extra["period"] = np.array(system.period)
-    with atomic_path(path) as tmp:
-        if suffix == ".npz":
-            with open(tmp, "wb") as f:
-                np.savez(f, **{f"H_{k}": v for k, v in csr.items()}, **extra)
-        else:
-            import h5py  # lazy: HDF5 only for HDF5 files
-
-            with h5py.File(tmp, "w") as f:
-                group = f.create_group("H")
-                for key, value in csr.items():
-                    group.create_dataset(key, data=value)
-                for key, value in extra.items():
-                    f.create_dataset(key, data=value)
+    if suffix == ".npz":
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **{f"H_{k}": v for k, v in csr.items()}, **extra)
+        return path
+    with atomic_h5(path) as f:
+        group = f.create_group("H")
+        for key, value in csr.items():
+            group.create_dataset(key, data=value)
+        for key, value in extra.items():
+            f.create_dataset(key, data=value)
     return path

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..io import atomic_path
+from ..io import atomic_h5, atomic_path
 from ..physics.lattice import CHANNELS, as_lattice_batch
 
 SUFFIXES = (".npy", ".npz", ".h5", ".hdf5")
@@ -262,19 +262,16 @@ def write_table(path, columns: Mapping[str, np.ndarray], attrs: Mapping | None =
         return
     path = check_output(path)
     suffix = path.suffix.lower()
-    with atomic_path(path, make_parent=False) as tmp:
-        if suffix == ".csv":
-            with open(tmp, "w", newline="") as f:
-                _write_csv(f, columns)
-        else:
-            import h5py  # lazy: HDF5 only for HDF5 files
-
-            with h5py.File(tmp, "w") as f:
-                for name, values in columns.items():
-                    values = np.asarray(values)
-                    f.create_dataset(name, data=values.astype("S") if values.dtype.kind == "U"
-                                     else values)
-                f.attrs.update({k: v for k, v in (attrs or {}).items() if v is not None})
+    if suffix == ".csv":
+        with atomic_path(path, make_parent=False) as tmp, open(tmp, "w", newline="") as f:
+            _write_csv(f, columns)
+        return
+    with atomic_h5(path, make_parent=False) as f:
+        for name, values in columns.items():
+            values = np.asarray(values)
+            f.create_dataset(name, data=values.astype("S") if values.dtype.kind == "U"
+                             else values)
+        f.attrs.update({k: v for k, v in (attrs or {}).items() if v is not None})
 
 
 def _write_csv(stream: io.TextIOBase, columns: Mapping[str, np.ndarray]) -> None:
