@@ -182,16 +182,18 @@ def compare(rel: str, a: Path, b: Path) -> str | None:
     elif rel.endswith(".csv") or rel.endswith(".tsv"):
         same = _csv_without_times(x) == _csv_without_times(y)
     elif rel.endswith("provenance.json"):
-        same = _json_without(x, ("date", "hostname")) == _json_without(y, ("date", "hostname"))
+        run = ("date", "hostname", "git_commit", "git_dirty")  # when, where and which commit
+        same = _json_without(x, run) == _json_without(y, run)
     elif rel.endswith("card.json"):
-        same = _json_without(x, ("created",)) == _json_without(y, ("created",))
+        made = ("created", "git_commit", "git_dirty")
+        same = _json_without(x, made) == _json_without(y, made)
     elif rel.endswith(".json"):
         same = _normal(json.loads(x)) == _normal(json.loads(y))
     elif rel.endswith(".pdf"):
         strip = re.compile(rb"/CreationDate \([^)]*\)")
         same = strip.sub(b"", x) == strip.sub(b"", y)
     elif rel.endswith("provenance.html"):
-        strip = re.compile(rb"<tr><th>(date|hostname)</th><td>[^<]*</td></tr>")
+        strip = re.compile(rb"<tr><th>(date|hostname|git_commit|git_dirty)</th><td>[^<]*</td></tr>")
         same = strip.sub(b"", x) == strip.sub(b"", y)
     else:
         same = False
@@ -218,6 +220,25 @@ def failed_jobs(text: str, work: Path) -> dict:
             out[log.group(1)] = {"last_line": lines[-1] if lines else "",
                                  "traceback": any(ln.startswith("Traceback") for ln in lines)}
     return out
+
+
+def resumable_state(rel: str, path: Path) -> str | None:
+    """Why a file of a training phase's state directory (not a Snakemake output: the package's
+    resumable state) is not a complete state of an unfinished phase, or None. A run stopped
+    midway leaves it at an earlier epoch than the uninterrupted run, by design."""
+    try:
+        if path.name == "state.json":
+            if json.loads(path.read_text()).get("finished"):
+                return "a state marked finished"
+        elif path.suffix == ".keras":
+            with zipfile.ZipFile(path) as z:
+                if z.testzip() is not None:
+                    return "a damaged checkpoint"
+        elif path.suffix == ".csv":
+            list(csv.reader(io.StringIO(path.read_text())))
+    except (OSError, ValueError, zipfile.BadZipFile, csv.Error) as exc:
+        return f"unreadable ({exc})"
+    return None
 
 
 def complete_extra(path: Path) -> str | None:
@@ -256,11 +277,14 @@ def full_disk(work: Path, ref: Path, config: Path, cores: int, mb: float) -> dic
         record["temporaries_left"] = sorted(n for n in names if ".tmp-" in n or ".old-" in n)
         record["files_when_full"] = len(names)
         # Files of both runs must be equal; a file the reference lacks is a temporary output
-        # (an unlabeled shard) its consumer had not yet read: it must be complete too.
+        # (an unlabeled shard) its consumer had not yet read: it must be complete too. A
+        # training phase's state directory may hold an earlier epoch: it must be a complete
+        # state of an unfinished phase.
         record["unfinished_files_when_full"] = {
             rel: why for rel in sorted(names) if not rel.startswith(TIMINGS)
             and (why := (compare(rel, ref / rel, run_dir / rel) if (ref / rel).is_file()
-                         else complete_extra(run_dir / rel)))}
+                         else complete_extra(run_dir / rel)))
+            and ("/state/" not in rel or resumable_state(rel, run_dir / rel))}
         subprocess.run(["mount", "-o", f"remount,size={int(mb * 1024 * 20)}k",
                         str(run_dir / "results")], check=True)
         subprocess.run(snakemake(run_dir, config, cores, "--unlock"), cwd=REPO,
@@ -300,15 +324,21 @@ def main(argv=None) -> int:
     p.add_argument("--full-disk", type=float, nargs="+", default=None, metavar="FRACTION",
                    help="also run with results/ on a tmpfs (as root) holding this fraction of "
                         "the reference's results, once per fraction, then resume with room")
+    p.add_argument("--reuse-reference", action="store_true",
+                   help="keep the uninterrupted run of an earlier call in --work")
     p.add_argument("--json", default=None, help="write the campaign's record here")
     a = p.parse_args(argv)
     work = Path(a.work or tempfile.mkdtemp(prefix="rgtopo-faults-"))
     config = Path(a.config).resolve()
     ref = work / "reference"
-    shutil.rmtree(ref, ignore_errors=True)
-    ref.mkdir(parents=True)
-    print(f"reference run in {ref} ...", file=sys.stderr)
-    total = reference(ref, config, a.cores)
+    if a.reuse_reference and (ref / "results").is_dir():
+        total = float(json.loads((ref / "reference.json").read_text())["seconds"])
+    else:
+        shutil.rmtree(ref, ignore_errors=True)
+        ref.mkdir(parents=True)
+        print(f"reference run in {ref} ...", file=sys.stderr)
+        total = reference(ref, config, a.cores)
+        (ref / "reference.json").write_text(json.dumps({"seconds": total}))
     rng = random.Random(a.seed)
     rounds = a.rounds or (max(1, -(-a.kills // 8)) if a.kills else 0)
     skipped = []
