@@ -222,18 +222,25 @@ def failed_jobs(text: str, work: Path) -> dict:
     return out
 
 
+RESUMABLE = ("/state/", ".progress/")
+"""Where the package keeps what a stopped job resumes from (not Snakemake outputs): a training
+phase's state directory and a label job's finished chunks beside its shard."""
+
+
 def resumable_state(rel: str, path: Path) -> str | None:
-    """Why a file of a training phase's state directory (not a Snakemake output: the package's
-    resumable state) is not a complete state of an unfinished phase, or None. A run stopped
-    midway leaves it at an earlier epoch than the uninterrupted run, by design."""
+    """Why a file of a resumable state (``RESUMABLE``) is not complete, or a training state is
+    marked finished, or None. A run stopped midway leaves it at an earlier epoch or chunk than
+    the uninterrupted run, by design."""
     try:
         if path.name == "state.json":
             if json.loads(path.read_text()).get("finished"):
                 return "a state marked finished"
-        elif path.suffix == ".keras":
+        elif path.suffix == ".json":
+            json.loads(path.read_text())
+        elif path.suffix in (".keras", ".npz"):
             with zipfile.ZipFile(path) as z:
                 if z.testzip() is not None:
-                    return "a damaged checkpoint"
+                    return "a damaged archive"
         elif path.suffix == ".csv":
             list(csv.reader(io.StringIO(path.read_text())))
     except (OSError, ValueError, zipfile.BadZipFile, csv.Error) as exc:
@@ -277,14 +284,15 @@ def full_disk(work: Path, ref: Path, config: Path, cores: int, mb: float) -> dic
         record["temporaries_left"] = sorted(n for n in names if ".tmp-" in n or ".old-" in n)
         record["files_when_full"] = len(names)
         # Files of both runs must be equal; a file the reference lacks is a temporary output
-        # (an unlabeled shard) its consumer had not yet read: it must be complete too. A
-        # training phase's state directory may hold an earlier epoch: it must be a complete
-        # state of an unfinished phase.
+        # (an unlabeled shard) its consumer had not yet read: it must be complete too. What a
+        # stopped job resumes from (RESUMABLE) may hold an earlier epoch or chunk: it must be
+        # complete, and a training state unfinished.
         record["unfinished_files_when_full"] = {
             rel: why for rel in sorted(names) if not rel.startswith(TIMINGS)
             and (why := (compare(rel, ref / rel, run_dir / rel) if (ref / rel).is_file()
                          else complete_extra(run_dir / rel)))
-            and ("/state/" not in rel or resumable_state(rel, run_dir / rel))}
+            and (not any(where in rel for where in RESUMABLE)
+                 or resumable_state(rel, run_dir / rel))}
         subprocess.run(["mount", "-o", f"remount,size={int(mb * 1024 * 20)}k",
                         str(run_dir / "results")], check=True)
         subprocess.run(snakemake(run_dir, config, cores, "--unlock"), cwd=REPO,
