@@ -43,11 +43,17 @@ CHECKSUM_ATTR = "checksum"
 
 def data_checksum(*arrays: np.ndarray) -> str:
     """SHA-256 over the dtype, shape and bytes of each array in turn."""
+    return _checksum((a.dtype.str, a.shape, [a]) for a in map(np.asarray, arrays))
+
+
+def _checksum(arrays) -> str:
+    """The one layout of a shard's checksum, over (dtype string, shape, blocks of rows) per
+    array, so whole arrays (``data_checksum``) and streamed ones (``verify_shard``) agree."""
     digest = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        digest.update(f"{a.dtype.str}{a.shape}".encode())
-        digest.update(a.tobytes())
+    for dtype, shape, blocks in arrays:
+        digest.update(f"{dtype}{tuple(shape)}".encode())
+        for block in blocks:
+            digest.update(np.ascontiguousarray(block).tobytes())
     return digest.hexdigest()
 
 
@@ -124,19 +130,14 @@ def verify_shard(path) -> None:
     with open_shard(path) as f:
         if f.attrs.get(CHECKSUM_ATTR) is None:
             return
-        digest = hashlib.sha256()
-        for key in ("lattices",) + LABEL_COLUMNS + CERTIFICATE_COLUMNS:
-            if key not in f:
-                continue
-            ds = f[key]
-            digest.update(f"{ds.dtype.str}{ds.shape}".encode())
+        def blocks(ds):  # about 4 MB of rows at a time
             rows = max(1, 2**22 // max(ds.dtype.itemsize * int(np.prod(ds.shape[1:])), 1))
-            for start in range(0, ds.shape[0], rows):
-                digest.update(np.ascontiguousarray(ds[start : start + rows]).tobytes())
+            return (ds[start : start + rows] for start in range(0, ds.shape[0], rows))
+
         spec = _spec_bytes(f)
-        digest.update(f"{spec.dtype.str}{spec.shape}".encode())
-        digest.update(spec.tobytes())
-        _compare_checksum(path, f, digest.hexdigest())
+        stored = [(f[key].dtype.str, f[key].shape, blocks(f[key]))
+                  for key in ("lattices",) + LABEL_COLUMNS + CERTIFICATE_COLUMNS if key in f]
+        _compare_checksum(path, f, _checksum([*stored, (spec.dtype.str, spec.shape, [spec])]))
 
 
 def _spec_bytes(f: h5py.File) -> np.ndarray:
